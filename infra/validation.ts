@@ -1,0 +1,378 @@
+/**
+ * Pure validation of a stack's configuration (plan step 8's onboarding data plus the platform settings).
+ * No Pulumi import: the program, the offline render and Jira onboarding all call these functions.
+ */
+import { ISO_4217_CODES } from "./iso4217";
+
+/** How host certificates are obtained. */
+export type TlsMode = "cert-manager" | "self-signed" | "provided";
+export const TLS_MODES: readonly TlsMode[] = ["cert-manager", "self-signed", "provided"];
+
+/** JWS algorithms DCM may sign with; each maps to one key type (RFC 7518 section 3.1). */
+export type SigningAlgorithm = "ES256" | "ES384" | "ES512" | "RS256" | "PS256";
+export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ["ES256", "ES384", "ES512", "RS256", "PS256"];
+/** Smallest RSA modulus accepted for a signing key (NIST SP 800-57: 128-bit security). */
+export const MIN_RSA_BITS = 3072;
+
+/** One JWT signing key. Two slots exist only while a key is being rotated. */
+export interface SigningKeySlot {
+    /** Stable name of the key's slot ("a", "b"): the key's identity in state, so rotation never renames it. */
+    slot: string;
+    /** JWS algorithm the key signs with. */
+    algorithm: SigningAlgorithm;
+    /** RSA modulus length; only for RS256/PS256. */
+    rsaBits?: number;
+}
+
+/** The bank's own data (one `stacks/Pulumi.<alias>.yaml`). */
+export interface BankConfig {
+    /** The bank's alias: the stack name and part of every host name. */
+    alias: string;
+    /** Human-readable name of the bank, as registered in the Processing Center. */
+    displayName: string;
+    /** ISO 4217 code of the counterparty's asset (plan step 3). */
+    assetCode: string;
+    /** Email of the bank's first backoffice employee (plan steps 8, 9). */
+    firstEmployeeEmail: string;
+    /** Base URL of the bank's authorization service, the key keeper (plan steps 1, 6, 7). */
+    keyKeeperUrl: string;
+    /** The signing keys; the JWKS publishes all of them. */
+    signingKeys: SigningKeySlot[];
+    /** Slot of the key DCM signs with now. */
+    activeSigningKey: string;
+}
+
+/** Platform-wide settings (Pulumi.yaml defaults). */
+export interface PlatformConfig {
+    /** DNS zone of all bank hosts. */
+    baseDomain: string;
+    /** Environment suffix of host names, `integrate` by default. */
+    environment: string;
+    /** IngressClass that serves the hosts. */
+    ingressClass: string;
+    /** How host certificates are obtained. */
+    tlsMode: TlsMode;
+    /** cert-manager ClusterIssuer, for tlsMode cert-manager. */
+    tlsIssuer: string;
+    /** Existing TLS Secret, for tlsMode provided. */
+    tlsSecretName: string;
+    /** Pinned container images. */
+    images: { frontend: string; kratos: string; jwksServer: string };
+    /** In-cluster URL of DCM's API. */
+    dcmApiUpstream: string;
+}
+
+/** Everything the program needs, validated, plus the names derived from it. */
+export interface StackSettings {
+    bank: BankConfig;
+    platform: PlatformConfig;
+    /** Kubernetes namespace of the bank. */
+    namespace: string;
+    /** Host names: `backoffice-<alias>-<env>.<domain>` and `api-<alias>-<env>.<domain>`. */
+    hosts: { backoffice: string; api: string };
+}
+
+/** One broken rule in a configuration. */
+export interface ConfigProblem {
+    /** Config key as written in the stack file, without the project namespace. */
+    key: string;
+    /** What is wrong and what is expected. */
+    message: string;
+}
+
+export type ValidationResult = { ok: true; settings: StackSettings } | { ok: false; problems: ConfigProblem[] };
+
+type KeyScope = "bank" | "platform";
+/** Every config key the program reads: unknown keys are errors, so a typo never silently falls back to a default. */
+export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string }>> = {
+    alias: { scope: "bank", doc: "The bank's alias; must equal the stack name." },
+    displayName: { scope: "bank", doc: "The bank's name as registered in the Processing Center." },
+    assetCode: { scope: "bank", doc: "ISO 4217 code of the counterparty's asset. Default UAH." },
+    firstEmployeeEmail: { scope: "bank", doc: "Email of the first backoffice employee." },
+    keyKeeperUrl: { scope: "bank", doc: "https base URL of the bank's key keeper (authorization service)." },
+    signingKeys: { scope: "bank", doc: "JWT signing keys by slot: [{slot, algorithm, rsaBits?}]. Default one ES256 key in slot a." },
+    activeSigningKey: { scope: "bank", doc: "Slot of the key DCM signs with. Default: the first slot." },
+    baseDomain: { scope: "platform", doc: "DNS zone of all bank hosts." },
+    environment: { scope: "platform", doc: "Environment suffix of host names." },
+    ingressClass: { scope: "platform", doc: "IngressClass that serves the hosts." },
+    tlsMode: { scope: "platform", doc: "cert-manager, self-signed or provided." },
+    tlsIssuer: { scope: "platform", doc: "cert-manager ClusterIssuer (tlsMode cert-manager)." },
+    tlsSecretName: { scope: "platform", doc: "Existing TLS Secret (tlsMode provided)." },
+    frontendImage: { scope: "platform", doc: "Backoffice Frontend image, pinned." },
+    kratosImage: { scope: "platform", doc: "Ory Kratos image, pinned." },
+    jwksServerImage: { scope: "platform", doc: "JWKS static server image, pinned." },
+    dcmApiUpstream: { scope: "platform", doc: "In-cluster URL of DCM's API." },
+};
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_LABEL_RULE = "must be a DNS label: lowercase letters, digits and '-', starting with a letter and not ending with '-'";
+const MAX_LABEL = 63;
+const MAX_HOST = 253;
+// Deliberately simple: one @, a non-empty local part without spaces, and a dotted domain of DNS labels.
+const EMAIL = /^[^\s@<>()",;:]+@([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const SLOT = /^[a-z][a-z0-9]{0,15}$/;
+const DIGEST = /@sha256:[a-f0-9]{64}$/;
+
+/** Reads the raw value of one key; what the stack file holds (strings, or objects for structured keys). */
+export type RawConfig = Readonly<Record<string, unknown>>;
+
+/**
+ * Validates a whole stack configuration and derives its names. Reports every problem at once.
+ * @param raw config values keyed without the project namespace
+ * @param stackName the Pulumi stack name, which must equal the alias
+ */
+export function validateStackConfig(raw: RawConfig, stackName: string): ValidationResult {
+    const problems: ConfigProblem[] = [];
+    const fail = (key: string, message: string) => problems.push({ key, message });
+
+    for (const key of Object.keys(raw)) {
+        if (!(key in CONFIG_KEYS)) {
+            const hint = closestKey(key);
+            fail(key, `is not a known setting${hint ? `; did you mean '${hint}'?` : ""}`);
+        }
+    }
+
+    const str = (key: string): string | undefined => {
+        const v = raw[key];
+        if (v === undefined || v === null || v === "") return undefined;
+        if (typeof v !== "string") {
+            fail(key, `must be a string, got ${typeof v}`);
+            return undefined;
+        }
+        return v;
+    };
+    const required = (key: string): string | undefined => {
+        const v = str(key);
+        if (v === undefined && !problems.some((p) => p.key === key)) fail(key, "is required");
+        return v;
+    };
+
+    // Platform first: the alias' length rule depends on the environment and base domain.
+    const environment = required("environment");
+    if (environment !== undefined && !DNS_LABEL.test(environment)) fail("environment", DNS_LABEL_RULE);
+    const baseDomain = required("baseDomain");
+    if (baseDomain !== undefined) {
+        const rule = dnsNameProblem(baseDomain);
+        if (rule) fail("baseDomain", rule);
+    }
+    const ingressClass = required("ingressClass");
+    if (ingressClass !== undefined && !DNS_LABEL.test(ingressClass)) fail("ingressClass", DNS_LABEL_RULE);
+    const tlsMode = required("tlsMode");
+    if (tlsMode !== undefined && !TLS_MODES.includes(tlsMode as TlsMode)) {
+        fail("tlsMode", `must be one of ${TLS_MODES.join(", ")}; got '${tlsMode}'`);
+    }
+    const tlsIssuer = str("tlsIssuer") ?? "";
+    if (tlsMode === "cert-manager" && !tlsIssuer) fail("tlsIssuer", "is required when tlsMode is cert-manager");
+    if (tlsIssuer && dnsNameProblem(tlsIssuer)) fail("tlsIssuer", "must be a Kubernetes object name (a DNS subdomain)");
+    const tlsSecretName = str("tlsSecretName") ?? "";
+    if (tlsMode === "provided" && !tlsSecretName) fail("tlsSecretName", "is required when tlsMode is provided");
+    if (tlsSecretName && dnsNameProblem(tlsSecretName)) fail("tlsSecretName", "must be a Kubernetes object name (a DNS subdomain)");
+    const images = {
+        frontend: image("frontendImage"),
+        kratos: image("kratosImage"),
+        jwksServer: image("jwksServerImage"),
+    };
+    const dcmApiUpstream = required("dcmApiUpstream");
+    if (dcmApiUpstream !== undefined) {
+        const rule = urlProblem(dcmApiUpstream, ["http:", "https:"]);
+        if (rule) fail("dcmApiUpstream", rule);
+    }
+
+    // The bank.
+    const alias = required("alias");
+    if (alias !== undefined) {
+        if (!DNS_LABEL.test(alias)) {
+            fail("alias", DNS_LABEL_RULE);
+        } else {
+            if (alias !== stackName) fail("alias", `must equal the stack name '${stackName}' (one stack per bank alias); got '${alias}'`);
+            const env = environment ?? "integrate";
+            const longest = `backoffice-${alias}-${env}`;
+            if (longest.length > MAX_LABEL) {
+                fail("alias", `is too long: host label '${longest}' has ${longest.length} characters, a DNS label allows ${MAX_LABEL} (at most ${MAX_LABEL - longest.length + alias.length} for the alias)`);
+            } else if (baseDomain !== undefined && `${longest}.${baseDomain}`.length > MAX_HOST) {
+                fail("alias", `makes host '${longest}.${baseDomain}' longer than ${MAX_HOST} characters`);
+            }
+        }
+    }
+    const displayName = required("displayName");
+    if (displayName !== undefined && (displayName.trim() !== displayName || displayName.length > 100 || /[\p{Cc}]/u.test(displayName))) {
+        fail("displayName", "must be 1 to 100 printable characters without leading or trailing spaces");
+    }
+    const assetCode = str("assetCode") ?? "UAH";
+    if (!ISO_4217_CODES.has(assetCode)) fail("assetCode", `must be an ISO 4217 currency code such as UAH; '${assetCode}' is not one`);
+    const firstEmployeeEmail = required("firstEmployeeEmail");
+    if (firstEmployeeEmail !== undefined && (firstEmployeeEmail.length > 254 || !EMAIL.test(firstEmployeeEmail))) {
+        fail("firstEmployeeEmail", `must be an email address (name@bank.example); got '${firstEmployeeEmail}'`);
+    }
+    const keyKeeperUrl = required("keyKeeperUrl");
+    if (keyKeeperUrl !== undefined) {
+        const rule = urlProblem(keyKeeperUrl, ["https:"]);
+        if (rule) fail("keyKeeperUrl", rule);
+    }
+    const signingKeys = signingKeySlots(raw.signingKeys, fail);
+    const activeSigningKey = str("activeSigningKey") ?? signingKeys[0]?.slot ?? "a";
+    if (signingKeys.length > 0 && !signingKeys.some((k) => k.slot === activeSigningKey)) {
+        fail("activeSigningKey", `must name one of the signingKeys slots (${signingKeys.map((k) => k.slot).join(", ")}); got '${activeSigningKey}'`);
+    }
+
+    if (problems.length > 0) return { ok: false, problems };
+    const platform: PlatformConfig = {
+        baseDomain: baseDomain!,
+        environment: environment!,
+        ingressClass: ingressClass!,
+        tlsMode: tlsMode as TlsMode,
+        tlsIssuer,
+        tlsSecretName,
+        images: images as PlatformConfig["images"],
+        dcmApiUpstream: dcmApiUpstream!,
+    };
+    const bank: BankConfig = {
+        alias: alias!,
+        displayName: displayName!,
+        assetCode,
+        firstEmployeeEmail: firstEmployeeEmail!,
+        keyKeeperUrl: keyKeeperUrl!,
+        signingKeys,
+        activeSigningKey,
+    };
+    return { ok: true, settings: deriveSettings(bank, platform) };
+
+    function image(key: string): string | undefined {
+        const ref = required(key);
+        if (ref === undefined) return undefined;
+        const rule = imageProblem(ref);
+        if (rule) fail(key, rule);
+        return ref;
+    }
+}
+
+/** Names every resource derives from a bank and the platform. */
+export function deriveSettings(bank: BankConfig, platform: PlatformConfig): StackSettings {
+    const suffix = `${bank.alias}-${platform.environment}`;
+    return {
+        bank,
+        platform,
+        namespace: `bank-${suffix}`,
+        hosts: {
+            backoffice: `backoffice-${suffix}.${platform.baseDomain}`,
+            api: `api-${suffix}.${platform.baseDomain}`,
+        },
+    };
+}
+
+/** One line per problem, each naming the key (with the project namespace) and the rule. */
+export function formatProblems(problems: readonly ConfigProblem[], namespace: string, stackName: string): string {
+    const head = `Invalid configuration for stack '${stackName}' (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was created:`;
+    return [head, ...problems.map((p) => `  - ${namespace}:${p.key} ${p.message}`)].join("\n");
+}
+
+function signingKeySlots(value: unknown, fail: (key: string, message: string) => void): SigningKeySlot[] {
+    if (value === undefined || value === null || value === "") return [{ slot: "a", algorithm: "ES256" }];
+    if (!Array.isArray(value) || value.length === 0 || value.length > 2) {
+        fail("signingKeys", "must be a list of one key, or two while rotating: [{slot, algorithm, rsaBits?}]");
+        return [];
+    }
+    const slots: SigningKeySlot[] = [];
+    value.forEach((entry: unknown, i: number) => {
+        const at = `signingKeys[${i}]`;
+        if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+            fail(at, "must be an object {slot, algorithm, rsaBits?}");
+            return;
+        }
+        const { slot, algorithm, rsaBits, ...rest } = entry as Record<string, unknown>;
+        for (const extra of Object.keys(rest)) fail(`${at}.${extra}`, "is not a known field (slot, algorithm, rsaBits)");
+        if (typeof slot !== "string" || !SLOT.test(slot)) {
+            fail(`${at}.slot`, "must be a short lowercase name such as 'a' or 'b' (letter first, at most 16 characters)");
+        } else if (slots.some((s) => s.slot === slot)) {
+            fail(`${at}.slot`, `'${slot}' is used twice; each key needs its own slot`);
+        }
+        const alg = algorithm ?? "ES256";
+        if (typeof alg !== "string" || !SIGNING_ALGORITHMS.includes(alg as SigningAlgorithm)) {
+            fail(`${at}.algorithm`, `must be one of ${SIGNING_ALGORITHMS.join(", ")}; got '${String(alg)}'`);
+            return;
+        }
+        const isRsa = alg.startsWith("RS") || alg.startsWith("PS");
+        let bits: number | undefined;
+        if (isRsa) {
+            bits = rsaBits === undefined ? MIN_RSA_BITS : Number(rsaBits);
+            if (!Number.isInteger(bits) || bits < MIN_RSA_BITS || bits > 8192 || bits % 1024 !== 0) {
+                fail(`${at}.rsaBits`, `must be a multiple of 1024 from ${MIN_RSA_BITS} to 8192; got ${String(rsaBits)}`);
+            }
+        } else if (rsaBits !== undefined) {
+            fail(`${at}.rsaBits`, `applies only to RS256 and PS256, not ${alg}`);
+        }
+        if (typeof slot === "string") slots.push({ slot, algorithm: alg as SigningAlgorithm, ...(bits ? { rsaBits: bits } : {}) });
+    });
+    return slots;
+}
+
+/** A rule broken by a DNS name (RFC 1123), or undefined. */
+export function dnsNameProblem(name: string): string | undefined {
+    if (name.length > MAX_HOST) return `must be at most ${MAX_HOST} characters`;
+    const labels = name.split(".");
+    for (const label of labels) {
+        if (label.length > MAX_LABEL) return `has a label longer than ${MAX_LABEL} characters ('${label.slice(0, 20)}...')`;
+        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(label)) {
+            return `must be a DNS name of lowercase labels (letters, digits, '-'), separated by dots; '${name}' is not`;
+        }
+    }
+    return undefined;
+}
+
+/** A rule broken by a URL, or undefined: parseable, an allowed scheme, a host, no credentials. */
+export function urlProblem(value: string, schemes: readonly string[]): string | undefined {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return `must be an absolute URL (${schemes.map((s) => s.replace(":", "")).join(" or ")}://host/...); got '${value}'`;
+    }
+    const wanted = schemes.map((s) => s.replace(":", "")).join(" or ");
+    if (!schemes.includes(url.protocol)) return `must use ${wanted}; got '${url.protocol.replace(":", "")}'`;
+    if (url.username || url.password) return "must not contain credentials (user:password@); put secrets in secret config";
+    if (!url.hostname) return "must name a host";
+    if (url.hash) return "must not have a #fragment";
+    return undefined;
+}
+
+/** A rule broken by a container image reference, or undefined: pinned by digest or by a tag other than latest. */
+export function imageProblem(ref: string): string | undefined {
+    const [name, digest] = ref.split("@", 2);
+    const colon = name.indexOf(":", name.lastIndexOf("/") + 1);
+    const repository = colon < 0 ? name : name.slice(0, colon);
+    const tag = colon < 0 ? undefined : name.slice(colon + 1);
+    if (!repository || /\s/.test(ref) || repository !== repository.toLowerCase()) {
+        return `must be an image reference with a lowercase repository; got '${ref}'`;
+    }
+    if (digest !== undefined) return DIGEST.test(`@${digest}`) ? undefined : `has an invalid digest; expected @sha256:<64 hex>`;
+    if (tag === undefined) return `must be pinned with a tag or @sha256 digest; '${ref}' has neither`;
+    if (tag === "latest") return "must be pinned: the tag 'latest' moves; use a version tag or a digest";
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) return `has an invalid tag '${tag}'`;
+    return undefined;
+}
+
+/** The known key closest to a misspelt one (edit distance at most 3), for "did you mean". */
+function closestKey(key: string): string | undefined {
+    let best: string | undefined;
+    let bestDistance = 4;
+    for (const known of Object.keys(CONFIG_KEYS)) {
+        const d = editDistance(key.toLowerCase(), known.toLowerCase());
+        if (d < bestDistance) {
+            best = known;
+            bestDistance = d;
+        }
+    }
+    return best;
+}
+
+function editDistance(a: string, b: string): number {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= b.length; j++) {
+            row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        prev = row;
+    }
+    return prev[b.length];
+}

@@ -1,0 +1,76 @@
+/**
+ * Runs the real program for one stack with no Pulumi CLI and no cluster: a fresh worker process per run
+ * (the Pulumi runtime is process-global), started the way the CLI starts its nodejs runtime.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { OfflineResult } from "./offline-runtime";
+import { loadStackConfig, readProject, StackConfig } from "./stack-config";
+
+export type { OfflineResult, RecordedResource } from "./offline-runtime";
+
+export interface OfflineRunOptions {
+    /** Directory of Pulumi.yaml; default the repository root. */
+    projectDir?: string;
+    /** Stack (bank alias). */
+    stack: string;
+    /** Config values laid over the stack file, keyed without namespace. */
+    overrides?: Record<string, unknown>;
+    /** A stack file other than stacks/Pulumi.<stack>.yaml. */
+    stackFile?: string;
+    /** Program directory other than Pulumi.yaml's `main` (benchmarks). */
+    programDir?: string;
+    /** Prefix planted in every generated password, for leak tests. */
+    secretCanary?: string;
+    /** Run as `pulumi preview` would. */
+    preview?: boolean;
+}
+
+export type OfflineOutcome =
+    | ({ ok: true; stackConfig: StackConfig } & OfflineResult)
+    | { ok: false; stackConfig?: StackConfig; error: string; stderr: string };
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+const WORKER = path.join(__dirname, "offline-worker.js");
+
+export async function runOffline(options: OfflineRunOptions): Promise<OfflineOutcome> {
+    const project = readProject(options.projectDir ?? PROJECT_ROOT);
+    let stackConfig: StackConfig;
+    try {
+        stackConfig = loadStackConfig(project, options.stack, options.overrides, options.stackFile);
+    } catch (e) {
+        return { ok: false, error: (e as Error).message, stderr: "" };
+    }
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-offline-"));
+    try {
+        const jobFile = path.join(tmp, "job.json");
+        const resultFile = path.join(tmp, "result.json");
+        fs.writeFileSync(jobFile, JSON.stringify({
+            project: project.name,
+            stack: options.stack,
+            programDir: options.programDir ?? project.programDir,
+            config: stackConfig.config,
+            secretKeys: stackConfig.secretKeys,
+            secretCanary: options.secretCanary,
+            preview: options.preview ?? false,
+            resultFile,
+        }));
+        const stderr = await new Promise<string>((resolve, reject) => {
+            // A clean environment for the SDK: no config or engine variables from the caller's shell.
+            const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_") && !k.startsWith("TS_NODE_")));
+            const child = spawn(process.execPath, [WORKER, jobFile], { cwd: project.dir, env, stdio: ["ignore", "pipe", "pipe"] });
+            let err = "";
+            child.stdout.on("data", (d) => { err += d; });
+            child.stderr.on("data", (d) => { err += d; });
+            child.on("error", reject);
+            child.on("close", () => resolve(err));
+        });
+        if (!fs.existsSync(resultFile)) return { ok: false, stackConfig, error: "the program's worker exited without a result", stderr };
+        const result = JSON.parse(fs.readFileSync(resultFile, "utf8"));
+        return result.ok ? { ...result, stackConfig } : { ok: false, stackConfig, error: result.error, stderr };
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}

@@ -1,0 +1,80 @@
+/**
+ * `npm run render -- <stack> [--out DIR]`: runs the real program for a stack's config with no Pulumi CLI
+ * and no cluster, like `helm template`, and writes what the stack contains with every secret masked.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { formatTable, runCli } from "./lib/cli";
+import { kubernetesObjects, manifestsYaml, maskForDisplay } from "./lib/manifests";
+import { runOffline } from "./lib/offline-run";
+
+const USAGE = `Usage: npm run render -- <stack> [--out DIR]
+
+Renders a bank's stack offline (Pulumi mock runtime with provider emulation) and writes
+  DIR/manifests.yaml  every Kubernetes object, secrets masked
+  DIR/summary.json    resources by type and name, stack outputs (secrets masked)
+DIR defaults to out/<stack>. The stack's config is stacks/Pulumi.<stack>.yaml over Pulumi.yaml's defaults.
+
+Exit codes: 0 rendered; 1 the program failed; 2 bad usage or invalid configuration.`;
+
+export async function main(argv: string[]): Promise<number> {
+    let args;
+    try {
+        args = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: "string" }, help: { type: "boolean", short: "h" } } });
+    } catch (e) {
+        process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
+        return 2;
+    }
+    if (args.values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
+    if (args.positionals.length !== 1) {
+        process.stderr.write(`render takes exactly one stack name.\n\n${USAGE}\n`);
+        return 2;
+    }
+    const stack = args.positionals[0];
+    const outDir = path.resolve(args.values.out ?? path.join("out", stack));
+    process.stderr.write(`Rendering stack '${stack}' offline...\n`);
+    const started = Date.now();
+    const outcome = await runOffline({ stack });
+    if (!outcome.ok) {
+        process.stderr.write(`${outcome.error}\n`);
+        if (outcome.stderr.trim()) process.stderr.write(`${outcome.stderr.trim()}\n`);
+        return /^Invalid configuration|has no config file/.test(outcome.error) ? 2 : 1;
+    }
+    for (const key of outcome.stackConfig.placeholders) {
+        process.stderr.write(`note: ${key} is encrypted; the offline render used a placeholder for it.\n`);
+    }
+    const resources = outcome.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+    const summary = {
+        project: outcome.project,
+        stack: outcome.stack,
+        resourceCount: resources.length,
+        resources: resources.map((r) => ({
+            type: r.type,
+            name: r.name,
+            ...(r.type.startsWith("kubernetes:") ? { object: objectName(r.outputs) } : {}),
+            ...(r.protect ? { protect: true } : {}),
+        })),
+        outputs: maskForDisplay(outcome.outputs),
+    };
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, "manifests.yaml"), manifestsYaml(outcome.resources));
+    fs.writeFileSync(path.join(outDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+
+    const objects = kubernetesObjects(outcome.resources);
+    const rows = resources.map((r) => [r.type, r.name, r.type.startsWith("kubernetes:") ? objectName(r.outputs) : "", r.protect ? "yes" : ""]);
+    process.stdout.write(formatTable(["TYPE", "NAME", "OBJECT", "PROTECTED"], rows));
+    process.stdout.write(`\n${resources.length} resources (${objects.length} Kubernetes objects) in ${Date.now() - started} ms\n`);
+    process.stdout.write(`wrote ${path.relative(process.cwd(), path.join(outDir, "manifests.yaml"))} and summary.json\n`);
+    return 0;
+}
+
+function objectName(outputs: Record<string, unknown>): string {
+    const m = (outputs.metadata ?? {}) as { name?: string; namespace?: string };
+    return `${String(outputs.kind ?? "")}/${m.namespace ? `${m.namespace}/` : ""}${m.name ?? ""}`;
+}
+
+if (require.main === module) runCli(main);

@@ -1,0 +1,17 @@
+/** Valid configuration values to start a test case from: the project defaults plus a bank. */
+import * as path from "node:path";
+import { readProject } from "../../scripts/lib/stack-config";
+
+export const PROJECT = readProject(path.resolve(__dirname, "..", ".."));
+
+/** A valid raw config (keys without namespace) for `alias`, as the CLI would assemble it. */
+export function validRaw(alias = "demo", overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+        ...PROJECT.defaults,
+        alias,
+        displayName: "Demo Bank",
+        firstEmployeeEmail: "officer@demo-bank.example",
+        keyKeeperUrl: "https://keykeeper.demo-bank.example/api",
+        ...overrides,
+    };
+}

@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { formatProblems, validateStackConfig } from "../../infra/validation";
+import { validRaw } from "../helpers/configs";
+
+const longAlias = (n: number) => `b${"a".repeat(n - 1)}`;
+
+/** Each case changes the valid config and expects exactly one problem, on `key`, matching `message`. */
+const BAD_CONFIGS: { name: string; change: Record<string, unknown>; key: string; message: RegExp; stack?: string }[] = [
+    { name: "alias missing", change: { alias: undefined }, key: "alias", message: /is required/ },
+    { name: "alias with upper case", change: { alias: "Demo" }, key: "alias", message: /must be a DNS label/ },
+    { name: "alias with an underscore", change: { alias: "demo_bank" }, key: "alias", message: /must be a DNS label/ },
+    { name: "alias with a shell character", change: { alias: "demo;rm" }, key: "alias", message: /must be a DNS label/ },
+    { name: "alias with a path", change: { alias: "../demo" }, key: "alias", message: /must be a DNS label/ },
+    { name: "alias ending in a dash", change: { alias: "demo-" }, key: "alias", message: /must be a DNS label/ },
+    { name: "alias starting with a digit", change: { alias: "1demo" }, key: "alias", message: /must be a DNS label/ },
+    { name: "alias not the stack name", change: { alias: "other" }, key: "alias", message: /must equal the stack name 'demo'/ },
+    { name: "alias too long for a host label", change: { alias: longAlias(43) }, stack: longAlias(43), key: "alias", message: /is too long: host label 'backoffice-b.*-integrate' has 64 characters.*at most 42/ },
+    { name: "display name missing", change: { displayName: "" }, key: "displayName", message: /is required/ },
+    { name: "display name with a control character", change: { displayName: "Demo\u0007Bank" }, key: "displayName", message: /printable/ },
+    { name: "display name too long", change: { displayName: "B".repeat(101) }, key: "displayName", message: /1 to 100 printable/ },
+    { name: "asset code not ISO 4217", change: { assetCode: "XYZ" }, key: "assetCode", message: /must be an ISO 4217 currency code.*'XYZ'/ },
+    { name: "asset code lower case", change: { assetCode: "uah" }, key: "assetCode", message: /ISO 4217/ },
+    { name: "email without @", change: { firstEmployeeEmail: "officer.demo-bank.example" }, key: "firstEmployeeEmail", message: /must be an email address/ },
+    { name: "email with a space", change: { firstEmployeeEmail: "an officer@demo-bank.example" }, key: "firstEmployeeEmail", message: /must be an email address/ },
+    { name: "email without a domain dot", change: { firstEmployeeEmail: "officer@localhost" }, key: "firstEmployeeEmail", message: /must be an email address/ },
+    { name: "key keeper over http", change: { keyKeeperUrl: "http://keykeeper.demo-bank.example" }, key: "keyKeeperUrl", message: /must use https; got 'http'/ },
+    { name: "key keeper with credentials", change: { keyKeeperUrl: "https://user:pw@keykeeper.demo-bank.example" }, key: "keyKeeperUrl", message: /must not contain credentials/ },
+    { name: "key keeper not a URL", change: { keyKeeperUrl: "keykeeper.demo-bank.example" }, key: "keyKeeperUrl", message: /must be an absolute URL/ },
+    { name: "key keeper with a fragment", change: { keyKeeperUrl: "https://keykeeper.demo-bank.example/#x" }, key: "keyKeeperUrl", message: /#fragment/ },
+    { name: "unknown key, misspelt", change: { firstEmployeEmail: "a@b.example" }, key: "firstEmployeEmail", message: /is not a known setting; did you mean 'firstEmployeeEmail'\?/ },
+    { name: "base domain with upper case", change: { baseDomain: "DCM.example.com" }, key: "baseDomain", message: /must be a DNS name/ },
+    { name: "environment not a label", change: { environment: "Integrate!" }, key: "environment", message: /must be a DNS label/ },
+    { name: "unknown TLS mode", change: { tlsMode: "letsencrypt" }, key: "tlsMode", message: /must be one of cert-manager, self-signed, provided; got 'letsencrypt'/ },
+    { name: "cert-manager without issuer", change: { tlsIssuer: "" }, key: "tlsIssuer", message: /is required when tlsMode is cert-manager/ },
+    { name: "provided TLS without a secret", change: { tlsMode: "provided" }, key: "tlsSecretName", message: /is required when tlsMode is provided/ },
+    { name: "image with latest", change: { frontendImage: "registry.example/frontend:latest" }, key: "frontendImage", message: /'latest' moves/ },
+    { name: "image without tag", change: { kratosImage: "oryd/kratos" }, key: "kratosImage", message: /must be pinned with a tag or @sha256 digest/ },
+    { name: "image with a bad digest", change: { jwksServerImage: "nginx@sha256:abc" }, key: "jwksServerImage", message: /invalid digest/ },
+    { name: "DCM API with credentials", change: { dcmApiUpstream: "http://u:p@dcm-api:8080" }, key: "dcmApiUpstream", message: /must not contain credentials/ },
+    { name: "DCM API over ftp", change: { dcmApiUpstream: "ftp://dcm-api" }, key: "dcmApiUpstream", message: /must use http or https/ },
+    { name: "signing algorithm unknown", change: { signingKeys: [{ slot: "a", algorithm: "HS256" }] }, key: "signingKeys[0].algorithm", message: /must be one of ES256, ES384, ES512, RS256, PS256; got 'HS256'/ },
+    { name: "RSA key too small", change: { signingKeys: [{ slot: "a", algorithm: "RS256", rsaBits: 2048 }] }, key: "signingKeys[0].rsaBits", message: /multiple of 1024 from 3072 to 8192; got 2048/ },
+    { name: "rsaBits on an EC key", change: { signingKeys: [{ slot: "a", algorithm: "ES256", rsaBits: 4096 }] }, key: "signingKeys[0].rsaBits", message: /applies only to RS256 and PS256/ },
+    { name: "two keys in one slot", change: { signingKeys: [{ slot: "a" }, { slot: "a" }] }, key: "signingKeys[1].slot", message: /'a' is used twice/ },
+    { name: "three signing keys", change: { signingKeys: [{ slot: "a" }, { slot: "b" }, { slot: "c" }] }, key: "signingKeys", message: /one key, or two while rotating/ },
+    { name: "unknown field in a key", change: { signingKeys: [{ slot: "a", curve: "P-256" }] }, key: "signingKeys[0].curve", message: /is not a known field/ },
+    { name: "active key not a slot", change: { activeSigningKey: "b" }, key: "activeSigningKey", message: /must name one of the signingKeys slots \(a\); got 'b'/ },
+];
+
+describe("config validation", () => {
+    it("accepts the valid base config and derives names and hosts", () => {
+        const result = validateStackConfig(validRaw(), "demo");
+        assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+        assert.equal(result.settings.namespace, "bank-demo-integrate");
+        assert.equal(result.settings.hosts.backoffice, "backoffice-demo-integrate.dcm.example.com");
+        assert.equal(result.settings.hosts.api, "api-demo-integrate.dcm.example.com");
+        assert.equal(result.settings.bank.assetCode, "UAH", "asset code defaults to UAH");
+        assert.deepEqual(result.settings.bank.signingKeys, [{ slot: "a", algorithm: "ES256" }], "one ES256 key by default");
+        assert.equal(result.settings.bank.activeSigningKey, "a");
+    });
+
+    it(`has at least 20 bad configs (${BAD_CONFIGS.length})`, () => assert.ok(BAD_CONFIGS.length >= 20));
+
+    for (const c of BAD_CONFIGS) {
+        it(`rejects: ${c.name}`, () => {
+            const result = validateStackConfig(validRaw("demo", c.change), c.stack ?? "demo");
+            assert.equal(result.ok, false, "should be rejected");
+            if (result.ok) return;
+            assert.equal(result.problems.length, 1, `exactly one problem expected, got: ${JSON.stringify(result.problems)}`);
+            assert.equal(result.problems[0].key, c.key);
+            assert.match(result.problems[0].message, c.message);
+        });
+    }
+
+    it("accepts the longest alias that keeps every host label within 63 characters", () => {
+        const alias = longAlias(42);
+        assert.equal(`backoffice-${alias}-integrate`.length, 63);
+        assert.ok(validateStackConfig(validRaw(alias), alias).ok);
+    });
+
+    it("counts the environment in the alias length rule", () => {
+        const alias = longAlias(41);
+        assert.ok(validateStackConfig(validRaw(alias), alias).ok, "fits with 'integrate'");
+        const result = validateStackConfig(validRaw(alias, { environment: "integration" }), alias);
+        assert.equal(result.ok, false);
+        assert.match(!result.ok ? result.problems[0].message : "", /'backoffice-b.*-integration' has 64 characters/);
+    });
+
+    it("reports every problem of a config at once, each naming key and rule", () => {
+        const result = validateStackConfig(validRaw("demo", {
+            alias: "Demo", assetCode: "XXX1", firstEmployeeEmail: "nope", keyKeeperUrl: "http://x.example", tlsMode: "none",
+        }), "demo");
+        assert.equal(result.ok, false);
+        if (result.ok) return;
+        assert.deepEqual(result.problems.map((p) => p.key).sort(), ["alias", "assetCode", "firstEmployeeEmail", "keyKeeperUrl", "tlsMode"]);
+        const text = formatProblems(result.problems, "dcm-integration", "demo");
+        assert.match(text, /^Invalid configuration for stack 'demo' \(5 problems\); nothing was created:/);
+        assert.match(text, /- dcm-integration:keyKeeperUrl must use https/);
+        assert.equal(text.split("\n").length, 6);
+    });
+
+    it("accepts images pinned by digest, and RSA keys of 3072 bits or more", () => {
+        const digest = `registry.example/frontend@sha256:${"a".repeat(64)}`;
+        const result = validateStackConfig(validRaw("demo", {
+            frontendImage: digest,
+            signingKeys: [{ slot: "a", algorithm: "ES256" }, { slot: "b", algorithm: "RS256", rsaBits: 4096 }],
+            activeSigningKey: "b",
+        }), "demo");
+        assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+        assert.equal(result.settings.platform.images.frontend, digest);
+        assert.deepEqual(result.settings.bank.signingKeys[1], { slot: "b", algorithm: "RS256", rsaBits: 4096 });
+    });
+
+    it("gives RSA keys 3072 bits when no size is named", () => {
+        const result = validateStackConfig(validRaw("demo", { signingKeys: [{ slot: "a", algorithm: "PS256" }] }), "demo");
+        assert.ok(result.ok);
+        assert.equal(result.settings.bank.signingKeys[0].rsaBits, 3072);
+    });
+});

@@ -1,0 +1,60 @@
+/** The project is laid out the way the Pulumi CLI expects it. */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import * as YAML from "yaml";
+import { validateStackConfig } from "../infra/validation";
+import { listStacks, loadStackConfig } from "../scripts/lib/stack-config";
+import { PROJECT } from "./helpers/configs";
+
+const ROOT = path.resolve(__dirname, "..");
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const installed = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")).version as string;
+
+describe("project layout for the Pulumi CLI", () => {
+    it("declares the nodejs runtime, main infra/ and stackConfigDir stacks", () => {
+        const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+        assert.equal(doc.runtime.name, "nodejs");
+        assert.equal(doc.main, "infra/");
+        assert.equal(doc.stackConfigDir, "stacks");
+        assert.ok(fs.existsSync(path.join(ROOT, "infra", "index.ts")));
+        assert.ok(fs.existsSync(path.join(ROOT, "infra", "tsconfig.json")), "ts-node looks for tsconfig.json in the main directory");
+    });
+
+    it("has no package.json main or exports, which would override Pulumi.yaml's main", () => {
+        assert.equal(pkg.main, undefined);
+        assert.equal(pkg.exports, undefined);
+    });
+
+    it("keeps TypeScript and ts-node inside @pulumi/pulumi's peer ranges, and Node at 20.19+", async () => {
+        const semver = await import("semver");
+        const peers = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8")).peerDependencies;
+        assert.ok(semver.satisfies(installed("typescript"), peers.typescript), `typescript ${installed("typescript")} vs ${peers.typescript}`);
+        assert.ok(semver.satisfies(installed("ts-node"), peers["ts-node"]), `ts-node ${installed("ts-node")} vs ${peers["ts-node"]}`);
+        assert.ok(semver.satisfies(process.versions.node, pkg.engines.node));
+        assert.ok(!semver.satisfies("20.18.0", pkg.engines.node), "require(esm) of jose needs 20.19");
+    });
+
+    it("gives every bank in stacks/ a valid config", () => {
+        const stacks = listStacks(PROJECT);
+        assert.ok(stacks.includes("demo"));
+        assert.ok(stacks.length >= 2, "the demo and at least one realistic bank");
+        for (const stack of stacks) {
+            const { config } = loadStackConfig(PROJECT, stack);
+            const raw: Record<string, unknown> = {};
+            for (const [key, value] of Object.entries(config)) {
+                const short = key.slice(PROJECT.name.length + 1);
+                raw[short] = short === "signingKeys" ? JSON.parse(value) : value;
+            }
+            const result = validateStackConfig(raw, stack);
+            assert.ok(result.ok, `${stack}: ${JSON.stringify(!result.ok && result.problems)}`);
+        }
+    });
+
+    it("keeps the demo bank free of secrets to fill in", () => {
+        const { secretKeys, placeholders } = loadStackConfig(PROJECT, "demo");
+        assert.deepEqual(secretKeys, []);
+        assert.deepEqual(placeholders, []);
+    });
+});

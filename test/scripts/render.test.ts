@@ -1,0 +1,89 @@
+/** `npm run render` as a user runs it: exit codes, files, masking, determinism. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import * as YAML from "yaml";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function renderCli(args: string[], cwd = ROOT) {
+    const r = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts/render.ts"), ...args], {
+        cwd, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") },
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("npm run render", () => {
+    it("prints usage for --help and exits 0; exits 2 on bad usage", () => {
+        const help = renderCli(["--help"]);
+        assert.equal(help.code, 0);
+        assert.match(help.stdout, /Usage: npm run render -- <stack> \[--out DIR\]/);
+        assert.equal(renderCli([]).code, 2);
+        const unknown = renderCli(["demo", "--bogus"]);
+        assert.equal(unknown.code, 2);
+        assert.match(unknown.stderr, /Unknown option '--bogus'/);
+    });
+
+    it("exits 2 for a stack without a config file, naming the file", () => {
+        const r = renderCli(["nobank", "--out", fs.mkdtempSync(path.join(os.tmpdir(), "render-"))]);
+        assert.equal(r.code, 2);
+        assert.match(r.stderr, /Pulumi\.nobank\.yaml does not exist/);
+    });
+
+    it("writes masked, ordered manifests and a summary, twice the same objects in the same order", () => {
+        const out = (n: string) => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "render-")), n);
+        const [a, b] = [out("a"), out("b")];
+        const first = renderCli(["dnipro", "--out", a]);
+        assert.equal(first.code, 0, first.stderr);
+        assert.match(first.stdout, /kubernetes:core\/v1:Secret\s+jwt-signer\s+Secret\/bank-dnipro-integrate\/jwt-signing-key\s+yes/);
+        assert.equal(renderCli(["dnipro", "--out", b]).code, 0);
+        const docs = (dir: string) => YAML.parseAllDocuments(fs.readFileSync(path.join(dir, "manifests.yaml"), "utf8")).map((d) => d.toJS());
+        const ids = (dir: string) => docs(dir).map((o) => `${o.kind}/${o.metadata.name}`);
+        assert.deepEqual(ids(a), ids(b));
+        assert.equal(ids(a)[0], "Namespace/bank-dnipro-integrate");
+        const text = fs.readFileSync(path.join(a, "manifests.yaml"), "utf8");
+        assert.ok(!/PRIVATE KEY/.test(text), "no private key in the manifests");
+        const keeper = docs(a).find((o) => o.metadata.name === "key-keeper-users");
+        assert.deepEqual(Object.values(keeper.stringData), ["[secret]", "[secret]", "[secret]", "[secret]"], "keys kept, values masked");
+        const summary = JSON.parse(fs.readFileSync(path.join(a, "summary.json"), "utf8"));
+        assert.equal(summary.stack, "dnipro");
+        assert.equal(summary.outputs.keyKeeperPasswords.identification, "[secret]");
+        assert.equal(summary.outputs.signingPrivateKeyPem, "[secret]");
+        assert.ok(summary.resources.some((r: { type: string; protect?: boolean }) => r.type === "tls:index/privateKey:PrivateKey" && r.protect));
+    });
+
+    it("exits 2 with every config problem and writes nothing, registering no resource", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-bad-"));
+        const stacks = path.join(dir, "stacks");
+        fs.mkdirSync(stacks);
+        // A copy of the project whose bank file is wrong in three ways.
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.symlinkSync(path.join(ROOT, "infra"), path.join(dir, "infra"));
+        fs.symlinkSync(path.join(ROOT, "components"), path.join(dir, "components"));
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+        fs.copyFileSync(path.join(ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
+        fs.copyFileSync(path.join(ROOT, "package.json"), path.join(dir, "package.json"));
+        fs.writeFileSync(path.join(stacks, "Pulumi.bad.yaml"), [
+            "config:",
+            "  dcm-integration:alias: bad",
+            "  dcm-integration:displayName: Bad Bank",
+            "  dcm-integration:assetCode: ABC",
+            "  dcm-integration:firstEmployeeEmail: not-an-email",
+            "  dcm-integration:keyKeeperUrl: http://keeper.bad.example",
+        ].join("\n"));
+        const out = path.join(dir, "out");
+        const r = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "-e",
+            `require(${JSON.stringify(path.join(ROOT, "scripts/lib/offline-run.ts"))}).runOffline({ projectDir: ${JSON.stringify(dir)}, stack: "bad" })
+                .then((o) => console.log(JSON.stringify({ ok: o.ok, error: o.error })))`], { encoding: "utf8", cwd: ROOT });
+        const outcome = JSON.parse(r.stdout);
+        assert.equal(outcome.ok, false);
+        assert.match(outcome.error, /Invalid configuration for stack 'bad' \(3 problems\); nothing was created:/);
+        assert.match(outcome.error, /dcm-integration:assetCode must be an ISO 4217/);
+        assert.match(outcome.error, /dcm-integration:firstEmployeeEmail must be an email address/);
+        assert.match(outcome.error, /dcm-integration:keyKeeperUrl must use https/);
+        assert.ok(!fs.existsSync(out));
+    });
+});
