@@ -26,6 +26,11 @@ export interface OfflineRunOptions {
     secretCanary?: string;
     /** Run as `pulumi preview` would. */
     preview?: boolean;
+    /**
+     * Type check the program as ts-node compiles it, as the CLI does by default (true). False is the CLI's own
+     * PULUMI_NODEJS_TRANSPILE_ONLY=true: for tests, after `npm run typecheck` has checked the whole tree.
+     */
+    typecheck?: boolean;
 }
 
 export type OfflineOutcome =
@@ -59,7 +64,8 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineOut
         }));
         const stderr = await new Promise<string>((resolve, reject) => {
             // A clean environment for the SDK: no config or engine variables from the caller's shell.
-            const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_") && !k.startsWith("TS_NODE_")));
+            const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_") && !k.startsWith("TS_NODE_")));
+            if (options.typecheck === false) env.PULUMI_NODEJS_TRANSPILE_ONLY = "true";
             const child = spawn(process.execPath, [WORKER, jobFile], { cwd: project.dir, env, stdio: ["ignore", "pipe", "pipe"] });
             let err = "";
             child.stdout.on("data", (d) => { err += d; });

@@ -5,9 +5,12 @@ import type { RecordedResource } from "../../scripts/lib/offline-run";
 
 export type Rendered = Extract<Awaited<ReturnType<typeof runOffline>>, { ok: true }>;
 
-/** Renders and fails the test with the program's own error if the render fails. */
+/**
+ * Renders and fails the test with the program's own error if the render fails. Transpile-only unless asked:
+ * `npm test` type checks the whole tree first, and test/scripts/render.test.ts covers the type-checking path.
+ */
 export async function render(options: OfflineRunOptions): Promise<Rendered> {
-    const outcome = await runOffline(options);
+    const outcome = await runOffline({ typecheck: false, ...options });
     assert.ok(outcome.ok, `render of ${options.stack} failed: ${!outcome.ok ? `${outcome.error}\n${outcome.stderr}` : ""}`);
     return outcome as Rendered;
 }
