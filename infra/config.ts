@@ -3,7 +3,7 @@
  * An invalid configuration stops the program here, before any resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, formatProblems, RawConfig, StackSettings, validateStackConfig } from "./validation";
+import { CONFIG_KEYS, formatProblems, RawConfig, SECRET_KEYS, SECRET_PRESENT, secretValueProblem, StackSettings, validateStackConfig } from "./validation";
 
 const STRUCTURED_KEYS = new Set(["signingKeys"]);
 
@@ -18,7 +18,18 @@ export function loadSettings(): StackSettings {
     const present = Object.keys(pulumi.runtime.allConfig())
         .filter((k) => k.startsWith(`${project}:`))
         .map((k) => k.slice(project.length + 1));
+    // The CLI names the secret config keys in this variable (the SDK's own runtime/config.js reads it too).
+    const secretKeys = new Set<string>(JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]"));
     for (const key of new Set([...Object.keys(CONFIG_KEYS), ...present])) {
+        if (SECRET_KEYS.includes(key)) {
+            // Only presence reaches validation: the value is read as a secret Output by kratosSecrets().
+            const set = present.includes(key);
+            if (set && !secretKeys.has(`${project}:${key}`)) {
+                problems.push({ key, message: `must be stored as a secret: pulumi config set --secret ${key} <value>` });
+            }
+            raw[key] = set ? SECRET_PRESENT : undefined;
+            continue;
+        }
         try {
             raw[key] = STRUCTURED_KEYS.has(key) ? config.getObject(key) : config.get(key);
         } catch (e) {
@@ -31,4 +42,23 @@ export function loadSettings(): StackSettings {
         throw new pulumi.RunError(formatProblems(all, project, stack));
     }
     return result.settings;
+}
+
+/** The Kratos secrets from config, as secret Outputs whose values are checked where they become known. */
+export interface KratosSecretConfig {
+    /** PostgreSQL DSN. */
+    dsn: pulumi.Output<string>;
+    /** SMTP connection URI of the courier. */
+    smtpUri: pulumi.Output<string>;
+}
+
+/** Reads kratosDsn and kratosSmtpUri with requireSecret (only when not in dev mode; validation made sure they are set). */
+export function kratosSecrets(): KratosSecretConfig {
+    const config = new pulumi.Config();
+    const checked = (key: string) => config.requireSecret(key).apply((value) => {
+        const rule = secretValueProblem(key, value);
+        if (rule) throw new pulumi.RunError(`${pulumi.getProject()}:${key} ${rule}`);
+        return value;
+    });
+    return { dsn: checked("kratosDsn"), smtpUri: checked("kratosSmtpUri") };
 }

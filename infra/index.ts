@@ -4,15 +4,22 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { BankNamespace } from "../components/bank-namespace";
+import { BankNetworkPolicies } from "../components/bank-network-policies";
+import { FirstEmployee } from "../components/first-employee";
+import { Frontend, FRONTEND_PORT } from "../components/frontend";
+import { IntegrationHosts } from "../components/integration-hosts";
+import { JWKS_SERVER_PORT, JwksServer } from "../components/jwks-server";
+import { Kratos } from "../components/kratos";
+import { KRATOS_ADMIN_PORT, KRATOS_PUBLIC_PORT } from "../components/kratos-config";
 import { JwtKeySet } from "../components/jwt-key-set";
 import { JwtSigningKey } from "../components/jwt-signing-key";
 import { KeyKeeperSecrets } from "../components/key-keeper-secrets";
-import { loadSettings } from "./config";
+import { kratosSecrets, loadSettings } from "./config";
 import { bankLabels, componentLabels } from "./labels";
 
 // Validated before the first resource: a bad config creates nothing.
 const settings = loadSettings();
-const { bank, hosts } = settings;
+const { bank, hosts, platform } = settings;
 const labels = bankLabels(settings);
 
 const namespace = new BankNamespace("bank", { name: settings.namespace, labels });
@@ -33,6 +40,71 @@ const keyKeeper = new KeyKeeperSecrets("key-keeper", {
     alias: bank.alias,
 });
 
+const apiUrlValue = `https://${hosts.api}`;
+const kratos = new Kratos("kratos", {
+    namespace: namespace.name,
+    labels,
+    image: platform.images.kratos,
+    backofficeHost: hosts.backoffice,
+    fromAddress: `no-reply@${platform.baseDomain}`,
+    fromName: `${bank.displayName} backoffice`,
+    devMode: bank.kratosDevMode,
+    // Read only outside dev mode, where validation has made sure both secrets are set.
+    secrets: bank.kratosDevMode ? undefined : kratosSecrets(),
+});
+
+const frontend = new Frontend("frontend", {
+    namespace: namespace.name,
+    labels,
+    image: platform.images.frontend,
+    apiBaseUrl: apiUrlValue,
+    kratosPublicUrl: kratos.publicUrl,
+    bank: { alias: bank.alias, displayName: bank.displayName },
+});
+
+const jwksServer = new JwksServer("jwks-server", {
+    namespace: namespace.name,
+    labels,
+    image: platform.images.jwksServer,
+    jwksConfigMapName: keySet.configMapName,
+});
+
+const firstEmployee = new FirstEmployee("first-employee", {
+    namespace: namespace.name,
+    labels,
+    email: bank.firstEmployeeEmail,
+    kratosAdminUrl: kratos.adminUrl,
+    image: platform.images.bootstrap,
+    kratosReady: [kratos.deployment],
+});
+
+const integrationHosts = new IntegrationHosts("hosts", {
+    namespace: namespace.name,
+    labels,
+    hosts,
+    ingressClass: platform.ingressClass,
+    tls: { mode: platform.tlsMode, issuer: platform.tlsIssuer, secretName: platform.tlsSecretName },
+    backends: { frontend: frontend.serviceName, kratosPublic: kratos.publicServiceName, kratosPublicPort: KRATOS_PUBLIC_PORT, jwks: jwksServer.serviceName },
+    dcmApiUpstream: platform.dcmApiUpstream,
+});
+
+new BankNetworkPolicies("network", {
+    namespace: namespace.name,
+    labels,
+    ingressNamespace: platform.ingressNamespace,
+    pods: {
+        frontend: frontend.podLabels,
+        jwksServer: jwksServer.podLabels,
+        kratosServer: kratos.serverPodLabels,
+        kratos: kratos.egressPodLabels,
+        bootstrap: firstEmployee.podLabels,
+    },
+    ports: { frontend: FRONTEND_PORT, jwksServer: JWKS_SERVER_PORT, kratosPublic: KRATOS_PUBLIC_PORT, kratosAdmin: KRATOS_ADMIN_PORT },
+    // PostgreSQL and SMTP submission (validation holds the DSN and SMTP URI to these ports).
+    kratosEgressPorts: bank.kratosDevMode ? [] : [5432, 465, 587],
+    apiServerCidr: platform.apiServerCidr,
+});
+
 export const alias = bank.alias;
 export const namespaceName = namespace.name;
 export const backofficeHost = hosts.backoffice;
@@ -48,3 +120,9 @@ export const keyKeeperUsernames = keyKeeper.usernames;
 // Secret outputs: for DCM's post-deploy checks (`pulumi stack output --show-secrets`) and the bank officer.
 export const keyKeeperPasswords = keyKeeper.passwords;
 export const signingPrivateKeyPem = pulumi.secret(activeKey.privateKeyPem);
+export const backofficeUrl = integrationHosts.urls.backoffice;
+export const apiUrl = integrationHosts.urls.api;
+export const kratosPublicUrl = kratos.publicUrl;
+export const firstEmployeeRecoverySecret = firstEmployee.recoverySecretName;
+// Self-signed mode only: the CA that checks and banks must trust.
+export const tlsCaCertificatePem = integrationHosts.caCertificatePem;

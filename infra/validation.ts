@@ -40,6 +40,8 @@ export interface BankConfig {
     signingKeys: SigningKeySlot[];
     /** Slot of the key DCM signs with now. */
     activeSigningKey: string;
+    /** Kratos runs on an in-pod SQLite database with no secret to fill in (demo banks only; data is lost on restart). */
+    kratosDevMode: boolean;
 }
 
 /** Platform-wide settings (Pulumi.yaml defaults). */
@@ -57,9 +59,13 @@ export interface PlatformConfig {
     /** Existing TLS Secret, for tlsMode provided. */
     tlsSecretName: string;
     /** Pinned container images. */
-    images: { frontend: string; kratos: string; jwksServer: string };
+    images: { frontend: string; kratos: string; jwksServer: string; bootstrap: string };
     /** In-cluster URL of DCM's API. */
     dcmApiUpstream: string;
+    /** Namespace of the ingress controller, the only source admitted to the bank's public pods. */
+    ingressNamespace: string;
+    /** CIDR of the Kubernetes API server, the only place the first-employee bootstrap may write its Secret. */
+    apiServerCidr: string;
 }
 
 /** Everything the program needs, validated, plus the names derived from it. */
@@ -84,7 +90,7 @@ export type ValidationResult = { ok: true; settings: StackSettings } | { ok: fal
 
 type KeyScope = "bank" | "platform";
 /** Every config key the program reads: unknown keys are errors, so a typo never silently falls back to a default. */
-export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string }>> = {
+export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string; secret?: boolean }>> = {
     alias: { scope: "bank", doc: "The bank's alias; must equal the stack name." },
     displayName: { scope: "bank", doc: "The bank's name as registered in the Processing Center." },
     assetCode: { scope: "bank", doc: "ISO 4217 code of the counterparty's asset. Default UAH." },
@@ -102,7 +108,51 @@ export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string
     kratosImage: { scope: "platform", doc: "Ory Kratos image, pinned." },
     jwksServerImage: { scope: "platform", doc: "JWKS static server image, pinned." },
     dcmApiUpstream: { scope: "platform", doc: "In-cluster URL of DCM's API." },
+    kratosDsn: { scope: "bank", secret: true, doc: "Secret: PostgreSQL DSN of the bank's Kratos database (postgres://..., port 5432)." },
+    kratosSmtpUri: { scope: "bank", secret: true, doc: "Secret: SMTP URI of the Kratos courier (smtps://... or smtp://..., port 465 or 587)." },
+    kratosDevMode: { scope: "bank", doc: "true: Kratos on an in-pod SQLite database, no secrets needed (demo banks only). Default false." },
+    bootstrapImage: { scope: "platform", doc: "Node.js image of the first-employee bootstrap Job, pinned." },
+    ingressNamespace: { scope: "platform", doc: "Namespace of the ingress controller (admitted by the NetworkPolicies)." },
+    apiServerCidr: { scope: "platform", doc: "CIDR of the Kubernetes API server (egress of the first-employee bootstrap)." },
 };
+
+/** Config keys read with getSecret: the program passes SECRET_PRESENT for them and checks the value inside its Output. */
+export const SECRET_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((k) => CONFIG_KEYS[k].secret);
+/** Stands for a secret key's value when only its presence is known (the value stays in a secret Output). */
+export const SECRET_PRESENT = "<secret>";
+// The offline render's stand-in for a `secure:` value it cannot decrypt (scripts/lib/stack-config.ts).
+const OFFLINE_PLACEHOLDER = /^offline-placeholder-for-[A-Za-z]+$/;
+
+/**
+ * The rule a secret value breaks, or undefined. Never quotes the value. The offline render's placeholder passes.
+ * @param key kratosDsn or kratosSmtpUri
+ */
+export function secretValueProblem(key: string, value: string): string | undefined {
+    if (value === SECRET_PRESENT || OFFLINE_PLACEHOLDER.test(value)) return undefined;
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return "must be an absolute URL (the value is not shown: it is secret)";
+    }
+    if (key === "kratosDsn") {
+        if (!["postgres:", "postgresql:"].includes(url.protocol)) return "must be a PostgreSQL DSN (postgres://user:password@host:5432/db)";
+        if (!url.hostname) return "must name the database host";
+        if (url.port && url.port !== "5432") return "must use port 5432: the Kratos NetworkPolicy admits only that database port";
+        return undefined;
+    }
+    if (key === "kratosSmtpUri") {
+        if (!["smtp:", "smtps:"].includes(url.protocol)) return "must be an smtp:// or smtps:// URI";
+        if (!url.hostname) return "must name the SMTP host";
+        const port = url.port || (url.protocol === "smtps:" ? "465" : "587");
+        if (!SMTP_PORTS.includes(port)) return `must use port ${SMTP_PORTS.join(" or ")}: the Kratos NetworkPolicy admits only those`;
+        return undefined;
+    }
+    return undefined;
+}
+
+/** Submission ports the Kratos courier may reach (RFC 8314 implicit TLS, RFC 6409 submission). */
+export const SMTP_PORTS: readonly string[] = ["465", "587"];
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_LABEL_RULE = "must be a DNS label: lowercase letters, digits and '-', starting with a letter and not ending with '-'";
@@ -171,12 +221,18 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         frontend: image("frontendImage"),
         kratos: image("kratosImage"),
         jwksServer: image("jwksServerImage"),
+        bootstrap: image("bootstrapImage"),
     };
     const dcmApiUpstream = required("dcmApiUpstream");
     if (dcmApiUpstream !== undefined) {
         const rule = urlProblem(dcmApiUpstream, ["http:", "https:"]);
         if (rule) fail("dcmApiUpstream", rule);
     }
+
+    const ingressNamespace = required("ingressNamespace");
+    if (ingressNamespace !== undefined && !DNS_LABEL.test(ingressNamespace)) fail("ingressNamespace", DNS_LABEL_RULE);
+    const apiServerCidr = required("apiServerCidr");
+    if (apiServerCidr !== undefined && !isIpv4Cidr(apiServerCidr)) fail("apiServerCidr", `must be an IPv4 CIDR such as 10.0.0.1/32; got '${apiServerCidr}'`);
 
     // The bank.
     const alias = required("alias");
@@ -215,6 +271,22 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         fail("activeSigningKey", `must name one of the signingKeys slots (${signingKeys.map((k) => k.slot).join(", ")}); got '${activeSigningKey}'`);
     }
 
+    const devModeRaw = str("kratosDevMode") ?? "false";
+    if (devModeRaw !== "true" && devModeRaw !== "false") fail("kratosDevMode", `must be true or false; got '${devModeRaw}'`);
+    const kratosDevMode = devModeRaw === "true";
+    for (const key of SECRET_KEYS) {
+        const value = raw[key];
+        const present = typeof value === "string" && value !== "";
+        if (kratosDevMode && present) {
+            fail(key, "must not be set when kratosDevMode is true: dev mode uses an in-pod SQLite database and no mail server");
+        } else if (!kratosDevMode && devModeRaw === "false" && !present) {
+            fail(key, `is required unless kratosDevMode is true; set it with \`pulumi config set --secret ${key} <value>\``);
+        } else if (present) {
+            const rule = secretValueProblem(key, value);
+            if (rule) fail(key, rule);
+        }
+    }
+
     if (problems.length > 0) return { ok: false, problems };
     const platform: PlatformConfig = {
         baseDomain: baseDomain!,
@@ -225,6 +297,8 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         tlsSecretName,
         images: images as PlatformConfig["images"],
         dcmApiUpstream: dcmApiUpstream!,
+        ingressNamespace: ingressNamespace!,
+        apiServerCidr: apiServerCidr!,
     };
     const bank: BankConfig = {
         alias: alias!,
@@ -234,6 +308,7 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         keyKeeperUrl: keyKeeperUrl!,
         signingKeys,
         activeSigningKey,
+        kratosDevMode,
     };
     return { ok: true, settings: deriveSettings(bank, platform) };
 
@@ -304,6 +379,11 @@ function signingKeySlots(value: unknown, fail: (key: string, message: string) =>
         if (typeof slot === "string") slots.push({ slot, algorithm: alg as SigningAlgorithm, ...(bits ? { rsaBits: bits } : {}) });
     });
     return slots;
+}
+
+function isIpv4Cidr(value: string): boolean {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+    return Boolean(m) && m!.slice(1, 5).every((o) => Number(o) <= 255) && Number(m![5]) <= 32;
 }
 
 /** A rule broken by a DNS name (RFC 1123), or undefined. */

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { emulate } from "./provider-emulation";
+import { emulateResource } from "./provider-emulation";
 import { SECRET_KEY } from "./secret-values";
 
 /** One resource as registered by the program. Values use `{ "$secret": v }` for secrets. */
@@ -95,7 +95,7 @@ export async function installOfflineEngine(project: string, stack: string, previ
             const name: string = req.getName();
             const custom: boolean = req.getCustom();
             const inputs = fromWire(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>;
-            const result = emulate({ type, name, inputs, custom, secretOutputs: req.getAdditionalsecretoutputsList() });
+            const result = await emulateResource({ type, name, inputs, custom, secretOutputs: req.getAdditionalsecretoutputsList() });
             const urn = monitor.newUrn(req.getParent(), type, name);
             const propertyDependencies: Record<string, string[]> = {};
             req.getPropertydependenciesMap().forEach((deps: any, key: string) => { propertyDependencies[key] = deps.getUrnsList(); });

@@ -4,7 +4,7 @@
  * secret marking of every output the real provider marks secret (`additionalSecretOutputs`).
  */
 import * as crypto from "node:crypto";
-import { SECRET_KEY } from "./secret-values";
+import { SECRET_KEY, unwrapSecrets } from "./secret-values";
 
 /** What the engine asks a provider to create. */
 export interface EmulatedRequest {
@@ -157,12 +157,175 @@ export const EMULATORS: Record<string, Emulator> = {
     "tls:index/privateKey:PrivateKey": (inputs) => ({ id: crypto.randomBytes(20).toString("hex"), state: tlsPrivateKey(inputs) }),
 };
 
+type AsyncEmulator = (inputs: Record<string, unknown>, req: EmulatedRequest) => Promise<EmulatedResult>;
+
+// @peculiar/x509 needs the Reflect metadata polyfill (tsyringe) before it loads; loaded only when a cert is made.
+let x509Module: typeof import("@peculiar/x509") | undefined;
+function x509Lib(): typeof import("@peculiar/x509") {
+    if (!x509Module) {
+        require("reflect-metadata");
+        x509Module = require("@peculiar/x509") as typeof import("@peculiar/x509");
+        x509Module.cryptoProvider.set(crypto.webcrypto as never);
+    }
+    return x509Module;
+}
+
+const KEY_USAGES: Record<string, number> = {
+    digital_signature: 1, content_commitment: 2, key_encipherment: 4, data_encipherment: 8, key_agreement: 16,
+    cert_signing: 32, crl_signing: 64, encipher_only: 128, decipher_only: 256,
+};
+const EXTENDED_KEY_USAGES: Record<string, string> = {
+    server_auth: "1.3.6.1.5.5.7.3.1", client_auth: "1.3.6.1.5.5.7.3.2", code_signing: "1.3.6.1.5.5.7.3.3",
+    email_protection: "1.3.6.1.5.5.7.3.4", timestamping: "1.3.6.1.5.5.7.3.8", ocsp_signing: "1.3.6.1.5.5.7.3.9",
+};
+const SUBJECT_FIELDS: [string, string][] = [
+    ["commonName", "CN"], ["organization", "O"], ["organizationalUnit", "OU"], ["locality", "L"], ["province", "ST"],
+    ["country", "C"], ["postalCode", "postalCode"], ["serialNumber", "serialNumber"],
+];
+
+/** A PEM private key (PKCS#1, SEC 1 or PKCS#8) as a WebCrypto signing pair, with the provider's algorithm name. */
+async function signingKeys(pem: string) {
+    const privateKey = crypto.createPrivateKey(pem);
+    const publicKey = crypto.createPublicKey(privateKey);
+    const curve = privateKey.asymmetricKeyDetails?.namedCurve;
+    const named: Record<string, string> = { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };
+    let algorithm: crypto.webcrypto.RsaHashedImportParams | crypto.webcrypto.EcKeyImportParams;
+    let signing: crypto.webcrypto.Algorithm;
+    let keyAlgorithm: string;
+    if (privateKey.asymmetricKeyType === "rsa") {
+        algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+        signing = algorithm;
+        keyAlgorithm = "RSA";
+    } else if (privateKey.asymmetricKeyType === "ec" && curve && named[curve]) {
+        algorithm = { name: "ECDSA", namedCurve: named[curve] };
+        signing = { name: "ECDSA", hash: curve === "prime256v1" ? "SHA-256" : "SHA-384" } as crypto.webcrypto.Algorithm;
+        keyAlgorithm = "ECDSA";
+    } else {
+        throw new Error(`tls: certificates are emulated for RSA and ECDSA P-256/384/521 keys, not ${privateKey.asymmetricKeyType} ${curve ?? ""}`);
+    }
+    const subtle = crypto.webcrypto.subtle;
+    const der = (k: crypto.KeyObject, type: "pkcs8" | "spki") => k.export({ format: "der", type });
+    return {
+        privateKey: await subtle.importKey("pkcs8", der(privateKey, "pkcs8"), algorithm, false, ["sign"]),
+        publicKey: await subtle.importKey("spki", der(publicKey, "spki"), algorithm, true, ["verify"]),
+        signing, keyAlgorithm,
+    };
+}
+
+function subjectName(subject: unknown): string {
+    const s = (subject ?? {}) as Record<string, unknown>;
+    const escape = (v: string) => v.replace(/([,+"\\<>;=])/g, "\\$1");
+    return SUBJECT_FIELDS.filter(([k]) => typeof s[k] === "string" && s[k] !== "").map(([k, rdn]) => `${rdn}=${escape(String(s[k]))}`).join(", ");
+}
+
+function usageExtensions(inputs: Record<string, unknown>) {
+    const x509 = x509Lib();
+    const uses = (inputs.allowedUses as string[] | undefined) ?? [];
+    const unknown = uses.filter((u) => !(u in KEY_USAGES) && !(u in EXTENDED_KEY_USAGES) && u !== "any_extended");
+    if (unknown.length > 0) throw new Error(`tls: unknown allowedUses ${unknown.join(", ")}`);
+    const flags = uses.reduce((acc, u) => acc | (KEY_USAGES[u] ?? 0), 0);
+    const ext = uses.filter((u) => u in EXTENDED_KEY_USAGES).map((u) => EXTENDED_KEY_USAGES[u]);
+    return [
+        new x509.BasicConstraintsExtension(Boolean(inputs.isCaCertificate), undefined, true),
+        ...(flags ? [new x509.KeyUsagesExtension(flags, true)] : []),
+        ...(ext.length ? [new x509.ExtendedKeyUsageExtension(ext, false)] : []),
+    ];
+}
+
+function sanExtension(inputs: Record<string, unknown>) {
+    const x509 = x509Lib();
+    const names = [
+        ...((inputs.dnsNames as string[] | undefined) ?? []).map((value) => ({ type: "dns" as const, value })),
+        ...((inputs.ipAddresses as string[] | undefined) ?? []).map((value) => ({ type: "ip" as const, value })),
+        ...((inputs.uris as string[] | undefined) ?? []).map((value) => ({ type: "url" as const, value })),
+    ];
+    return names.length ? [new x509.SubjectAlternativeNameExtension(names, false)] : [];
+}
+
+function validity(inputs: Record<string, unknown>) {
+    const hours = Number(inputs.validityPeriodHours);
+    if (!Number.isFinite(hours) || hours <= 0) throw new Error(`tls: validityPeriodHours must be positive, got ${String(inputs.validityPeriodHours)}`);
+    const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const notAfter = new Date(notBefore.getTime() + hours * 3600_000);
+    return { notBefore, notAfter, validityStartTime: notBefore.toISOString(), validityEndTime: notAfter.toISOString() };
+}
+
+const pemText = (pem: string) => `${pem.replace(/\r\n/g, "\n").trim()}\n`;
+const serial = () => crypto.randomBytes(16).toString("hex").replace(/^[89a-f]/, "1");
+
+/** Certificates made for real (X.509 via @peculiar/x509), with the fields of @pulumi/tls' resources. */
+export const ASYNC_EMULATORS: Record<string, AsyncEmulator> = {
+    "tls:index/selfSignedCert:SelfSignedCert": async (inputs) => {
+        const x509 = x509Lib();
+        const plain = unwrapSecrets(inputs) as Record<string, unknown>;
+        const keys = await signingKeys(String(plain.privateKeyPem));
+        const { notBefore, notAfter, validityStartTime, validityEndTime } = validity(plain);
+        const cert = await x509.X509CertificateGenerator.createSelfSigned({
+            serialNumber: serial(), name: subjectName(plain.subject), notBefore, notAfter,
+            keys: { privateKey: keys.privateKey, publicKey: keys.publicKey }, signingAlgorithm: keys.signing,
+            extensions: [
+                ...usageExtensions(plain), ...sanExtension(plain),
+                ...(plain.setSubjectKeyId || plain.isCaCertificate ? [await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)] : []),
+            ],
+        });
+        return {
+            id: BigInt(`0x${cert.serialNumber}`).toString(),
+            state: { ...inputs, certPem: pemText(cert.toString("pem")), keyAlgorithm: keys.keyAlgorithm, validityStartTime, validityEndTime, readyForRenewal: false },
+        };
+    },
+    "tls:index/certRequest:CertRequest": async (inputs) => {
+        const x509 = x509Lib();
+        const plain = unwrapSecrets(inputs) as Record<string, unknown>;
+        const keys = await signingKeys(String(plain.privateKeyPem));
+        const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+            name: subjectName(plain.subject), keys: { privateKey: keys.privateKey, publicKey: keys.publicKey },
+            signingAlgorithm: keys.signing, extensions: sanExtension(plain),
+        });
+        return { id: crypto.createHash("sha1").update(Buffer.from(csr.rawData)).digest("hex"), state: { ...inputs, certRequestPem: pemText(csr.toString("pem")), keyAlgorithm: keys.keyAlgorithm } };
+    },
+    "tls:index/locallySignedCert:LocallySignedCert": async (inputs) => {
+        const x509 = x509Lib();
+        const plain = unwrapSecrets(inputs) as Record<string, unknown>;
+        const ca = await signingKeys(String(plain.caPrivateKeyPem));
+        const caCert = new x509.X509Certificate(String(plain.caCertPem));
+        const csr = new x509.Pkcs10CertificateRequest(String(plain.certRequestPem));
+        if (!(await csr.verify())) throw new Error("tls: the certificate request's signature does not verify");
+        const { notBefore, notAfter, validityStartTime, validityEndTime } = validity(plain);
+        const subjectKey = await csr.publicKey.export();
+        const cert = await x509.X509CertificateGenerator.create({
+            serialNumber: serial(), subject: csr.subject, issuer: caCert.subject, notBefore, notAfter,
+            publicKey: subjectKey, signingKey: ca.privateKey, signingAlgorithm: ca.signing,
+            extensions: [
+                ...usageExtensions(plain),
+                ...csr.extensions.filter((e) => e.type === "2.5.29.17"),
+                ...(plain.setSubjectKeyId ? [await x509.SubjectKeyIdentifierExtension.create(subjectKey)] : []),
+                await x509.AuthorityKeyIdentifierExtension.create(caCert),
+            ],
+        });
+        return {
+            id: BigInt(`0x${cert.serialNumber}`).toString(),
+            state: { ...inputs, certPem: pemText(cert.toString("pem")), caKeyAlgorithm: ca.keyAlgorithm, validityStartTime, validityEndTime, readyForRenewal: false },
+        };
+    },
+};
+
+/** Creates one resource as its provider would, certificates included (asynchronous); see `emulate`. */
+export async function emulateResource(req: EmulatedRequest): Promise<EmulatedResult> {
+    const make = req.custom ? ASYNC_EMULATORS[req.type] : undefined;
+    if (!make) return emulate(req);
+    return markSecretOutputs(await make(req.inputs, req), req);
+}
+
 /** Creates one resource as its provider would, marking the outputs the SDK declared secret. */
 export function emulate(req: EmulatedRequest): EmulatedResult {
     if (!req.custom) return { state: {} };
     const inputs = req.inputs;
     const emulator = EMULATORS[req.type] ?? (req.type.startsWith("kubernetes:") && !req.type.startsWith("kubernetes:helm") ? kubernetesObject : undefined);
     const result = emulator ? emulator(inputs, req) : { id: `${req.name}-id`, state: { ...inputs } };
+    return markSecretOutputs(result, req);
+}
+
+function markSecretOutputs(result: EmulatedResult, req: EmulatedRequest): EmulatedResult {
     for (const key of req.secretOutputs) {
         const value = result.state[key];
         if (value !== undefined && !(typeof value === "object" && value !== null && SECRET_KEY in value)) {

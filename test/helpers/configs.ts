@@ -12,6 +12,8 @@ export function validRaw(alias = "demo", overrides: Record<string, unknown> = {}
         displayName: "Demo Bank",
         firstEmployeeEmail: "officer@demo-bank.example",
         keyKeeperUrl: "https://keykeeper.demo-bank.example/api",
+        // As the demo stack: Kratos needs no secret in dev mode.
+        kratosDevMode: "true",
         ...overrides,
     };
 }

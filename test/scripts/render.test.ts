@@ -73,6 +73,7 @@ describe("npm run render", () => {
             "  dcm-integration:assetCode: ABC",
             "  dcm-integration:firstEmployeeEmail: not-an-email",
             "  dcm-integration:keyKeeperUrl: http://keeper.bad.example",
+            "  dcm-integration:kratosDevMode: true",
         ].join("\n"));
         const out = path.join(dir, "out");
         const r = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "-e",

@@ -1,0 +1,139 @@
+// First-employee bootstrap (plan steps 9 and 11), run by the Job of components/first-employee.ts in the
+// bank's namespace. Idempotent: it looks the employee up by email before creating them, issues a recovery
+// code only while no password is set, and stores the recovery link in a Kubernetes Secret (never in logs).
+// Plain CommonJS for the stock Node.js image: no dependency, no build step.
+"use strict";
+const fs = require("node:fs");
+const http = require("node:http");
+const https = require("node:https");
+
+const env = (name) => {
+    const v = process.env[name];
+    if (!v) throw new Error(`environment variable ${name} is required`);
+    return v;
+};
+
+const adminUrl = env("KRATOS_ADMIN_URL").replace(/\/+$/, "");
+const email = env("EMPLOYEE_EMAIL").toLowerCase();
+const schemaId = process.env.IDENTITY_SCHEMA_ID || "employee";
+const namespace = env("POD_NAMESPACE");
+const secretName = env("RECOVERY_SECRET_NAME");
+const expiresIn = process.env.RECOVERY_EXPIRES_IN || "72h";
+const saDir = process.env.SERVICE_ACCOUNT_DIR || "/var/run/secrets/kubernetes.io/serviceaccount";
+const apiUrl = process.env.KUBERNETES_API_URL ||
+    `https://${env("KUBERNETES_SERVICE_HOST")}:${process.env.KUBERNETES_SERVICE_PORT || "443"}`;
+const attempts = Number(process.env.READY_ATTEMPTS || "30");
+const retryDelayMs = Number(process.env.READY_DELAY_MS || "2000");
+
+/** One HTTP(S) exchange; the body is parsed as JSON when it is JSON. Never logs bodies: they may hold the link. */
+function request(url, { method = "GET", headers = {}, body, ca } = {}) {
+    return new Promise((resolve, reject) => {
+        const u = new URL(url);
+        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+        const client = u.protocol === "https:" ? https : http;
+        const req = client.request(u, {
+            method,
+            ca,
+            timeout: 10000,
+            headers: { accept: "application/json", ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}), ...headers },
+        }, (res) => {
+            const chunks = [];
+            res.on("data", (c) => chunks.push(c));
+            res.on("end", () => {
+                const text = Buffer.concat(chunks).toString("utf8");
+                let json;
+                try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+                resolve({ status: res.statusCode, json });
+            });
+        });
+        req.on("timeout", () => req.destroy(new Error(`${method} ${u.pathname}: timed out`)));
+        req.on("error", reject);
+        if (payload) req.write(payload);
+        req.end();
+    });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForKratos() {
+    for (let i = 1; i <= attempts; i++) {
+        try {
+            const r = await request(`${adminUrl}/admin/health/ready`);
+            if (r.status === 200) return;
+        } catch { /* not up yet */ }
+        if (i < attempts) await sleep(retryDelayMs);
+    }
+    throw new Error(`Kratos admin API not ready after ${attempts} attempts`);
+}
+
+async function findIdentity() {
+    const r = await request(`${adminUrl}/admin/identities?credentials_identifier=${encodeURIComponent(email)}`);
+    if (r.status !== 200 || !Array.isArray(r.json)) throw new Error(`looking up the employee: Kratos answered ${r.status}`);
+    return r.json.find((i) => i && i.traits && String(i.traits.email).toLowerCase() === email);
+}
+
+async function ensureIdentity() {
+    const existing = await findIdentity();
+    if (existing) return { id: existing.id, created: false };
+    const r = await request(`${adminUrl}/admin/identities`, {
+        method: "POST",
+        body: { schema_id: schemaId, traits: { email }, state: "active" },
+    });
+    if (r.status === 201 && r.json && r.json.id) return { id: r.json.id, created: true };
+    if (r.status === 409) {
+        // Created concurrently (a retried pod): the lookup finds it now.
+        const again = await findIdentity();
+        if (again) return { id: again.id, created: false };
+    }
+    throw new Error(`creating the employee: Kratos answered ${r.status}`);
+}
+
+async function hasPassword(id) {
+    const r = await request(`${adminUrl}/admin/identities/${encodeURIComponent(id)}?include_credential=password`);
+    if (r.status !== 200 || !r.json) throw new Error(`reading the employee: Kratos answered ${r.status}`);
+    const password = r.json.credentials && r.json.credentials.password;
+    return Boolean(password && Array.isArray(password.identifiers) && password.identifiers.length > 0);
+}
+
+async function recoveryCode(id) {
+    const r = await request(`${adminUrl}/admin/recovery/code`, { method: "POST", body: { identity_id: id, expires_in: expiresIn } });
+    if (r.status !== 201 || !r.json || !r.json.recovery_link) throw new Error(`creating the recovery code: Kratos answered ${r.status}`);
+    return r.json;
+}
+
+/** Replaces the Secret's data (merge patch; absent keys are removed) with the ServiceAccount's token. */
+async function writeSecret(values) {
+    const token = fs.readFileSync(`${saDir}/token`, "utf8").trim();
+    const ca = fs.readFileSync(`${saDir}/ca.crt`);
+    const keys = ["status", "email", "identity_id", "recovery_link", "recovery_code", "expires_at"];
+    const data = Object.fromEntries(keys.map((k) => [k, values[k] === undefined ? null : Buffer.from(String(values[k])).toString("base64")]));
+    const r = await request(`${apiUrl}/api/v1/namespaces/${namespace}/secrets/${secretName}`, {
+        method: "PATCH",
+        ca,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/merge-patch+json" },
+        body: { data },
+    });
+    if (r.status !== 200) throw new Error(`writing Secret ${namespace}/${secretName}: the API server answered ${r.status}`);
+}
+
+async function main() {
+    await waitForKratos();
+    const identity = await ensureIdentity();
+    console.log(`employee identity ${identity.id} ${identity.created ? "created" : "already exists"}`);
+    if (await hasPassword(identity.id)) {
+        await writeSecret({ status: "password-set", email, identity_id: identity.id });
+        console.log("the employee has set a password: no recovery code issued");
+        return;
+    }
+    const code = await recoveryCode(identity.id);
+    await writeSecret({
+        status: "recovery-pending", email, identity_id: identity.id,
+        recovery_link: code.recovery_link, recovery_code: code.recovery_code, expires_at: code.expires_at,
+    });
+    console.log(`recovery code issued (expires ${code.expires_at}); stored in Secret ${namespace}/${secretName}`);
+}
+
+main().catch((err) => {
+    console.error(`first-employee bootstrap failed: ${err.message}`);
+    process.exitCode = 1;
+});

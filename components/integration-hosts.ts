@@ -1,0 +1,149 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import type { TlsMode } from "../infra/validation";
+import { KRATOS_PUBLIC_PATH } from "./kratos-config";
+import { JWKS_PATH } from "./jwks-server";
+
+/** The two hosts of a bank. */
+export type HostRole = "backoffice" | "api";
+
+export interface IntegrationHostsArgs {
+    /** Namespace of every object. */
+    namespace: pulumi.Input<string>;
+    /** Bank labels; the component adds name and component labels. */
+    labels: Record<string, string>;
+    /** `backoffice-<alias>-<env>.<domain>` and `api-<alias>-<env>.<domain>`. */
+    hosts: Record<HostRole, string>;
+    /** IngressClass that serves the hosts. */
+    ingressClass: string;
+    /** TLS: cert-manager (ClusterIssuer), self-signed (CA made here) or provided (an existing Secret). */
+    tls: { mode: TlsMode; issuer: string; secretName: string };
+    /** Services behind the hosts (names in the namespace, port 80 unless said). */
+    backends: {
+        frontend: pulumi.Input<string>;
+        kratosPublic: pulumi.Input<string>;
+        kratosPublicPort: number;
+        jwks: pulumi.Input<string>;
+    };
+    /** In-cluster URL of DCM's API; everything on the api host except the JWKS goes there. */
+    dcmApiUpstream: string;
+}
+
+const NGINX = "nginx.ingress.kubernetes.io";
+// A server certificate's life in self-signed mode; Pulumi renews it on the `up` after it enters the last 30 days.
+const HOST_CERT_HOURS = 24 * 365;
+const CA_CERT_HOURS = 24 * 365 * 5;
+
+/**
+ * The bank's two public hosts (plan step 5) with TLS on both and HTTP redirected to HTTPS:
+ * backoffice (`/` to the frontend, `/.ory` to Kratos public with the prefix stripped) and
+ * api (`/.well-known/jwks.json` to the JWKS server, everything else to DCM's API).
+ */
+export class IntegrationHosts extends pulumi.ComponentResource {
+    /** `https://` URL of each host. */
+    public readonly urls: Record<HostRole, string>;
+    /** The TLS Secret each host's Ingresses use. */
+    public readonly tlsSecretNames: Record<HostRole, string>;
+    /** PEM of the CA that signed both host certificates (self-signed mode only). */
+    public readonly caCertificatePem?: pulumi.Output<string>;
+
+    constructor(name: string, args: IntegrationHostsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("dcm:integration:IntegrationHosts", name, {}, opts);
+        const { mode } = args.tls;
+        if (mode === "cert-manager" && !args.tls.issuer) throw new pulumi.ResourceError(`IntegrationHosts ${name}: tlsIssuer is required for cert-manager`, this);
+        if (mode === "provided" && !args.tls.secretName) throw new pulumi.ResourceError(`IntegrationHosts ${name}: tlsSecretName is required for provided`, this);
+        const labels = { ...args.labels, "app.kubernetes.io/name": "integration-hosts", "app.kubernetes.io/component": "ingress" };
+        const meta = (objectName: string, annotations: Record<string, pulumi.Input<string>> = {}) =>
+            ({ name: objectName, namespace: args.namespace, labels, annotations });
+        const roles: HostRole[] = ["backoffice", "api"];
+        this.urls = { backoffice: `https://${args.hosts.backoffice}`, api: `https://${args.hosts.api}` };
+        this.tlsSecretNames = Object.fromEntries(roles.map((r) => [r, mode === "provided" ? args.tls.secretName : `${r}-tls`])) as Record<HostRole, string>;
+
+        // Secrets made here (self-signed) must exist before an Ingress names them.
+        const tlsSecrets: Partial<Record<HostRole, pulumi.Output<string>>> = {};
+        if (mode === "self-signed") {
+            const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+            const ca = new tls.SelfSignedCert(`${name}-ca`, {
+                privateKeyPem: caKey.privateKeyPem,
+                subject: { commonName: `DCM integration CA ${args.hosts.backoffice.split(".")[0].replace(/^backoffice-/, "")}`, organization: "DCM" },
+                isCaCertificate: true,
+                validityPeriodHours: CA_CERT_HOURS,
+                earlyRenewalHours: 24 * 90,
+                allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+                setSubjectKeyId: true,
+            }, { parent: this });
+            this.caCertificatePem = ca.certPem;
+            for (const role of roles) {
+                const host = args.hosts[role];
+                const key = new tls.PrivateKey(`${name}-${role}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+                const request = new tls.CertRequest(`${name}-${role}-csr`, {
+                    privateKeyPem: key.privateKeyPem,
+                    subject: { commonName: host, organization: "DCM" },
+                    dnsNames: [host],
+                }, { parent: this });
+                const cert = new tls.LocallySignedCert(`${name}-${role}-cert`, {
+                    certRequestPem: request.certRequestPem,
+                    caPrivateKeyPem: caKey.privateKeyPem,
+                    caCertPem: ca.certPem,
+                    validityPeriodHours: HOST_CERT_HOURS,
+                    earlyRenewalHours: 24 * 30,
+                    allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+                    setSubjectKeyId: true,
+                }, { parent: this });
+                tlsSecrets[role] = new k8s.core.v1.Secret(`${name}-${role}-tls`, {
+                    metadata: meta(this.tlsSecretNames[role]),
+                    type: "kubernetes.io/tls",
+                    stringData: {
+                        // The chain: clients that trust the CA verify the host without extra configuration.
+                        "tls.crt": pulumi.concat(cert.certPem, ca.certPem),
+                        "tls.key": key.privateKeyPem,
+                        "ca.crt": ca.certPem,
+                    },
+                }, { parent: this }).metadata.name;
+            }
+        }
+
+        const common = { [`${NGINX}/ssl-redirect`]: "true", [`${NGINX}/force-ssl-redirect`]: "true" };
+        // cert-manager's ingress-shim makes one Certificate per Secret: only one Ingress per host asks for it.
+        const issuer: Record<string, string> = mode === "cert-manager" ? { "cert-manager.io/cluster-issuer": args.tls.issuer } : {};
+        const tlsEntry = (role: HostRole) => [{ hosts: [args.hosts[role]], secretName: tlsSecrets[role] ?? this.tlsSecretNames[role] }];
+        const backend = (service: pulumi.Input<string>, port: number) => ({ service: { name: service, port: { number: port } } });
+        const ingress = (suffix: string, role: HostRole, annotations: Record<string, string>, paths: k8s.types.input.networking.v1.HTTPIngressPath[]) =>
+            new k8s.networking.v1.Ingress(`${name}-${suffix}`, {
+                metadata: meta(suffix, { ...common, ...annotations }),
+                spec: {
+                    ingressClassName: args.ingressClass,
+                    tls: tlsEntry(role),
+                    rules: [{ host: args.hosts[role], http: { paths } }],
+                },
+            }, { parent: this });
+
+        ingress("backoffice", "backoffice", issuer, [
+            { path: "/", pathType: "Prefix", backend: backend(args.backends.frontend, 80) },
+        ]);
+        // Kratos serves at the root: strip `/.ory` (a regex path, so ImplementationSpecific).
+        ingress("backoffice-kratos", "backoffice", { [`${NGINX}/use-regex`]: "true", [`${NGINX}/rewrite-target`]: "/$2" }, [
+            { path: `${KRATOS_PUBLIC_PATH.replace(".", "\\.")}(/|$)(.*)`, pathType: "ImplementationSpecific", backend: backend(args.backends.kratosPublic, args.backends.kratosPublicPort) },
+        ]);
+        ingress("api-jwks", "api", issuer, [
+            { path: JWKS_PATH, pathType: "Exact", backend: backend(args.backends.jwks, 80) },
+        ]);
+
+        // DCM's API lives in another namespace: an ExternalName Service lets this namespace's Ingress name it.
+        const upstream = new URL(args.dcmApiUpstream);
+        const upstreamPort = Number(upstream.port || (upstream.protocol === "https:" ? 443 : 80));
+        const dcmApi = new k8s.core.v1.Service(`${name}-dcm-api`, {
+            metadata: meta("dcm-api"),
+            spec: { type: "ExternalName", externalName: upstream.hostname, ports: [{ name: "http", port: upstreamPort, protocol: "TCP" }] },
+        }, { parent: this });
+        ingress("api-dcm", "api", {
+            [`${NGINX}/upstream-vhost`]: upstream.hostname,
+            ...(upstream.protocol === "https:" ? { [`${NGINX}/backend-protocol`]: "HTTPS" } : {}),
+        }, [
+            { path: "/", pathType: "Prefix", backend: backend(dcmApi.metadata.name, upstreamPort) },
+        ]);
+
+        this.registerOutputs({ urls: this.urls, tlsSecretNames: this.tlsSecretNames, caCertificatePem: this.caCertificatePem });
+    }
+}
