@@ -1,0 +1,52 @@
+/** How a check attempt ends when it does not pass. */
+
+/** The check failed for good: retrying will not help (a wrong answer, a bad certificate). */
+export class CheckFailure extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "CheckFailure";
+    }
+}
+
+/** Worth another attempt before the deadline: connection refused, DNS, a 5xx, a timeout. */
+export class TransientFailure extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "TransientFailure";
+    }
+}
+
+/** The check does not apply (an input it needs is absent). */
+export class CheckSkipped extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "CheckSkipped";
+    }
+}
+
+/** Bad input (outputs, scenario, options): names the field and the rule; the CLI exits 2. */
+export class InputError extends Error {
+    constructor(public readonly field: string, rule: string) {
+        super(`${field}: ${rule}`);
+        this.name = "InputError";
+    }
+}
+
+const TRANSIENT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ECONNABORTED", "UND_ERR_SOCKET"]);
+
+/** A network error's code as a short, secret-free sentence; transient ones become TransientFailure. */
+export function classifyNetworkError(e: unknown, target: string): Error {
+    if (e instanceof CheckFailure || e instanceof TransientFailure || e instanceof CheckSkipped) return e;
+    const code = (e as { code?: string }).code ?? "";
+    if (TRANSIENT_CODES.has(code)) {
+        const what: Record<string, string> = {
+            ECONNREFUSED: "connection refused", ENOTFOUND: "host name does not resolve", EAI_AGAIN: "DNS lookup failed",
+            ECONNRESET: "connection reset", ETIMEDOUT: "connection timed out",
+        };
+        return new TransientFailure(`${target}: ${what[code] ?? code}`);
+    }
+    if (code.startsWith("ERR_TLS") || /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|DEPTH_ZERO/.test(code)) {
+        return new CheckFailure(`${target}: TLS: ${code}`);
+    }
+    return new CheckFailure(`${target}: ${code || (e instanceof Error ? e.message : String(e))}`);
+}

@@ -1,0 +1,118 @@
+/**
+ * What the checks need from a stack's outputs (`pulumi stack output --json --show-secrets`), validated:
+ * a missing or malformed output is an InputError naming it. URLs absent from older stacks are derived.
+ */
+import { InputError } from "./errors";
+
+export const ALGORITHMS = ["ES256", "ES384", "ES512", "RS256", "PS256"] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+export const ENTITIES = ["identification", "processing"] as const;
+
+export interface EntityUser {
+    entity: (typeof ENTITIES)[number];
+    username: string;
+    secret: string;
+}
+
+export interface StackFacts {
+    alias: string;
+    backofficeHost: string;
+    apiHost: string;
+    backofficeUrl: string;
+    /** The DCM API base (the api host). */
+    apiUrl: string;
+    kratosPublicUrl: string;
+    jwksUrl: string;
+    keyKeeperUrl: string;
+    signingAlgorithm: Algorithm;
+    kid: string;
+    publicKeyPem: string;
+    privateKeyPem: string;
+    users: EntityUser[];
+    /** The cluster's CA in self-signed mode. */
+    tlsCaCertificatePem?: string;
+}
+
+const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function text(outputs: Record<string, unknown>, field: string, required = true): string | undefined {
+    const v = outputs[field];
+    if (v === undefined || v === null || (!required && v === "")) {
+        if (required) throw new InputError(`outputs.${field}`, "is missing");
+        return undefined;
+    }
+    if (v === "[secret]") throw new InputError(`outputs.${field}`, "is masked ('[secret]'): take the outputs with `pulumi stack output --json --show-secrets`");
+    if (typeof v !== "string" || v.trim() === "") throw new InputError(`outputs.${field}`, "must be a non-empty string");
+    return v;
+}
+
+function url(outputs: Record<string, unknown>, field: string, fallback: string): string {
+    const v = text(outputs, field, false) ?? fallback;
+    let parsed: URL;
+    try {
+        parsed = new URL(v);
+    } catch {
+        throw new InputError(`outputs.${field}`, `'${v}' is not a URL`);
+    }
+    if (parsed.protocol !== "https:") throw new InputError(`outputs.${field}`, "must be an https URL");
+    if (parsed.username || parsed.password) throw new InputError(`outputs.${field}`, "must not carry credentials");
+    return v.replace(/\/+$/, "");
+}
+
+function pair(outputs: Record<string, unknown>, field: string): Record<(typeof ENTITIES)[number], string> {
+    const v = outputs[field];
+    if (v === undefined) throw new InputError(`outputs.${field}`, "is missing");
+    if (v === "[secret]") throw new InputError(`outputs.${field}`, "is masked ('[secret]'): take the outputs with `pulumi stack output --json --show-secrets`");
+    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new InputError(`outputs.${field}`, `must be a map with ${ENTITIES.join(" and ")}`);
+    const map = v as Record<string, unknown>;
+    for (const e of ENTITIES) {
+        if (typeof map[e] !== "string" || map[e] === "") throw new InputError(`outputs.${field}.${e}`, map[e] === undefined ? "is missing" : "must be a non-empty string");
+        if (map[e] === "[secret]") throw new InputError(`outputs.${field}.${e}`, "is masked ('[secret]'): use --show-secrets");
+    }
+    return map as Record<(typeof ENTITIES)[number], string>;
+}
+
+function host(outputs: Record<string, unknown>, field: string): string {
+    const v = text(outputs, field)!;
+    if (!HOST.test(v)) throw new InputError(`outputs.${field}`, `'${v}' is not a DNS host name`);
+    return v;
+}
+
+export function stackFacts(outputs: unknown): StackFacts {
+    if (typeof outputs !== "object" || outputs === null || Array.isArray(outputs)) {
+        throw new InputError("outputs", "must be a JSON object (the output of `pulumi stack output --json --show-secrets`)");
+    }
+    const o = outputs as Record<string, unknown>;
+    const alias = text(o, "alias")!;
+    const backofficeHost = host(o, "backofficeHost");
+    const apiHost = host(o, "apiHost");
+    const signingAlgorithm = text(o, "signingAlgorithm")!;
+    if (!(ALGORITHMS as readonly string[]).includes(signingAlgorithm)) {
+        throw new InputError("outputs.signingAlgorithm", `'${signingAlgorithm}' is not one of ${ALGORITHMS.join(", ")}`);
+    }
+    const publicKeyPem = text(o, "publicKeyPem")!;
+    if (!publicKeyPem.includes("-----BEGIN PUBLIC KEY-----")) throw new InputError("outputs.publicKeyPem", "must be an SPKI PEM (BEGIN PUBLIC KEY)");
+    const privateKeyPem = text(o, "signingPrivateKeyPem")!;
+    if (!privateKeyPem.includes("-----BEGIN PRIVATE KEY-----")) throw new InputError("outputs.signingPrivateKeyPem", "must be a PKCS#8 PEM (BEGIN PRIVATE KEY)");
+    const usernames = pair(o, "keyKeeperUsernames");
+    const passwords = pair(o, "keyKeeperPasswords");
+    const backofficeUrl = url(o, "backofficeUrl", `https://${backofficeHost}`);
+    const apiUrl = url(o, "apiUrl", `https://${apiHost}`);
+    const ca = text(o, "tlsCaCertificatePem", false);
+    return {
+        alias,
+        backofficeHost,
+        apiHost,
+        backofficeUrl,
+        apiUrl,
+        kratosPublicUrl: url(o, "kratosPublicUrl", `${backofficeUrl}/.ory`),
+        jwksUrl: url(o, "jwksUrl", `${apiUrl}/.well-known/jwks.json`),
+        keyKeeperUrl: url(o, "keyKeeperUrl", text(o, "keyKeeperUrl")!),
+        signingAlgorithm: signingAlgorithm as Algorithm,
+        kid: text(o, "kid")!,
+        publicKeyPem,
+        privateKeyPem,
+        users: ENTITIES.map((entity) => ({ entity, username: usernames[entity], secret: passwords[entity] })),
+        ...(ca ? { tlsCaCertificatePem: ca } : {}),
+    };
+}

@@ -1,0 +1,156 @@
+/**
+ * The reference key keeper passes every key-keeper check (JWKS and PEM modes, ES and RSA keys); each
+ * deliberately broken variant is caught by the failing check that names its hole, and only by it.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import * as jose from "jose";
+import { runChecks } from "../../../scripts/lib/checks";
+import { main } from "../../../reference/key-keeper/main";
+import { createKeyKeeperServer } from "../../../reference/key-keeper/server";
+import { parseUsers } from "../../../reference/key-keeper/users";
+import { createTokenVerifier, DCM_ISSUER } from "../../../reference/key-keeper/verifier";
+import { dcmToken } from "../../../scripts/lib/checks/jwt";
+import { stackFacts } from "../../../scripts/lib/checks/outputs";
+import { LoopbackEnv, startEnvironment } from "../../scripts/checks/support/environment";
+import { StackMaterial, stackMaterial } from "../../scripts/checks/support/stack";
+import { Hole, HOLES, looseVerifier } from "./broken-verifiers";
+
+const KEY_KEEPER_CHECKS = ["key-keeper-*"];
+
+async function keyKeeperFailures(options: Parameters<typeof startEnvironment>[0]): Promise<Record<string, string>> {
+    const env = await startEnvironment(options);
+    try {
+        const report = await runChecks({ stack: "demo", outputs: env.outputs, resolve: env.resolve, caPem: [env.caPem], only: KEY_KEEPER_CHECKS, deadlineMs: 20_000, timeoutMs: 8000 });
+        assert.equal(report.results.length, 11);
+        return Object.fromEntries(report.results.filter((r) => r.status === "fail").map((r) => [r.id, r.reason ?? ""]));
+    } finally {
+        await env.close();
+    }
+}
+
+/** The checks each hole must fail (a hole may open more than one door). */
+const CAUGHT_BY: Record<Hole, string[]> = {
+    "no-auth": ["no-token", "alg-none", "hs256-confusion", "tampered-signature", "other-key", "expired", "not-yet-valid", "wrong-audience", "wrong-issuer", "unknown-kid"],
+    "accepts-alg-none": ["alg-none"],
+    "hs256-confusion": ["hs256-confusion"],
+    "skips-signature": ["tampered-signature", "other-key"],
+    "trusts-jwk-header": ["other-key"],
+    "skips-expiry": ["expired"],
+    "skips-nbf": ["not-yet-valid"],
+    "any-audience": ["wrong-audience"],
+    "any-issuer": ["wrong-issuer"],
+    "ignores-kid": ["unknown-kid"],
+};
+
+describe("the reference key keeper", () => {
+    it("passes every key-keeper check, verifying against the published JWKS", async () => {
+        assert.deepEqual(await keyKeeperFailures({}), {});
+    });
+
+    for (const alg of ["RS256", "ES384"] as const) {
+        it(`passes every key-keeper check with a PEM and ${alg}`, async () => {
+            const material = await stackMaterial(alg);
+            const verify = await createTokenVerifier({ audience: "demo", algorithms: [alg], publicKeyPem: material.publicKeyPem });
+            assert.deepEqual(await keyKeeperFailures({ material, verify }), {});
+        });
+    }
+
+    describe("over HTTP, directly", () => {
+        let material: StackMaterial;
+        let env: LoopbackEnv;
+        before(async () => {
+            material = await stackMaterial();
+            env = await startEnvironment({ material });
+        });
+        after(() => env.close());
+
+        async function get(token?: string, path = "/api/key") {
+            const verify = await createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem });
+            const server = createKeyKeeperServer({ verify, users: material.users, basePath: "/api" });
+            await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+            try {
+                const port = (server.address() as { port: number }).port;
+                const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+                return { status: res.status, body: await res.text(), headers: res.headers };
+            } finally {
+                await new Promise<void>((r) => server.close(() => r()));
+            }
+        }
+
+        it("answers the users for DCM's token and 401 without a reason or a secret otherwise", async () => {
+            const facts = stackFacts(material.outputs);
+            const ok = await get(await dcmToken(facts));
+            assert.equal(ok.status, 200);
+            assert.deepEqual(JSON.parse(ok.body), { users: material.users });
+            assert.equal(ok.headers.get("cache-control"), "no-store");
+            const refused = await get("a.b.c");
+            assert.equal(refused.status, 401);
+            assert.deepEqual(JSON.parse(refused.body), { error: "invalid_token" });
+            assert.match(refused.headers.get("www-authenticate") ?? "", /invalid_token/);
+            assert.equal((await get(undefined, "/key")).status, 404);
+        });
+
+        it("refuses a token that lives longer than 5 minutes, and a replayed jti", async () => {
+            const verify = await createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem });
+            const key = await jose.importPKCS8(String(material.outputs.signingPrivateKeyPem), "ES256");
+            const long = await new jose.SignJWT({ jti: "j-1" }).setProtectedHeader({ alg: "ES256", kid: material.kid })
+                .setIssuer(DCM_ISSUER).setAudience("demo").setIssuedAt().setExpirationTime("10m").sign(key);
+            await assert.rejects(verify(`Bearer ${long}`), /lifetime over 300 s/);
+            const once = await new jose.SignJWT({ jti: "j-2" }).setProtectedHeader({ alg: "ES256", kid: material.kid })
+                .setIssuer(DCM_ISSUER).setAudience("demo").setIssuedAt().setExpirationTime("2m").sign(key);
+            await verify(`Bearer ${once}`);
+            await assert.rejects(verify(`Bearer ${once}`), /jti replayed/);
+            const noJti = await new jose.SignJWT({}).setProtectedHeader({ alg: "ES256", kid: material.kid })
+                .setIssuer(DCM_ISSUER).setAudience("demo").setIssuedAt().setExpirationTime("2m").sign(key);
+            await assert.rejects(verify(`Bearer ${noJti}`), /jti/);
+        });
+
+        it("will not be configured with alg none or an HMAC algorithm", async () => {
+            await assert.rejects(createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem, algorithms: ["ES256", "HS256"] }), /must not include HS256/);
+            await assert.rejects(createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem, algorithms: ["none"] }), /must not include none/);
+        });
+    });
+
+    it("its command exits 2 on bad usage, naming what is missing", async () => {
+        const run = async (argv: string[]) => {
+            let err = "";
+            const code = await main(argv, { write: (t: string) => { err += t; } });
+            return { code, err };
+        };
+        const none = await run([]);
+        assert.equal(none.code, 2);
+        assert.match(none.err, /--audience is required\ngive exactly one of --jwks-url and --public-key/);
+        const both = await run(["--audience", "demo", "--jwks-url", "https://x", "--public-key", "k.pem", "--tls-cert", "c.pem"]);
+        assert.match(both.err, /give exactly one of --jwks-url and --public-key\n--tls-cert and --tls-key go together/);
+        assert.equal((await run(["--nope"])).code, 2);
+    });
+
+    it("reads users from its file format and from the stack's outputs, naming a bad field", () => {
+        assert.deepEqual(parseUsers(JSON.stringify({ users: [{ username: "u", secret: "s" }] }), "f"), [{ username: "u", secret: "s" }]);
+        assert.deepEqual(parseUsers(JSON.stringify({ keyKeeperUsernames: { identification: "a" }, keyKeeperPasswords: { identification: "b" } }), "f"), [{ username: "a", secret: "b" }]);
+        assert.throws(() => parseUsers(JSON.stringify({ users: [{ username: "u" }] }), "users.json"), /users\.json: users\[0\]\.secret must be a non-empty string/);
+        assert.throws(() => parseUsers("{", "users.json"), /users\.json: not JSON/);
+    });
+});
+
+describe("broken key keepers are each caught", { concurrency: 3 }, () => {
+    let material: StackMaterial;
+    before(async () => {
+        material = await stackMaterial();
+    });
+
+    it("a hand-rolled verifier with no hole passes every check (the checks fail only for a hole)", async () => {
+        const verify = await looseVerifier(material.publicKeyPem, "ES256", "demo");
+        assert.deepEqual(await keyKeeperFailures({ material, verify }), {});
+    });
+
+    for (const hole of HOLES) {
+        it(`${hole}: fails ${CAUGHT_BY[hole].map((c) => `key-keeper-rejects-${c}`).join(", ")}`, async () => {
+            const verify = await looseVerifier(material.publicKeyPem, "ES256", "demo", hole);
+            const failures = await keyKeeperFailures({ material, verify });
+            assert.deepEqual(Object.keys(failures).sort(), CAUGHT_BY[hole].map((c) => `key-keeper-rejects-${c}`).sort());
+            for (const reason of Object.values(failures)) assert.match(reason, /^accepted .* \(answered 200\)$/);
+        });
+    }
+});

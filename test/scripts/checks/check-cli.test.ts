@@ -1,0 +1,171 @@
+/** `npm run check` as DevOps run it: exit codes, reports, progress, and never a secret on any channel. */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { main } from "../../../scripts/check";
+import { FakeStackBackend } from "../../helpers/fake-stack-backend";
+import { LoopbackEnv, startEnvironment } from "./support/environment";
+import { stackMaterial } from "./support/stack";
+
+const ROOT = path.resolve(__dirname, "..", "..", "..");
+
+/** The CLI in a child process (async: the servers it talks to live in this process). */
+function checkCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+        const child = spawn(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts/check.ts"), ...args], {
+            cwd: ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => { stdout += d; });
+        child.stderr.on("data", (d: Buffer) => { stderr += d; });
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+}
+
+/** main() in this process, its output captured. */
+async function inProcess(args: string[], isTTY = false): Promise<{ code: number; out: string; err: string }> {
+    let out = "";
+    let err = "";
+    const code = await main(args, { stdout: { write: (t: string) => { out += t; } }, stderr: { write: (t: string) => { err += t; }, isTTY } });
+    return { code, out, err };
+}
+
+function files(env: LoopbackEnv) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
+    const outputs = path.join(dir, "outputs.json");
+    fs.writeFileSync(outputs, JSON.stringify(env.outputs, null, 2));
+    const ca = path.join(dir, "ca.pem");
+    fs.writeFileSync(ca, env.caPem);
+    return { dir, outputs, ca, resolve: env.resolve.flatMap((r) => ["--resolve", r]) };
+}
+
+function assertNoSecret(env: LoopbackEnv, ...texts: string[]): void {
+    for (const text of texts) {
+        for (const secret of [...env.material.secrets, ...env.dcm.customerSecrets]) assert.ok(!text.includes(secret), "a secret was printed or written");
+        assert.ok(!text.includes("CANARY"), "a canary was printed or written");
+    }
+}
+
+describe("npm run check", () => {
+    it("prints usage for --help; exits 2 on bad usage, naming the problem", async () => {
+        const help = await inProcess(["--help"]);
+        assert.equal(help.code, 0);
+        assert.match(help.out, /Usage: npm run check -- <stack> \[options\]/);
+        assert.equal((await inProcess([])).code, 2);
+        const bogus = await inProcess(["demo", "--bogus"]);
+        assert.equal(bogus.code, 2);
+        assert.match(bogus.err, /Unknown option '--bogus'/);
+        const badDeadline = await inProcess(["demo", "--outputs", "x.json", "--deadline", "soon"]);
+        assert.equal(badDeadline.code, 2);
+        assert.match(badDeadline.err, /--deadline: 'soon' is not a duration/);
+        const badResolve = await inProcess(["demo", "--outputs", "x.json", "--resolve", "api.example:443:not-an-ip"]);
+        assert.equal(badResolve.code, 2);
+        assert.match(badResolve.err, /--resolve: 'api\.example:443:not-an-ip' is not HOST:PORT:ADDRESS/);
+    });
+
+    it("exits 2 for a malformed outputs file or scenario, naming the field", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
+        const file = path.join(dir, "outputs.json");
+        fs.writeFileSync(file, JSON.stringify({ alias: "demo", backofficeHost: "Not A Host!" }));
+        const r = await inProcess(["demo", "--outputs", file]);
+        assert.equal(r.code, 2);
+        assert.match(r.err, /outputs\.backofficeHost: 'Not A Host!' is not a DNS host name/);
+        fs.writeFileSync(file, "{ not json");
+        const notJson = await inProcess(["demo", "--outputs", file]);
+        assert.equal(notJson.code, 2);
+        assert.match(notJson.err, /--outputs: .* is not JSON/);
+        const scenario = path.join(dir, "s.yaml");
+        fs.writeFileSync(scenario, "version: 1\nsteps:\n  - id: a\n    planStep: '12'\n    request: { path: /x }\n    expect: { json: [{ path: $.a, tpye: string }] }\n");
+        const badScenario = await inProcess(["demo", "--outputs", file, "--scenario", scenario]);
+        assert.equal(badScenario.code, 2);
+        assert.match(badScenario.err, /steps\[0\]\.expect\.json\[0\]\.tpye: unknown key/);
+    });
+
+    it("passes a healthy environment: exit 0, a table by plan step, JUnit and JSON reports, plain progress lines, no secret", async () => {
+        const env = await startEnvironment({});
+        try {
+            const f = files(env);
+            const junit = path.join(f.dir, "junit.xml");
+            const json = path.join(f.dir, "report.json");
+            const r = await checkCli(["demo", "--outputs", f.outputs, ...f.resolve, "--ca", f.ca, "--junit", junit, "--json", json, "--skip", "scenario-*", "--deadline", "10s"]);
+            assert.equal(r.code, 0, r.stdout + r.stderr);
+            assert.match(r.stdout, /^CHECK\s+PLAN STEP\s+RESULT\s+TIME\s+REASON$/m);
+            assert.match(r.stdout, /^key-keeper-rejects-hs256-confusion\s+1,6\s+PASS\s+\d+ ms$/m);
+            assert.match(r.stdout, /PASSED: 22 passed, 0 failed, 0 skipped/);
+            // Not a terminal: plain lines, no escape codes.
+            assert.match(r.stderr, /^PASS jwks \(\d+ ms\)$/m);
+            assert.ok(!r.stderr.includes("\x1b["));
+            const report = JSON.parse(fs.readFileSync(json, "utf8"));
+            assert.equal(report.passed, true);
+            assert.equal(report.results.length, 22);
+            const xml = fs.readFileSync(junit, "utf8");
+            assert.match(xml, /<testsuite name="demo" tests="22" failures="0" skipped="0"/);
+            assert.equal((xml.match(/<testcase /g) ?? []).length, 22);
+            assertNoSecret(env, r.stdout, r.stderr, xml, JSON.stringify(report));
+        } finally {
+            await env.close();
+        }
+    });
+
+    it("exits 1 when a check fails, with the reason in the table and JUnit, still without a secret", async () => {
+        const m = await stackMaterial();
+        const env = await startEnvironment({ material: m, keyKeeperUsers: [m.users[0], { username: m.users[1].username, secret: "CANARY-not-the-seeded-one" }], faults: { backoffice: { noHsts: true } } });
+        try {
+            const f = files(env);
+            const junit = path.join(f.dir, "junit.xml");
+            const p = await inProcess(["demo", "--outputs", f.outputs, ...f.resolve, "--ca", f.ca, "--junit", junit, "--only", "hsts-*,key-keeper-get-key"]);
+            const r = { stdout: p.out, stderr: p.err };
+            assert.equal(p.code, 1);
+            assert.match(r.stdout, /^hsts-backoffice\s+5\s+FAIL\s+\d+ ms\s+no Strict-Transport-Security header$/m);
+            assert.match(r.stdout, /^key-keeper-get-key\s+1,6,7\s+FAIL .*differs from the seeded one$/m);
+            assert.match(r.stdout, /FAILED: 1 passed, 2 failed/);
+            const xml = fs.readFileSync(junit, "utf8");
+            assert.match(xml, /<failure message="no Strict-Transport-Security header">/);
+            assertNoSecret(env, r.stdout, r.stderr, xml);
+        } finally {
+            await env.close();
+        }
+    });
+
+    it("takes the outputs from the stack backend when no --outputs is given", async () => {
+        const env = await startEnvironment({});
+        try {
+            const backend = new FakeStackBackend();
+            // The fake's outputs: the environment's, with the secret flags the CLI would give.
+            const handle = await backend.selectOrCreate("demo");
+            handle.outputs = async () => Object.fromEntries(Object.entries(env.outputs).map(([k, value]) => [k, { value, secret: /Passwords|Private/.test(k) }]));
+            backend.selectOrCreate = async () => handle;
+            let out = "";
+            let err = "";
+            const code = await main(["demo", "--only", "jwks,key-keeper-get-key", "--ca", files(env).ca, ...env.resolve.flatMap((r) => ["--resolve", r])], {
+                backend, stdout: { write: (t: string) => { out += t; } }, stderr: { write: (t: string) => { err += t; }, isTTY: true },
+            });
+            assert.equal(code, 0, out + err);
+            assert.match(out, /PASSED: 2 passed/);
+            // On a terminal: a live status line rewritten in place.
+            assert.ok(err.includes("\r\u001b[2K[0/2] running"), err);
+            assertNoSecret(env, out, err);
+        } finally {
+            await env.close();
+        }
+    });
+
+    it("without --outputs and without the Pulumi CLI, exits 2 saying what to do", async () => {
+        const backend = new FakeStackBackend({ fault: () => Object.assign(new Error("Command failed with ENOENT: pulumi version\nspawn pulumi ENOENT"), { code: -2 }) });
+        let err = "";
+        const code = await main(["demo"], { backend, stdout: { write: () => true }, stderr: { write: (t: string) => { err += t; } } });
+        assert.equal(code, 2);
+        assert.match(err, /--outputs: not given, and the Pulumi CLI is not installed/);
+    });
+
+    it("lists the check ids with their plan steps", async () => {
+        const r = await inProcess(["--list"]);
+        assert.equal(r.code, 0);
+        assert.match(r.out, /^key-keeper-rejects-unknown-kid\s+step 1,6\s+GET \/key rejects a token with an unknown kid$/m);
+        assert.match(r.out, /^scenario-create-identifier-request\s+step 12\s/m);
+    });
+});

@@ -1,0 +1,62 @@
+/**
+ * DCM's token and its forgeries, checked with jose as a correct verifier would: the valid token passes;
+ * each forgery differs from it in exactly the way its name says.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import * as jose from "jose";
+import { dcmToken, DCM_ISSUER, FORGERIES, forgedToken, TOKEN_LIFETIME_S } from "../../../scripts/lib/checks/jwt";
+import { StackFacts, stackFacts } from "../../../scripts/lib/checks/outputs";
+import { stackMaterial } from "./support/stack";
+
+const header = (t: string) => jose.decodeProtectedHeader(t);
+const claims = (t: string) => jose.decodeJwt(t);
+
+// RSA keys are covered by the reference key keeper's tests (RS256).
+for (const alg of ["ES256", "ES384"] as const) {
+    describe(`tokens for a ${alg} stack`, () => {
+        let facts: StackFacts;
+        let publicKey: Awaited<ReturnType<typeof jose.importSPKI>>;
+        before(async () => {
+            facts = stackFacts((await stackMaterial(alg)).outputs);
+            publicKey = await jose.importSPKI(facts.publicKeyPem, alg);
+        });
+
+        const verify = (t: string, options: jose.JWTVerifyOptions = {}) =>
+            jose.jwtVerify(t, publicKey, { algorithms: [alg], issuer: DCM_ISSUER, audience: facts.alias, ...options });
+
+        it("DCM's token verifies with the stack's public key: alg, kid, iss, aud, exp within 5 minutes, a fresh jti", async () => {
+            const t = await dcmToken(facts);
+            const { payload, protectedHeader } = await verify(t);
+            assert.equal(protectedHeader.alg, alg);
+            assert.equal(protectedHeader.kid, facts.kid);
+            assert.ok(payload.exp! - payload.iat! === TOKEN_LIFETIME_S && TOKEN_LIFETIME_S <= 300);
+            assert.notEqual(claims(await dcmToken(facts)).jti, payload.jti);
+        });
+
+        it("each forgery fails a correct verification, and only for its own reason", async () => {
+            const t = Object.fromEntries(await Promise.all(FORGERIES.map(async (f) => [f, await forgedToken(f, facts)] as const)));
+            assert.equal(t["no-token"], undefined);
+            assert.equal(header(t["alg-none"]!).alg, "none");
+            assert.ok(t["alg-none"]!.endsWith("."));
+            assert.equal(header(t["hs256-confusion"]!).alg, "HS256");
+            // The HS256 token is valid if the public key is taken as an HMAC secret: the confusion it tests.
+            await jose.jwtVerify(t["hs256-confusion"]!, new TextEncoder().encode(facts.publicKeyPem), { algorithms: ["HS256"] });
+            await assert.rejects(verify(t["tampered-signature"]!), jose.errors.JWSSignatureVerificationFailed);
+            await assert.rejects(verify(t["other-key"]!), jose.errors.JWSSignatureVerificationFailed);
+            // ...but it verifies with the key in its own header.
+            await jose.jwtVerify(t["other-key"]!, jose.EmbeddedJWK);
+            await assert.rejects(verify(t.expired!), jose.errors.JWTExpired);
+            await verify(t.expired!, { currentDate: new Date(Date.now() - 180_000) });
+            await assert.rejects(verify(t["not-yet-valid"]!), /nbf/);
+            await verify(t["not-yet-valid"]!, { currentDate: new Date(Date.now() + 180_000) });
+            await assert.rejects(verify(t["wrong-audience"]!), /aud/);
+            await verify(t["wrong-audience"]!, { audience: claims(t["wrong-audience"]!).aud as string });
+            await assert.rejects(verify(t["wrong-issuer"]!), /iss/);
+            await verify(t["wrong-issuer"]!, { issuer: claims(t["wrong-issuer"]!).iss });
+            // Signed with the real key: only the kid is wrong.
+            assert.notEqual(header(t["unknown-kid"]!).kid, facts.kid);
+            await verify(t["unknown-kid"]!);
+        });
+    });
+}

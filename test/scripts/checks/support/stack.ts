@@ -1,0 +1,56 @@
+/** A bank's stack outputs as `pulumi stack output --json --show-secrets` prints them, with a real key pair. */
+import * as crypto from "node:crypto";
+import * as jose from "jose";
+
+export const ALIAS = "demo";
+export const BACKOFFICE = "backoffice-demo-integrate.dcm.example.com";
+export const API = "api-demo-integrate.dcm.example.com";
+export const KEY_KEEPER = "keykeeper.demo-bank.example";
+
+export interface StackMaterial {
+    outputs: Record<string, unknown>;
+    /** Every secret value in the outputs (canaries: each contains CANARY). */
+    secrets: string[];
+    users: { username: string; secret: string }[];
+    publicKeyPem: string;
+    jwks: { keys: jose.JWK[] };
+    kid: string;
+}
+
+/** Outputs with a fresh key; passwords are canaries, recognisable if they ever leak. */
+export async function stackMaterial(alg: "ES256" | "RS256" | "PS256" | "ES384" = "ES256"): Promise<StackMaterial> {
+    const pair = await jose.generateKeyPair(alg, { extractable: true });
+    const publicKeyPem = await jose.exportSPKI(pair.publicKey);
+    const privateKeyPem = await jose.exportPKCS8(pair.privateKey);
+    const jwk = await jose.exportJWK(pair.publicKey);
+    const kid = await jose.calculateJwkThumbprint(jwk, "sha256");
+    const publicJwk = { ...jwk, kid, alg, use: "sig" };
+    const passwords = {
+        identification: `CANARY-ident-${crypto.randomBytes(12).toString("hex")}`,
+        processing: `CANARY-proc-${crypto.randomBytes(12).toString("hex")}`,
+    };
+    const usernames = { identification: `dcm-${ALIAS}-identification`, processing: `dcm-${ALIAS}-processing` };
+    return {
+        outputs: {
+            alias: ALIAS,
+            namespaceName: `bank-${ALIAS}-integrate`,
+            backofficeHost: BACKOFFICE,
+            apiHost: API,
+            jwksUrl: `https://${API}/.well-known/jwks.json`,
+            keyKeeperUrl: `https://${KEY_KEEPER}/api`,
+            signingAlgorithm: alg,
+            kid,
+            publicKeyPem,
+            publicJwk,
+            jwks: { keys: [publicJwk] },
+            keyKeeperUsernames: usernames,
+            keyKeeperPasswords: passwords,
+            signingPrivateKeyPem: privateKeyPem,
+        },
+        secrets: [passwords.identification, passwords.processing, privateKeyPem],
+        users: [{ username: usernames.identification, secret: passwords.identification }, { username: usernames.processing, secret: passwords.processing }],
+        publicKeyPem,
+        jwks: { keys: [publicJwk] },
+        kid,
+    };
+}

@@ -1,0 +1,105 @@
+/** The HTTP client's --resolve pinning and CA trust, and retries with backoff, deadline and timeouts. */
+import assert from "node:assert/strict";
+import * as https from "node:https";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { CheckFailure, InputError, TransientFailure } from "../../../scripts/lib/checks/errors";
+import { HttpClient, parseResolve } from "../../../scripts/lib/checks/http";
+import { withRetry } from "../../../scripts/lib/checks/retry";
+import { createPki, Pki } from "./support/pki";
+
+describe("HttpClient", () => {
+    let pki: Pki;
+    let server: https.Server;
+    let port: number;
+    before(async () => {
+        pki = await createPki();
+        server = https.createServer(await pki.issue(["api-x.example.com"]), (req, res) => {
+            res.end(JSON.stringify({ host: req.headers.host, path: req.url }));
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+        port = (server.address() as AddressInfo).port;
+    });
+    after(() => new Promise<void>((r) => server.close(() => r())));
+
+    it("parses curl-style entries, with an optional target port and bracketed IPv6", () => {
+        const pins = parseResolve(["API.example.com:443:127.0.0.1", "b.example:80:[::1]:8080"]);
+        assert.deepEqual(pins.get("api.example.com:443"), { address: "127.0.0.1", port: 443 });
+        assert.deepEqual(pins.get("b.example:80"), { address: "::1", port: 8080 });
+        for (const bad of ["a.example:443", "a.example:x:127.0.0.1", "a.example:443:localhost", "a.example:443:::1"]) {
+            assert.throws(() => parseResolve([bad]), (e: unknown) => e instanceof InputError && e.field === "--resolve", bad);
+        }
+    });
+
+    it("connects to the pinned address with the URL's host in SNI, Host and the certificate check", async () => {
+        const client = new HttpClient([`api-x.example.com:443:127.0.0.1:${port}`], [pki.caPem]);
+        const res = await client.request("https://api-x.example.com/a?b=1", { timeoutMs: 8000 });
+        assert.deepEqual(JSON.parse(res.body), { host: "api-x.example.com", path: "/a?b=1" });
+        const tls = await client.probeTls("https://api-x.example.com/", 8000);
+        assert.equal(tls.authorized, true);
+        assert.equal(tls.identityError, undefined);
+    });
+
+    it("refuses a certificate for another name and one from an untrusted CA, for good", async () => {
+        const wrongName = new HttpClient([`other.example.com:443:127.0.0.1:${port}`], [pki.caPem]);
+        await assert.rejects(wrongName.request("https://other.example.com/", { timeoutMs: 8000 }), (e: unknown) => e instanceof CheckFailure && /ERR_TLS_CERT_ALTNAME_INVALID/.test(e.message));
+        const untrusted = new HttpClient([`api-x.example.com:443:127.0.0.1:${port}`]);
+        await assert.rejects(untrusted.request("https://api-x.example.com/", { timeoutMs: 8000 }), CheckFailure);
+        const probe = await untrusted.probeTls("https://api-x.example.com/", 8000);
+        assert.equal(probe.authorized, false);
+    });
+
+    it("trusting an extra CA in one client leaves every other client's trust as it was", async () => {
+        const trusting = new HttpClient([`api-x.example.com:443:127.0.0.1:${port}`], [pki.caPem]);
+        await trusting.request("https://api-x.example.com/", { timeoutMs: 8000 });
+        const plain = new HttpClient([`api-x.example.com:443:127.0.0.1:${port}`]);
+        await assert.rejects(plain.request("https://api-x.example.com/", { timeoutMs: 8000 }), /UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to verify|TLS/);
+    });
+
+    it("reports a refused connection as transient", async () => {
+        const client = new HttpClient(["gone.example.com:443:127.0.0.1:1"]);
+        await assert.rejects(client.request("https://gone.example.com/", { timeoutMs: 8000 }), (e: unknown) => e instanceof TransientFailure && /connection refused/.test(e.message));
+    });
+});
+
+describe("withRetry", () => {
+    it("retries transient failures with growing pauses until one attempt passes", async () => {
+        let attempts = 0;
+        const delays: number[] = [];
+        const result = await withRetry(async () => {
+            attempts++;
+            if (attempts < 4) throw new TransientFailure("503");
+            return "ok";
+        }, { deadline: Date.now() + 30_000, timeoutMs: 5000, baseDelayMs: 20, onRetry: (_r, _n, delay) => delays.push(delay) });
+        assert.equal(result, "ok");
+        assert.equal(delays.length, 3);
+        // Doubling with jitter in [50%, 100%]: the third pause is never shorter than the first.
+        assert.ok(delays[2] >= delays[0] && delays[2] >= 40 && delays[0] <= 20, delays.join(", "));
+    });
+
+    it("does not retry a final failure", async () => {
+        let attempts = 0;
+        await assert.rejects(withRetry(async () => {
+            attempts++;
+            throw new CheckFailure("wrong answer");
+        }, { deadline: Date.now() + 5000, timeoutMs: 1000 }), /wrong answer/);
+        assert.equal(attempts, 1);
+    });
+
+    it("gives up at the deadline, saying how many attempts it made", async () => {
+        await assert.rejects(withRetry(async () => {
+            throw new TransientFailure("connection refused");
+        }, { deadline: Date.now() + 600, timeoutMs: 1000, baseDelayMs: 50 }), /connection refused \(gave up at the deadline after \d+ attempts\)/);
+    });
+
+    it("times out an attempt that hangs, and retries it", async () => {
+        let attempts = 0;
+        const result = await withRetry((timeoutMs) => {
+            attempts++;
+            assert.ok(timeoutMs <= 300);
+            return attempts === 1 ? new Promise<string>(() => undefined) : Promise.resolve("second");
+        }, { deadline: Date.now() + 30_000, timeoutMs: 300, baseDelayMs: 10 });
+        assert.equal(result, "second");
+        assert.equal(attempts, 2);
+    });
+});
