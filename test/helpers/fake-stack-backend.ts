@@ -3,9 +3,11 @@
  * offline (runOffline), an up holds the stack's lock (a second one fails with StackLockedError), outputs
  * come from the last up with their secret flags, and faults can be injected per stack and operation.
  */
-import { runOffline } from "../../scripts/lib/offline-run";
+import * as fs from "node:fs";
+import { PROJECT_ROOT, runOffline } from "../../scripts/lib/offline-run";
 import { isSecretValue, unwrapSecrets } from "../../scripts/lib/secret-values";
 import { ChangeSummary, ConfigValue, StackBackend, StackHandle, StackLockedError, StackOutput } from "../../scripts/lib/stack-backend";
+import { readProject, stackFilePath } from "../../scripts/lib/stack-config";
 
 export type Operation = "select" | "setConfig" | "preview" | "up" | "outputs";
 
@@ -16,6 +18,10 @@ export interface FakeOptions {
     delayMs?: number;
     /** Returns an error to throw instead of doing the operation. */
     fault?: (stack: string, op: Operation) => Error | undefined;
+    /** Prefix planted in every generated password (runOffline's secretCanary), for leak tests. */
+    secretCanary?: string;
+    /** Reuse one render per stack, config and stack file content (keeps tests that run many updates cheap). */
+    cacheRenders?: boolean;
 }
 
 export class FakeStackBackend implements StackBackend {
@@ -24,12 +30,42 @@ export class FakeStackBackend implements StackBackend {
     private readonly locked = new Set<string>();
     private readonly deployed = new Map<string, Record<string, StackOutput>>();
     private readonly config = new Map<string, Record<string, unknown>>();
+    private readonly renders = new Map<string, ReturnType<typeof runOffline>>();
+    /** The backend whose locks and deployed stacks this one shares (see forWorkspace). */
+    private shared: FakeStackBackend = this;
 
     constructor(private readonly options: FakeOptions = {}) {}
 
+    /**
+     * The same backend seen from another workspace directory (a Pulumi.yaml elsewhere): same state,
+     * locks and call log, as with one Pulumi backend and several LocalWorkspaces.
+     */
+    forWorkspace(projectDir: string): FakeStackBackend {
+        const view = new FakeStackBackend({ ...this.options, projectDir });
+        view.shared = this.shared;
+        return view;
+    }
+
+    private render(stack: string): ReturnType<typeof runOffline> {
+        const root = this.shared;
+        // Transpile only: the fake stands in for the CLI inside `npm test`, which type checks the tree first.
+        const run = () => runOffline({ stack, projectDir: this.options.projectDir, overrides: root.config.get(stack), secretCanary: this.options.secretCanary, typecheck: false });
+        if (!this.options.cacheRenders) return run();
+        let file = "";
+        try {
+            const project = readProject(this.options.projectDir ?? PROJECT_ROOT);
+            file = fs.readFileSync(stackFilePath(project, stack), "utf8");
+        } catch {
+            // No stack file: runOffline reports it.
+        }
+        const key = JSON.stringify([stack, root.config.get(stack) ?? {}, file]);
+        if (!root.renders.has(key)) root.renders.set(key, run());
+        return root.renders.get(key)!;
+    }
+
     /** Stacks with at least one successful up. */
     get deployedStacks(): string[] {
-        return [...this.deployed.keys()].sort();
+        return [...this.shared.deployed.keys()].sort();
     }
 
     async selectOrCreate(stack: string): Promise<StackHandle> {
@@ -37,24 +73,24 @@ export class FakeStackBackend implements StackBackend {
         const run = async (op: "preview" | "up", onOutput?: (line: string) => void): Promise<ChangeSummary> => {
             this.record(stack, op);
             if (op === "up") {
-                if (this.locked.has(stack)) throw new StackLockedError(stack, "the stack is currently locked by 1 lock(s)");
-                this.locked.add(stack);
+                if (this.shared.locked.has(stack)) throw new StackLockedError(stack, "the stack is currently locked by 1 lock(s)");
+                this.shared.locked.add(stack);
             }
             try {
                 onOutput?.(`${op === "up" ? "Updating" : "Previewing update"} (${stack})`);
                 if (this.options.delayMs) await new Promise((r) => setTimeout(r, this.options.delayMs));
-                const outcome = await runOffline({ stack, projectDir: this.options.projectDir, overrides: this.config.get(stack) });
+                const outcome = await this.render(stack);
                 if (!outcome.ok) throw new Error(`pulumi ${op} failed for stack '${stack}':\n${outcome.error}`);
                 const resources = outcome.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
                 for (const r of resources) onOutput?.(`  + ${r.type} ${r.name} ${op === "up" ? "created" : "create"}`);
-                const before = this.deployed.has(stack);
+                const before = this.shared.deployed.has(stack);
                 if (op === "up") {
-                    this.deployed.set(stack, Object.fromEntries(Object.entries(outcome.outputs).map(([k, v]) =>
+                    this.shared.deployed.set(stack, Object.fromEntries(Object.entries(outcome.outputs).map(([k, v]) =>
                         [k, { value: unwrapSecrets(v), secret: isSecretValue(v) }])));
                 }
                 return before ? { same: resources.length } : { create: resources.length };
             } finally {
-                if (op === "up") this.locked.delete(stack);
+                if (op === "up") this.shared.locked.delete(stack);
             }
         };
         return {
@@ -62,19 +98,19 @@ export class FakeStackBackend implements StackBackend {
             setConfig: async (values: Record<string, ConfigValue>) => {
                 this.record(stack, "setConfig");
                 const short = Object.fromEntries(Object.entries(values).map(([k, v]) => [k.split(":").pop()!, v.value]));
-                this.config.set(stack, { ...this.config.get(stack), ...short });
+                this.shared.config.set(stack, { ...this.shared.config.get(stack), ...short });
             },
             preview: (onOutput) => run("preview", onOutput),
             up: (onOutput) => run("up", onOutput),
             outputs: async () => {
                 this.record(stack, "outputs");
-                return this.deployed.get(stack) ?? {};
+                return this.shared.deployed.get(stack) ?? {};
             },
         };
     }
 
     private record(stack: string, op: Operation): void {
-        this.calls.push({ stack, op });
+        this.shared.calls.push({ stack, op });
         const fault = this.options.fault?.(stack, op);
         if (fault) throw fault;
     }

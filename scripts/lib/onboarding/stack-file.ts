@@ -1,0 +1,144 @@
+/**
+ * Writing a bank's stack file from a Jira ticket. The ticket key is recorded in the file (a
+ * `# jira-ticket: KEY` line), which makes the ticket the file's owner: a delivery for the same ticket
+ * updates the onboarding keys of that file in place (other keys and comments stay), a delivery from
+ * any other ticket, or for a file written by hand, is refused. New files are published atomically and
+ * exclusively (link), so two writers can never both create the same bank.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { listStacks, ProjectFile, stackFilePath } from "../stack-config";
+
+const TICKET_LINE = /^#\s*jira-ticket:\s*([A-Z][A-Z0-9_]*-[0-9]+)\s*$/m;
+
+/** The ticket recorded in a stack file's text, if any. */
+export function recordedTicket(text: string): string | undefined {
+    return TICKET_LINE.exec(text)?.[1];
+}
+
+/** Why a stack file cannot be written for this ticket. */
+export class OwnershipError extends Error {
+    constructor(message: string, public readonly config: { key: string }) {
+        super(message);
+        this.name = "OwnershipError";
+    }
+}
+
+export interface Ownership {
+    /** The stack file exists and belongs to this ticket. */
+    exists: boolean;
+    /** Its current config, keyed without namespace (empty for a new file). */
+    existing: Record<string, unknown>;
+}
+
+/**
+ * Checks that `alias` is free or already belongs to `ticket`, and that `ticket` has not onboarded a
+ * different alias. Throws OwnershipError naming the other bank's file and ticket.
+ */
+export function checkOwnership(project: ProjectFile, alias: string, ticket: string): Ownership {
+    const file = stackFilePath(project, alias);
+    const shown = path.relative(project.dir, file);
+    let existing: Record<string, unknown> = {};
+    let exists = false;
+    if (fs.existsSync(file)) {
+        const text = fs.readFileSync(file, "utf8");
+        const owner = recordedTicket(text);
+        if (owner !== ticket) {
+            const whose = owner ? `Jira ticket ${owner}` : "no Jira ticket (written by hand)";
+            throw new OwnershipError(`alias '${alias}' already belongs to another bank: ${shown} exists and was onboarded by ${whose}; choose another alias, or change that file by hand`, { key: "alias" });
+        }
+        exists = true;
+        existing = configOf(project, text);
+    }
+    for (const other of listStacks(project)) {
+        if (other === alias) continue;
+        const otherFile = stackFilePath(project, other);
+        if (ticketOf(otherFile) === ticket) {
+            throw new OwnershipError(`Jira ticket ${ticket} already onboarded alias '${other}' (${path.relative(project.dir, otherFile)}); an alias cannot be renamed by a new delivery`, { key: "alias" });
+        }
+    }
+    return { exists, existing };
+}
+
+const tickets = new Map<string, { mtimeMs: number; size: number; ticket?: string }>();
+
+/** The ticket recorded in a stack file, cached by modification time (every delivery checks every file). */
+function ticketOf(file: string): string | undefined {
+    let stat: fs.Stats;
+    try {
+        stat = fs.statSync(file);
+    } catch {
+        return undefined;
+    }
+    const known = tickets.get(file);
+    if (known && known.mtimeMs === stat.mtimeMs && known.size === stat.size) return known.ticket;
+    let ticket: string | undefined;
+    try {
+        ticket = recordedTicket(fs.readFileSync(file, "utf8"));
+    } catch {
+        ticket = undefined;
+    }
+    tickets.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, ticket });
+    return ticket;
+}
+
+function configOf(project: ProjectFile, text: string): Record<string, unknown> {
+    const doc = (YAML.parse(text) ?? {}) as { config?: Record<string, unknown> };
+    const prefix = `${project.name}:`;
+    return Object.fromEntries(Object.entries(doc.config ?? {}).map(([k, v]) => [k.startsWith(prefix) ? k.slice(prefix.length) : k, v]));
+}
+
+export type WriteOutcome = "created" | "updated" | "unchanged";
+
+/**
+ * Writes `<stackConfigDir>/Pulumi.<alias>.yaml` with the bank's keys. The alias must already be
+ * validated (a DNS label), which keeps the path inside the stack config directory.
+ */
+export function writeStackFile(project: ProjectFile, alias: string, ticket: string, bank: Record<string, string>, displayName: string, newFileDefaults: Record<string, string> = {}): WriteOutcome {
+    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(alias)) throw new Error(`refusing to write a stack file for alias '${alias.slice(0, 60)}': not a DNS label`);
+    checkOwnership(project, alias, ticket);
+    const file = stackFilePath(project, alias);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const ns = (k: string) => `${project.name}:${k}`;
+
+    if (fs.existsSync(file)) {
+        const before = fs.readFileSync(file, "utf8");
+        const doc = YAML.parseDocument(before);
+        if (!YAML.isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
+        for (const [k, v] of Object.entries(bank)) doc.setIn(["config", ns(k)], v);
+        const after = doc.toString();
+        if (after === before) return "unchanged";
+        publish(file, after, false);
+        return "updated";
+    }
+    const header = [
+        `# ${displayName}: onboarding data from Jira ${ticket} (npm run onboard).`,
+        "# A new delivery of the same ticket updates the keys below; other keys added by hand are kept.",
+        `# jira-ticket: ${ticket}`,
+    ].join("\n");
+    const body = YAML.stringify({ config: Object.fromEntries(Object.entries({ ...bank, ...newFileDefaults }).map(([k, v]) => [ns(k), v])) });
+    try {
+        publish(file, `${header}\n${body}`, true);
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EEXIST") {
+            // Another writer created it between the check and now: its ticket decides, as above.
+            return writeStackFile(project, alias, ticket, bank, displayName, newFileDefaults);
+        }
+        throw e;
+    }
+    return "created";
+}
+
+/** Writes a temporary file beside the target, then links (exclusive) or renames (replace) it in place. */
+function publish(file: string, content: string, exclusive: boolean): void {
+    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${crypto.randomBytes(6).toString("hex")}.tmp`);
+    fs.writeFileSync(tmp, content, { mode: 0o644, flag: "wx" });
+    try {
+        if (exclusive) fs.linkSync(tmp, file);
+        else fs.renameSync(tmp, file);
+    } finally {
+        fs.rmSync(tmp, { force: true });
+    }
+}

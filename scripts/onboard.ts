@@ -1,0 +1,161 @@
+/**
+ * `npm run onboard -- --jira FILE|-`: onboards a bank from a Jira ticket's data (a Jira Automation
+ * "Send web request" body or a Jira webhook body): validate, write the stack file, preview, up, check,
+ * and comment the result on the ticket.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { runCli } from "./lib/cli";
+import { formatCheckTable } from "./lib/checks";
+import { JIRA_ENV, JiraClient } from "./lib/jira/client";
+import { CheckReportLike } from "./lib/onboarding/comment";
+import { loadMapping } from "./lib/onboarding/mapping";
+import { parseDelivery } from "./lib/onboarding/payload";
+import { onboard, OnboardingResult, RunChecks } from "./lib/onboarding/pipeline";
+import { PROJECT_ROOT } from "./lib/offline-run";
+import { PulumiCliBackend, StackBackend } from "./lib/stack-backend";
+import { readProject } from "./lib/stack-config";
+import { postDeployChecks } from "./lib/onboarding/checks";
+
+const USAGE = `Usage: npm run onboard -- --jira FILE|- [options]
+
+Onboards a bank from its Jira ticket: the body of a Jira Automation "Send web request"
+(issue data with key and fields) or of a Jira webhook (webhookEvent and issue), from FILE or stdin (-).
+  1. maps the ticket's fields (--mapping) and validates them like the stack config
+  2. writes stacks/Pulumi.<alias>.yaml (ticket key recorded; never another bank's file)
+  3. creates or selects the stack, previews, and (unless --dry-run) runs up
+  4. runs the post-deploy checks
+  5. comments hosts, JWKS URL, public key, kid and the check table on the ticket (no secret)
+
+Options:
+  --jira FILE|-        the delivery's JSON body
+  --mapping FILE       field mapping (default jira-mapping.yaml)
+  --project DIR        directory of Pulumi.yaml (default the repository)
+  --workspaces DIR     per-stack workspace directories (default <project>/.pulumi/workspaces)
+  --dry-run            preview only: no up, no checks
+  --no-comment         post nothing to Jira (no credentials needed)
+  --skip-checks        do not run the post-deploy checks
+Environment: ${JIRA_ENV.baseUrl}, ${JIRA_ENV.email}, ${JIRA_ENV.apiToken} (Jira Cloud credentials).
+
+Exit codes: 0 onboarded (or previewed); 1 a step or a check failed; 2 bad usage, invalid data or an alias that is taken.`;
+
+export interface OnboardCliDeps {
+    backendFor?: (workspaceDir: string) => StackBackend;
+    checks?: RunChecks;
+    env?: NodeJS.ProcessEnv;
+    stdin?: () => Promise<string>;
+    out?: (text: string) => void;
+    err?: (text: string) => void;
+}
+
+export async function main(argv: string[], deps: OnboardCliDeps = {}): Promise<number> {
+    const out = deps.out ?? ((t: string) => process.stdout.write(t));
+    const err = deps.err ?? ((t: string) => process.stderr.write(t));
+    let args;
+    try {
+        args = parseArgs({
+            args: argv,
+            options: {
+                jira: { type: "string" },
+                mapping: { type: "string" },
+                project: { type: "string" },
+                workspaces: { type: "string" },
+                "dry-run": { type: "boolean" },
+                "no-comment": { type: "boolean" },
+                "skip-checks": { type: "boolean" },
+                help: { type: "boolean", short: "h" },
+            },
+        });
+    } catch (e) {
+        err(`${(e as Error).message}\n\n${USAGE}\n`);
+        return 2;
+    }
+    const o = args.values;
+    if (o.help) {
+        out(`${USAGE}\n`);
+        return 0;
+    }
+    if (!o.jira) {
+        err(`--jira FILE|- is required.\n\n${USAGE}\n`);
+        return 2;
+    }
+    const projectDir = path.resolve(o.project ?? PROJECT_ROOT);
+    let project, mapping;
+    try {
+        project = readProject(projectDir);
+        mapping = loadMapping(path.resolve(o.mapping ?? path.join(projectDir, "jira-mapping.yaml")));
+    } catch (e) {
+        err(`${(e as Error).message}\n`);
+        return 2;
+    }
+    let text: string;
+    try {
+        text = o.jira === "-" ? await (deps.stdin ?? readStdin)() : fs.readFileSync(o.jira, "utf8");
+    } catch (e) {
+        err(`cannot read --jira ${o.jira}: ${(e as Error).message}\n`);
+        return 2;
+    }
+    let body: unknown;
+    try {
+        body = JSON.parse(text);
+    } catch (e) {
+        err(`--jira ${o.jira} is not JSON: ${(e as Error).message}\n`);
+        return 2;
+    }
+    const parsed = parseDelivery(body);
+    if (!parsed.ok) {
+        err(`--jira ${o.jira}: ${parsed.message}\n`);
+        return 2;
+    }
+    let jira: JiraClient | undefined;
+    if (!o["no-comment"]) {
+        const fromEnv = JiraClient.fromEnv(deps.env ?? process.env);
+        if (!fromEnv.client) {
+            err(`Jira credentials missing: set ${fromEnv.missing.join(", ")}, or pass --no-comment\n`);
+            return 2;
+        }
+        jira = fromEnv.client;
+    }
+    const started = Date.now();
+    err(`Onboarding ${parsed.delivery.issueKey}${o["dry-run"] ? " (dry run)" : ""}...\n`);
+    const result = await onboard(parsed.delivery, {
+        project,
+        mapping,
+        jira,
+        backendFor: deps.backendFor ?? ((dir) => new PulumiCliBackend(dir)),
+        workspacesDir: path.resolve(o.workspaces ?? path.join(projectDir, ".pulumi", "workspaces")),
+        checks: o["skip-checks"] ? undefined : (deps.checks ?? postDeployChecks),
+        dryRun: o["dry-run"],
+        onProgress: (line) => err(`  ${line}\n`),
+    });
+    out(report(result, Date.now() - started));
+    return exitCode(result);
+}
+
+export function exitCode(result: OnboardingResult): number {
+    if (result.status === "succeeded" || result.status === "previewed") return 0;
+    return result.status === "invalid" || result.status === "rejected" ? 2 : 1;
+}
+
+function report(r: OnboardingResult, ms: number): string {
+    const lines = [`${r.ticket}: ${r.status}${r.alias && r.status !== "invalid" ? ` (stack '${r.alias}'${r.file ? `, stack file ${r.file}` : ""})` : ""} in ${(ms / 1000).toFixed(1)} s`];
+    for (const p of r.problems) lines.push(`  - ${p}`);
+    if (r.hosts?.backoffice) lines.push(`  backoffice host: ${r.hosts.backoffice}`, `  api host: ${r.hosts.api ?? ""}`);
+    if (r.checks) lines.push("", checkTable(r.checks).trimEnd());
+    if (r.commented !== undefined) lines.push(r.commented ? "commented on the ticket" : "the Jira comment FAILED (see the log above)");
+    if (r.transition) lines.push(`ticket transitioned: ${r.transition}`);
+    return `${lines.join("\n")}\n`;
+}
+
+function checkTable(c: CheckReportLike): string {
+    return formatCheckTable({ ...c, results: c.results.map((r) => ({ ...r, step: String(r.step) })) });
+}
+
+async function readStdin(): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+}
+
+if (require.main === module) runCli((argv) => main(argv));

@@ -1,0 +1,126 @@
+/**
+ * `npm run serve`: the Jira webhook receiver. Jira Automation rules (shared token header) and Jira
+ * webhooks (X-Hub-Signature) POST tickets to /jira; each valid delivery becomes a queued onboarding job.
+ */
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { runCli } from "./lib/cli";
+import { JIRA_ENV, JiraClient } from "./lib/jira/client";
+import { jsonLogger } from "./lib/onboarding/log";
+import { loadMapping, mappedFields } from "./lib/onboarding/mapping";
+import { runJobInChild, RunnerSpec } from "./lib/onboarding/job-runner";
+import { OnboardingResult, precheck } from "./lib/onboarding/pipeline";
+import { JobQueue } from "./lib/onboarding/queue";
+import { createReceiver, DEFAULT_MAX_BODY, TOKEN_HEADER } from "./lib/onboarding/server";
+import { PROJECT_ROOT } from "./lib/offline-run";
+import { readProject } from "./lib/stack-config";
+
+const USAGE = `Usage: npm run serve -- [options]
+
+Receives Jira deliveries on POST /jira and onboards each bank as a queued job (202 + job id).
+  GET /healthz        liveness and queue counts
+  GET /jobs/<id>      a job's state and result (needs the ${TOKEN_HEADER} header)
+
+Options:
+  --port N             listen port (default 8080, or PORT)
+  --host ADDR          listen address (default 127.0.0.1, or HOST)
+  --concurrency N      onboarding jobs running at once over all banks (default 2); one per bank always
+  --max-body BYTES     largest body accepted (default ${DEFAULT_MAX_BODY})
+  --mapping FILE       field mapping (default jira-mapping.yaml)
+  --project DIR        directory of Pulumi.yaml (default the repository)
+  --workspaces DIR     per-stack workspace directories (default <project>/.pulumi/workspaces)
+  --dry-run            jobs preview only
+  --grace SECONDS      on SIGTERM, how long running jobs get to finish (default 600)
+Environment:
+  ONBOARDING_TOKEN       shared token Automation rules send in ${TOKEN_HEADER}
+  JIRA_WEBHOOK_SECRET    secret of Jira webhooks (X-Hub-Signature: sha256=...)
+  ${JIRA_ENV.baseUrl}, ${JIRA_ENV.email}, ${JIRA_ENV.apiToken}   Jira Cloud credentials for comments
+
+Exit codes: 0 stopped cleanly; 1 jobs were still running at the end of the grace period; 2 bad usage.`;
+
+export async function main(argv: string[]): Promise<number> {
+    let args;
+    try {
+        args = parseArgs({
+            args: argv,
+            options: {
+                port: { type: "string" }, host: { type: "string" }, concurrency: { type: "string" }, "max-body": { type: "string" },
+                mapping: { type: "string" }, project: { type: "string" }, workspaces: { type: "string" }, "dry-run": { type: "boolean" },
+                grace: { type: "string" }, help: { type: "boolean", short: "h" },
+            },
+        });
+    } catch (e) {
+        process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
+        return 2;
+    }
+    const o = args.values;
+    if (o.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
+    const int = (name: string, value: string | undefined, fallback: number, min: number): number => {
+        if (value === undefined) return fallback;
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}; got '${value}'`);
+        return n;
+    };
+    const env = process.env;
+    let port: number, concurrency: number, maxBody: number, grace: number;
+    let project, mapping, mappingFile: string;
+    try {
+        port = int("port", o.port ?? env.PORT, 8080, 0);
+        concurrency = int("concurrency", o.concurrency, 2, 1);
+        maxBody = int("max-body", o["max-body"], DEFAULT_MAX_BODY, 1024);
+        grace = int("grace", o.grace, 600, 0);
+        const projectDir = path.resolve(o.project ?? PROJECT_ROOT);
+        project = readProject(projectDir);
+        mappingFile = path.resolve(o.mapping ?? path.join(projectDir, "jira-mapping.yaml"));
+        mapping = loadMapping(mappingFile);
+    } catch (e) {
+        process.stderr.write(`${(e as Error).message}\n`);
+        return 2;
+    }
+    if (!env.ONBOARDING_TOKEN && !env.JIRA_WEBHOOK_SECRET) {
+        process.stderr.write("set ONBOARDING_TOKEN (Automation rules) and/or JIRA_WEBHOOK_SECRET (webhooks): every request must authenticate\n");
+        return 2;
+    }
+    const { client: jira, missing } = JiraClient.fromEnv(env);
+    const log = jsonLogger();
+    if (!jira) log.log("warn", "no Jira credentials: results are not commented on tickets", { missing });
+    const workspacesDir = path.resolve(o.workspaces ?? path.join(project.dir, ".pulumi", "workspaces"));
+    const spec: RunnerSpec = { projectDir: project.dir, mappingFile, workspacesDir, dryRun: o["dry-run"] };
+    const queue = new JobQueue<OnboardingResult>({
+        concurrency,
+        failed: (r) => !["succeeded", "previewed"].includes(r.status),
+        onChange: (j) => log.log("info", "job", { job: j.id, stack: j.stack, ticket: j.labels.ticket, state: j.state, status: j.result?.status }),
+    });
+    const receiver = createReceiver({
+        token: env.ONBOARDING_TOKEN,
+        webhookSecret: env.JIRA_WEBHOOK_SECRET,
+        maxBodyBytes: maxBody,
+        mappedFields: mappedFields(mapping),
+        queue,
+        log,
+        precheck: (d) => precheck(d, { project, mapping }),
+        // Each job in its own lower-priority process: acknowledgements stay fast while stacks deploy.
+        onboard: (d) => runJobInChild(d, spec),
+        comment: jira ? async (ticket, body) => { await jira.addComment(ticket, body); } : undefined,
+    });
+    const address = await receiver.listen(port, o.host ?? env.HOST ?? "127.0.0.1");
+    log.log("info", "listening", { address: address.address, port: address.port, concurrency, maxBody });
+    const signal = await new Promise<string>((resolve) => {
+        process.once("SIGTERM", () => resolve("SIGTERM"));
+        process.once("SIGINT", () => resolve("SIGINT"));
+    });
+    log.log("info", "stopping: no new work; waiting for running jobs", { signal, graceSeconds: grace, ...queue.stats() });
+    const still = await receiver.close(grace * 1000);
+    if (still.length > 0) {
+        log.log("error", "jobs still running at the end of the grace period are abandoned; their stacks may be locked (pulumi cancel)", { jobs: still });
+        setImmediate(() => process.exit(1));
+        return 1;
+    }
+    log.log("info", "stopped");
+    return 0;
+}
+
+if (require.main === module) runCli(main);
