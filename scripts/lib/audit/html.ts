@@ -1,0 +1,73 @@
+/** The report as one self-contained HTML page: inline style, no script, no external resource, everything escaped. */
+import type { AuditReport, ResourceChange } from "./model";
+import { opsIn } from "./report";
+
+export function esc(text: string): string {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#1b1f24;padding:0 1em}
+table{border-collapse:collapse;margin:.5em 0 1em}th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
+td.v{font-family:ui-monospace,monospace;word-break:break-all;max-width:420px}th{background:#f6f8fa}
+.critical{background:#ffebe9;color:#82071e}.high{background:#fff8c5;color:#6a4a00}.medium{background:#ddf4ff;color:#0a3069}
+.flag{display:inline-block;padding:0 6px;border-radius:4px;font-weight:600;margin-right:6px}
+section.res{border-left:4px solid #d0d7de;padding-left:12px;margin:1em 0}section.res.flagged{border-color:#cf222e}
+code{font-family:ui-monospace,monospace;background:#f6f8fa;padding:0 3px}`;
+
+export function toHtml(report: AuditReport): string {
+    const ops = opsIn(report);
+    const parts: string[] = [];
+    parts.push(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`);
+    // No external resource may load: a CSP that allows only the inline style.
+    parts.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
+    parts.push(`<title>${esc(report.title)}</title><style>${STYLE}</style></head><body>`);
+    parts.push(`<h1>${esc(report.title)}</h1><p>Source: ${esc(report.source)}</p>`);
+    parts.push(`<h2>Summary</h2><table><tr><th>Bank</th>${ops.map((op) => `<th>${esc(op)}</th>`).join("")}<th>Flags</th></tr>`);
+    for (const b of report.banks) {
+        const flags = b.changes.flatMap((c) => c.flags);
+        const cell = ["critical", "high", "medium"].map((s) => [s, flags.filter((f) => f.severity === s).length] as const)
+            .filter(([, n]) => n).map(([s, n]) => `<span class="flag ${s}">${n} ${s}</span>`).join("") || "none";
+        parts.push(`<tr><td>${esc(b.bank)}</td>${ops.map((op) => `<td>${b.counts[op] ?? 0}</td>`).join("")}<td>${cell}</td></tr>`);
+    }
+    parts.push(`</table><h2>What matters, highest first</h2>`);
+    const order = ["critical", "high", "medium", "low"];
+    const all = report.banks.flatMap((b) => b.changes.flatMap((c) => c.flags.map((f) => ({ c, f }))))
+        .sort((a, b) => order.indexOf(a.f.severity) - order.indexOf(b.f.severity));
+    parts.push(all.length ? `<ul>${all.map(({ c, f }) => `<li><span class="flag ${esc(f.severity)}">${esc(f.severity.toUpperCase())}</span>${esc(c.bank)}: <code>${esc(label(c))}</code> (${esc(c.op)}): ${esc(f.message)}</li>`).join("")}</ul>` : "<p>Nothing flagged.</p>");
+    if (!report.policyRan) parts.push("<p><em>Policy pack not run.</em></p>");
+    for (const b of report.banks) {
+        parts.push(`<h2>Bank ${esc(b.bank)}</h2>`);
+        if (!b.changes.length) parts.push("<p>No changes.</p>");
+        for (const c of b.changes) parts.push(resource(c));
+    }
+    if (report.diagnostics.length) {
+        parts.push(`<h2>Diagnostics</h2><table><tr><th>Bank</th><th>Severity</th><th>Resource</th><th>Message</th></tr>`);
+        for (const d of report.diagnostics) parts.push(`<tr><td>${esc(d.bank)}</td><td>${esc(d.severity)}</td><td class="v">${esc(d.urn ?? "")}</td><td>${esc(d.message)}</td></tr>`);
+        parts.push("</table>");
+    }
+    for (const note of report.notes) parts.push(`<p><em>${esc(note)}</em></p>`);
+    parts.push("</body></html>\n");
+    return parts.join("\n");
+}
+
+function label(c: ResourceChange): string {
+    return c.object ?? `${c.type.split(":").pop()} ${c.name}`;
+}
+
+function resource(c: ResourceChange): string {
+    const out = [`<section class="res${c.flags.length ? " flagged" : ""}"><h3>${esc(c.op)} ${esc(label(c))}${c.protect ? " (protected)" : ""}</h3>`];
+    out.push(`<p><code>${esc(c.type)}</code> ${esc(c.name)}</p>`);
+    for (const f of c.flags) out.push(`<p><span class="flag ${esc(f.severity)}">${esc(f.severity.toUpperCase())}</span>${esc(f.message)}</p>`);
+    for (const p of c.policy) out.push(`<p>Policy <code>${esc(p.policy)}</code> (${esc(p.severity)}): ${esc(p.message)}</p>`);
+    if (c.fields.length) {
+        out.push(`<table><tr><th>Field</th><th>Change</th><th>Old</th><th>New</th></tr>`);
+        for (const f of c.fields) {
+            const kind = `${f.kind}${f.replace ? " (forces replacement)" : ""}${f.secret ? " (secret)" : ""}`;
+            out.push(`<tr><td class="v">${esc(f.path)}</td><td>${esc(kind)}</td><td class="v">${esc(f.old ?? "")}</td><td class="v">${esc(f.new ?? "")}</td></tr>`);
+        }
+        if (c.omittedFields) out.push(`<tr><td colspan="4">${c.omittedFields} more fields</td></tr>`);
+        out.push("</table>");
+    }
+    out.push("</section>");
+    return out.join("");
+}

@@ -1,0 +1,120 @@
+/**
+ * Masks every secret before it reaches a report: by the program's knowledge (secret fields by type, fields
+ * marked `{ "$secret": v }` or blinded as `[secret]`, additionalSecretOutputs, Kubernetes Secret data),
+ * by the plain values of every secret seen so far (wherever else they appear), and by shape.
+ */
+import { isSecretValue, MASK, SECRET_KEY } from "../secret-values";
+import { childPath } from "./paths";
+import { knownSecretFields } from "./secret-fields";
+import { isSecretName, maskByShape } from "./shapes";
+
+// Shorter values would mask ordinary words; generated secrets are far longer.
+const MIN_SECRET_VALUE = 8;
+
+export class Masker {
+    private readonly byType = new Map<string, Set<string>>();
+    private readonly byUrn = new Map<string, Set<string>>();
+    private readonly values = new Set<string>();
+    private valuePattern: RegExp | undefined | null = null;
+
+    /** Records that `path` of a resource (or of every resource of its type) holds a secret. */
+    addSecretPath(scope: { urn?: string; type?: string }, path: string): void {
+        const add = (map: Map<string, Set<string>>, key: string) => {
+            let set = map.get(key);
+            if (!set) map.set(key, (set = new Set()));
+            set.add(path);
+        };
+        if (scope.urn) add(this.byUrn, scope.urn);
+        else if (scope.type) add(this.byType, scope.type);
+    }
+
+    /** Records a secret's plain value: it is masked wherever it appears, also inside other strings and base64-encoded. */
+    addSecretValue(value: unknown): void {
+        if (typeof value === "string") {
+            if (value === MASK || value.length < MIN_SECRET_VALUE) return;
+            for (const v of [value, Buffer.from(value).toString("base64")]) {
+                if (!this.values.has(v)) {
+                    this.values.add(v);
+                    this.valuePattern = null;
+                }
+            }
+        } else if (Array.isArray(value)) value.forEach((v) => this.addSecretValue(v));
+        else if (typeof value === "object" && value !== null) Object.values(value).forEach((v) => this.addSecretValue(v));
+        else if (typeof value === "number" && String(value).length >= MIN_SECRET_VALUE) this.addSecretValue(String(value));
+    }
+
+    /**
+     * Learns from one resource state: `$secret` markers and `[secret]` blinds (their paths, for this resource and
+     * its type), additionalSecretOutputs, and the plain values under every secret path.
+     */
+    learn(urn: string, type: string, props: unknown, additionalSecretOutputs: readonly string[] = []): void {
+        for (const key of additionalSecretOutputs) this.addSecretPath({ urn }, key);
+        const walk = (v: unknown, path: string, secret: boolean) => {
+            if (isSecretValue(v)) {
+                if (path) {
+                    this.addSecretPath({ urn }, path);
+                    this.addSecretPath({ type }, path);
+                }
+                walk(v[SECRET_KEY], path, true);
+                return;
+            }
+            // Known secret paths only: a field merely named like a secret is masked in place, its value not hunted elsewhere.
+            const nowSecret = secret || (path !== "" && this.isKnownSecretPath(urn, type, path));
+            if (v === MASK && path) {
+                this.addSecretPath({ urn }, path);
+                this.addSecretPath({ type }, path);
+            } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, childPath(path, i), nowSecret));
+            else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) walk(x, childPath(path, k), nowSecret);
+            else if (nowSecret) this.addSecretValue(v);
+        };
+        walk(props, "", false);
+    }
+
+    /** Whether a path of a resource is secret by knowledge or by the name of one of its fields. */
+    isSecretPath(urn: string, type: string, path: string): boolean {
+        return this.isKnownSecretPath(urn, type, path) || isSecretName(lastKey(path));
+    }
+
+    /** Whether a path of a resource is secret by the program's knowledge or what the input marked. */
+    isKnownSecretPath(urn: string, type: string, path: string): boolean {
+        return Boolean(this.byUrn.get(urn)?.has(path) || this.byType.get(type)?.has(path) || knownSecretFields(type).includes(path));
+    }
+
+    /**
+     * The value at `path` of a resource with every secret masked: a secret map keeps its keys so readers see what
+     * it holds; strings are scrubbed of known secret values and secret shapes.
+     */
+    mask(urn: string, type: string, path: string, value: unknown, secret = false): unknown {
+        if (isSecretValue(value)) return this.mask(urn, type, path, value[SECRET_KEY], true);
+        const isSecret = secret || (path !== "" && this.isSecretPath(urn, type, path));
+        if (Array.isArray(value)) return value.map((v, i) => this.mask(urn, type, childPath(path, i), v, isSecret));
+        if (typeof value === "object" && value !== null) {
+            const out: Record<string, unknown> = {};
+            for (const [k, v] of Object.entries(value)) out[k] = this.mask(urn, type, childPath(path, k), v, isSecret);
+            return out;
+        }
+        if (isSecret) return value === null || value === undefined ? value : MASK;
+        if (typeof value === "string") return this.scrub(value);
+        return value;
+    }
+
+    /** Free text (a message, a value) with known secret values and secret shapes masked. */
+    scrub(text: string): string {
+        const pattern = this.pattern();
+        const known = pattern && text.length >= MIN_SECRET_VALUE ? text.replace(pattern, MASK) : text;
+        return maskByShape(known);
+    }
+
+    private pattern(): RegExp | undefined {
+        if (this.valuePattern === null) {
+            const sorted = [...this.values].sort((a, b) => b.length - a.length).map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+            this.valuePattern = sorted.length ? new RegExp(sorted.join("|"), "g") : undefined;
+        }
+        return this.valuePattern;
+    }
+}
+
+function lastKey(path: string): string {
+    const m = /(?:^|\.)([^.[\]]+)$|\["((?:[^"\\]|\\.)*)"\]$/.exec(path);
+    return m ? (m[1] ?? m[2] ?? "") : "";
+}

@@ -1,0 +1,198 @@
+/**
+ * Reads `pulumi preview --json` output (display.PreviewDigest in pulumi/pulumi pkg/display/json.go: steps of
+ * PreviewStep with apitype.ResourceV3 old/new states, changeSummary, diagnostics) and checks its shape.
+ */
+export class AuditInputError extends Error {}
+
+export const STEP_OPS = [
+    "same", "create", "update", "delete", "replace", "create-replacement", "delete-replaced", "read", "read-replacement",
+    "refresh", "discard", "discard-replaced", "remove-pending-replace", "import", "import-replacement",
+] as const;
+export type StepOp = (typeof STEP_OPS)[number];
+
+const DIFF_KINDS = ["add", "add-replace", "delete", "delete-replace", "update", "update-replace"];
+
+export interface ResourceState {
+    urn: string;
+    type: string;
+    custom: boolean;
+    id?: string;
+    parent?: string;
+    protect: boolean;
+    inputs: Record<string, unknown>;
+    outputs: Record<string, unknown>;
+    additionalSecretOutputs: string[];
+}
+
+export interface PropertyDiff {
+    kind: string;
+    inputDiff: boolean;
+}
+
+export interface PreviewStep {
+    op: StepOp;
+    urn: string;
+    /** Stack (bank alias) from the URN. */
+    bank: string;
+    type: string;
+    name: string;
+    oldState?: ResourceState;
+    newState?: ResourceState;
+    diffReasons: string[];
+    replaceReasons: string[];
+    detailedDiff?: Record<string, PropertyDiff>;
+}
+
+export interface PreviewDocument {
+    file: string;
+    config: Record<string, string>;
+    steps: PreviewStep[];
+    diagnostics: { urn?: string; severity: string; message: string }[];
+    changeSummary: Record<string, number>;
+}
+
+export interface UrnParts {
+    stack: string;
+    project: string;
+    type: string;
+    name: string;
+}
+
+/** `urn:pulumi:<stack>::<project>::<parent$type>::<name>`; undefined when it is not one. */
+export function parseUrn(urn: string): UrnParts | undefined {
+    if (!urn.startsWith("urn:pulumi:")) return undefined;
+    const parts = urn.slice("urn:pulumi:".length).split("::");
+    if (parts.length < 4 || !parts[0] || !parts[2]) return undefined;
+    const qualified = parts[2];
+    return { stack: parts[0], project: parts[1], type: qualified.slice(qualified.lastIndexOf("$") + 1), name: parts.slice(3).join("::") };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const typeName = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : `a ${typeof v}`);
+
+/** Parses and checks a preview document; every problem is named (field path and rule) in one AuditInputError. */
+export function parsePreview(text: string, file: string): PreviewDocument {
+    let raw: unknown;
+    try {
+        raw = JSON.parse(text);
+    } catch (e) {
+        throw new AuditInputError(`${file} is not valid JSON (${(e as Error).message}); expected the output of \`pulumi preview --json\`.`);
+    }
+    const problems: string[] = [];
+    const problem = (where: string, rule: string, v: unknown) => {
+        if (problems.length < 20) problems.push(`${where} ${rule}, got ${typeName(v)}`);
+    };
+    if (!isObject(raw)) throw new AuditInputError(`${file}: the document must be a JSON object with \`steps\` (pulumi preview --json), got ${typeName(raw)}.`);
+    if (!("steps" in raw) && !("changeSummary" in raw)) {
+        throw new AuditInputError(`${file}: neither \`steps\` nor \`changeSummary\` is present; this is not \`pulumi preview --json\` output.`);
+    }
+    const stepsRaw = raw.steps ?? [];
+    const steps: PreviewStep[] = [];
+    if (!Array.isArray(stepsRaw)) problem("steps", "must be an array", stepsRaw);
+    else stepsRaw.forEach((s, i) => {
+        const step = parseStep(s, `steps[${i}]`, problem);
+        if (step) steps.push(step);
+    });
+    const config: Record<string, string> = {};
+    if (raw.config !== undefined) {
+        if (!isObject(raw.config)) problem("config", "must be an object of strings", raw.config);
+        else for (const [k, v] of Object.entries(raw.config)) config[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    const diagnostics: PreviewDocument["diagnostics"] = [];
+    if (raw.diagnostics !== undefined) {
+        if (!Array.isArray(raw.diagnostics)) problem("diagnostics", "must be an array", raw.diagnostics);
+        else raw.diagnostics.forEach((d, i) => {
+            if (!isObject(d)) return problem(`diagnostics[${i}]`, "must be an object", d);
+            if (d.message !== undefined && typeof d.message !== "string") return problem(`diagnostics[${i}].message`, "must be a string", d.message);
+            diagnostics.push({
+                urn: typeof d.urn === "string" && d.urn ? d.urn : undefined,
+                severity: typeof d.severity === "string" ? d.severity : "info",
+                message: `${typeof d.prefix === "string" ? d.prefix : ""}${(d.message as string | undefined) ?? ""}`,
+            });
+        });
+    }
+    const changeSummary: Record<string, number> = {};
+    if (raw.changeSummary !== undefined && raw.changeSummary !== null) {
+        if (!isObject(raw.changeSummary)) problem("changeSummary", "must be an object of counts by operation", raw.changeSummary);
+        else for (const [op, n] of Object.entries(raw.changeSummary)) {
+            if (!Number.isInteger(n) || (n as number) < 0) problem(`changeSummary.${op}`, "must be a non-negative integer", n);
+            else changeSummary[op] = n as number;
+        }
+    }
+    if (problems.length) {
+        throw new AuditInputError(`${file} is not valid \`pulumi preview --json\` output (${problems.length} problem${problems.length > 1 ? "s" : ""}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    }
+    return { file, config, steps, diagnostics, changeSummary };
+}
+
+type Problem = (where: string, rule: string, v: unknown) => void;
+
+function parseStep(s: unknown, where: string, problem: Problem): PreviewStep | undefined {
+    if (!isObject(s)) return problem(where, "must be an object", s), undefined;
+    let ok = true;
+    const fail: Problem = (w, r, v) => {
+        ok = false;
+        problem(w, r, v);
+    };
+    if (typeof s.op !== "string" || !(STEP_OPS as readonly string[]).includes(s.op)) {
+        fail(`${where}.op`, `must be one of ${STEP_OPS.join(", ")}${typeof s.op === "string" ? ` ('${s.op}' is not)` : ""}`, s.op);
+    }
+    const urn = typeof s.urn === "string" ? parseUrn(s.urn) : undefined;
+    if (!urn) fail(`${where}.urn`, "must be a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>)", s.urn);
+    const strings = (k: string) => {
+        const v = s[k];
+        if (v === undefined || v === null) return [];
+        if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
+            fail(`${where}.${k}`, "must be an array of property names", v);
+            return [];
+        }
+        return v as string[];
+    };
+    const diffReasons = strings("diffReasons");
+    const replaceReasons = strings("replaceReasons");
+    let detailedDiff: Record<string, PropertyDiff> | undefined;
+    if (s.detailedDiff !== undefined && s.detailedDiff !== null) {
+        if (!isObject(s.detailedDiff)) fail(`${where}.detailedDiff`, "must be an object of property diffs", s.detailedDiff);
+        else {
+            detailedDiff = {};
+            for (const [path, d] of Object.entries(s.detailedDiff)) {
+                if (!isObject(d) || typeof d.kind !== "string" || !DIFF_KINDS.includes(d.kind)) {
+                    fail(`${where}.detailedDiff["${path}"].kind`, `must be one of ${DIFF_KINDS.join(", ")}`, isObject(d) ? d.kind : d);
+                } else detailedDiff[path] = { kind: d.kind, inputDiff: d.inputDiff === true };
+            }
+        }
+    }
+    const oldState = parseState(s.oldState, `${where}.oldState`, fail);
+    const newState = parseState(s.newState, `${where}.newState`, fail);
+    if (!ok || !urn) return undefined;
+    return { op: s.op as StepOp, urn: s.urn as string, bank: urn.stack, type: urn.type, name: urn.name, oldState, newState, diffReasons, replaceReasons, detailedDiff };
+}
+
+function parseState(v: unknown, where: string, fail: Problem): ResourceState | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (!isObject(v)) return fail(where, "must be a resource state object", v), undefined;
+    let ok = true;
+    const bad: Problem = (w, r, x) => {
+        ok = false;
+        fail(w, r, x);
+    };
+    if (typeof v.type !== "string" || !v.type) bad(`${where}.type`, "must be a type token", v.type);
+    if (typeof v.urn !== "string") bad(`${where}.urn`, "must be a string", v.urn);
+    for (const k of ["inputs", "outputs"]) if (v[k] !== undefined && v[k] !== null && !isObject(v[k])) bad(`${where}.${k}`, "must be an object", v[k]);
+    const aso = v.additionalSecretOutputs;
+    if (aso !== undefined && aso !== null && (!Array.isArray(aso) || aso.some((x) => typeof x !== "string"))) {
+        bad(`${where}.additionalSecretOutputs`, "must be an array of property names", aso);
+    }
+    if (!ok) return undefined;
+    return {
+        urn: v.urn as string,
+        type: v.type as string,
+        custom: v.custom === true,
+        id: typeof v.id === "string" ? v.id : undefined,
+        parent: typeof v.parent === "string" ? v.parent : undefined,
+        protect: v.protect === true,
+        inputs: (v.inputs as Record<string, unknown>) ?? {},
+        outputs: (v.outputs as Record<string, unknown>) ?? {},
+        additionalSecretOutputs: (aso as string[] | undefined) ?? [],
+    };
+}

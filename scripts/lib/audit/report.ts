@@ -1,0 +1,50 @@
+/** Assembles changes into the report: per bank, counts by operation, changes most important first. */
+import { FLAG_ORDER } from "./flags";
+import type { AuditReport, BankReport, Diagnostic, Op, ResourceChange } from "./model";
+import { OP_ORDER } from "./model";
+
+const rank = (c: ResourceChange) => (c.flags.length ? FLAG_ORDER.indexOf(c.flags[0].kind) : FLAG_ORDER.length);
+
+export function byImportance(a: ResourceChange, b: ResourceChange): number {
+    return rank(a) - rank(b) || OP_ORDER.indexOf(a.op) - OP_ORDER.indexOf(b.op) || (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0);
+}
+
+export function assembleReport(args: {
+    title: string;
+    source: string;
+    changes: ResourceChange[];
+    diagnostics: Diagnostic[];
+    policyRan: boolean;
+    notes?: string[];
+    /** Banks with no change still get a section. */
+    banks?: string[];
+}): AuditReport {
+    const banks = new Map<string, BankReport>();
+    const bankOf = (name: string) => {
+        let b = banks.get(name);
+        if (!b) banks.set(name, (b = { bank: name, counts: {}, changes: [] }));
+        return b;
+    };
+    for (const name of args.banks ?? []) bankOf(name);
+    for (const c of args.changes) {
+        const b = bankOf(c.bank);
+        b.counts[c.op] = (b.counts[c.op] ?? 0) + 1;
+        if (c.op !== "same") b.changes.push(c);
+    }
+    for (const b of banks.values()) b.changes.sort(byImportance);
+    return {
+        title: args.title,
+        source: args.source,
+        banks: [...banks.values()].sort((a, b) => a.bank.localeCompare(b.bank)),
+        diagnostics: args.diagnostics,
+        policyRan: args.policyRan,
+        notes: args.notes ?? [],
+    };
+}
+
+/** Operations that occur in a report, in display order. */
+export function opsIn(report: AuditReport): Op[] {
+    const seen = new Set<Op>();
+    for (const b of report.banks) for (const op of Object.keys(b.counts) as Op[]) seen.add(op);
+    return OP_ORDER.filter((op) => seen.has(op));
+}

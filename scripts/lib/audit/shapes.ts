@@ -1,0 +1,34 @@
+/**
+ * Secrets recognised by shape, whatever the program knows: private keys, tokens, credentials in URLs and
+ * connection strings, and fields whose name says they hold a secret.
+ */
+import { MASK } from "../secret-values";
+
+const SECRET_NAME = /pass(word|wd|phrase)|secret|token|api[-_]?key|private[-_]?key|credential|bearer|signing[-_]?key|client[-_]?key/i;
+// Names that point at a secret rather than hold one.
+const REFERENCE_NAME = /(name|names|ref|refs|url|uri|path|file|id|ids|kind|type|length|ttl|count|version|selector)$/i;
+
+/** A field whose name says it holds a secret (e.g. `adminPassword`, `apiToken`), not a reference to one (`secretName`). */
+export function isSecretName(key: string): boolean {
+    return SECRET_NAME.test(key) && !REFERENCE_NAME.test(key);
+}
+
+const RULES: [RegExp, (m: string, ...g: string[]) => string][] = [
+    [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g, () => MASK],
+    [/\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g, () => MASK],
+    [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:)([^\s@/]+)@/gi, (_m, pre: string) => `${pre}${MASK}@`],
+    [/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, (_m, kind: string) => `${kind} ${MASK}`],
+    [/((?:password|passwd|pwd|secret|token|api[-_]?key)\s*[=:]\s*)("?)[^\s;&"',}]+/gi, (_m, pre: string, q: string) => `${pre}${q}${MASK}`],
+    [/\b(ghp_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|sk_live_[A-Za-z0-9]{16,})/g, () => MASK],
+];
+
+// One cheap test first: most strings hold none of these.
+const ANY = /PRIVATE KEY|eyJ|:\/\/[^\s@/]*:[^\s@/]*@|bearer|basic|pass|pwd|secret|token|api[-_]?key|ghp_|github_pat_|xox|AKIA|sk_live_/i;
+
+/** The text with every secret-shaped part replaced by the mask. */
+export function maskByShape(text: string): string {
+    if (!ANY.test(text)) return text;
+    let out = text;
+    for (const [re, fn] of RULES) out = out.replace(re, fn as (m: string) => string);
+    return out;
+}

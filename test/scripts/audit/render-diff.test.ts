@@ -1,0 +1,78 @@
+/**
+ * `--render-diff` end to end on a real git repository: a copy of the project committed, then changed in its
+ * working tree; both sides rendered offline by the real program. Asserts properties, not resource counts.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { toHtml } from "../../../scripts/lib/audit/html";
+import { toMarkdown } from "../../../scripts/lib/audit/markdown";
+import type { AuditReport } from "../../../scripts/lib/audit/model";
+import { auditRenderDiff } from "../../../scripts/lib/audit/render-diff";
+import { ROOT } from "./helpers";
+
+const CANARY = "CANARYRDIFF";
+const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=audit-test", "-c", "user.email=audit@test.invalid", ...args], { cwd, encoding: "utf8" });
+
+describe("audit --render-diff", () => {
+    let repo: string;
+    let report: AuditReport;
+    let failed: boolean;
+    const progress: string[] = [];
+
+    before(async () => {
+        repo = fs.mkdtempSync(path.join(os.tmpdir(), "audit-repo-"));
+        for (const f of ["Pulumi.yaml", "tsconfig.json", "package.json"]) fs.copyFileSync(path.join(ROOT, f), path.join(repo, f));
+        for (const d of ["infra", "components"]) fs.cpSync(path.join(ROOT, d), path.join(repo, d), { recursive: true });
+        fs.mkdirSync(path.join(repo, "stacks"));
+        fs.copyFileSync(path.join(ROOT, "stacks", "Pulumi.demo.yaml"), path.join(repo, "stacks", "Pulumi.demo.yaml"));
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(repo, "node_modules"), "dir");
+        fs.writeFileSync(path.join(repo, ".gitignore"), "node_modules\n");
+        git(repo, "init", "--quiet");
+        git(repo, "add", ".");
+        git(repo, "commit", "--quiet", "-m", "base");
+        // The change under review: demo's signing key moves to ES384 (the key is replaced).
+        fs.appendFileSync(path.join(repo, "stacks", "Pulumi.demo.yaml"), "\n  dcm-integration:signingKeys:\n    - slot: a\n      algorithm: ES384\n");
+        ({ report, failed } = await auditRenderDiff({ rev: "HEAD", repoDir: repo, secretCanary: CANARY, typecheck: false, progress: (l) => progress.push(l) }));
+    });
+
+    after(() => fs.rmSync(repo, { recursive: true, force: true }));
+
+    it("renders both sides, reports progress, and removes its worktree", () => {
+        assert.equal(failed, false, JSON.stringify(report.diagnostics));
+        assert.deepEqual(report.banks.map((b) => b.bank), ["demo"]);
+        assert.equal(progress.length, 2);
+        assert.match(progress.join("\n"), /rendered demo at HEAD/);
+        assert.equal(git(repo, "worktree", "list").trim().split("\n").length, 1, "the temporary worktree is gone");
+    });
+
+    it("flags the replaced signing key first and reports what it changes, field by field", () => {
+        const demo = report.banks[0];
+        const first = demo.changes[0];
+        assert.equal(first.type, "tls:index/privateKey:PrivateKey");
+        assert.equal(first.op, "replace");
+        assert.equal(first.flags[0].kind, "signing-key");
+        assert.deepEqual(first.fields.find((f) => f.path === "ecdsaCurve"), { path: "ecdsaCurve", kind: "update", old: '"P256"', new: '"P384"', replace: true });
+        const jwks = demo.changes.find((c) => c.object?.startsWith("ConfigMap/") && c.object.endsWith("/jwks"));
+        assert.ok(jwks && jwks.op === "update", "the published JWKS changes with the key");
+        assert.ok(demo.changes.some((c) => c.object?.endsWith("/jwt-signing-key") && c.flags[0]?.kind === "signing-key"));
+    });
+
+    it("does not report regenerated passwords or keys of unchanged generators as changes", () => {
+        const demo = report.banks[0];
+        const noise = demo.changes.filter((c) => c.type === "random:index/randomPassword:RandomPassword" || c.object?.endsWith("/key-keeper-users"));
+        assert.deepEqual(noise.map((c) => `${c.op} ${c.name} ${c.fields.map((f) => f.path).join(",")}`), []);
+        assert.ok((demo.counts.same ?? 0) > 0);
+    });
+
+    it("never shows a secret, and the audit's secret table covers every field the program marks secret", () => {
+        for (const text of [toMarkdown(report), toHtml(report)]) {
+            assert.ok(!text.includes(CANARY), "a generated password leaked");
+            assert.ok(!/PRIVATE KEY/.test(text), "a private key leaked");
+        }
+        assert.ok(!report.notes.some((n) => n.includes("does not list")), report.notes.join("\n"));
+    });
+});
