@@ -36,6 +36,16 @@ describe("project layout for the Pulumi CLI", () => {
         assert.ok(!semver.satisfies("20.18.0", pkg.engines.node), "require(esm) of jose needs 20.19");
     });
 
+    it("installs no package that declares it needs a newer Node than our floor (20.19)", async () => {
+        const semver = await import("semver");
+        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+        const floor = semver.minVersion(pkg.engines.node)!.version;
+        const refusing = Object.entries(lock.packages as Record<string, { engines?: { node?: string } }>)
+            .filter(([name, p]) => name && typeof p.engines?.node === "string" && !semver.satisfies(floor, p.engines.node))
+            .map(([name, p]) => `${name.replace(/^node_modules\//, "")} needs node ${p.engines!.node}`);
+        assert.deepEqual(refusing, []);
+    });
+
     it("gives every bank in stacks/ a valid config", () => {
         const stacks = listStacks(PROJECT);
         assert.ok(stacks.includes("demo"));
