@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { formatTable, runCli } from "./lib/cli";
-import { kubernetesObjects, manifestsYaml, maskForDisplay } from "./lib/manifests";
+import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay } from "./lib/manifests";
 import { runOffline } from "./lib/offline-run";
 
 const USAGE = `Usage: npm run render -- <stack> [--out DIR]
@@ -67,9 +67,23 @@ export async function main(argv: string[]): Promise<number> {
     const objects = kubernetesObjects(outcome.resources);
     const rows = resources.map((r) => [r.type, r.name, r.type.startsWith("kubernetes:") ? objectName(r.outputs) : "", r.protect ? "yes" : ""]);
     process.stdout.write(formatTable(["TYPE", "NAME", "OBJECT", "PROTECTED"], rows));
+    process.stdout.write(`\n${formatTable(["HOST", "PATHS", "TLS SECRET", "INGRESS"], hostRows(objects))}`);
     process.stdout.write(`\n${resources.length} resources (${objects.length} Kubernetes objects) in ${Date.now() - started} ms\n`);
     process.stdout.write(`wrote ${path.relative(process.cwd(), path.join(outDir, "manifests.yaml"))} and summary.json\n`);
     return 0;
+}
+
+/** One row per Ingress host: what it serves and which TLS Secret covers it ("none" is a finding). */
+function hostRows(objects: KubernetesObject[]): string[][] {
+    return objects.filter((o) => o.kind === "Ingress").flatMap((o) => {
+        const spec = o.spec as { rules?: { host?: string; http?: { paths?: { path?: string }[] } }[]; tls?: { hosts?: string[]; secretName?: string }[] };
+        return (spec.rules ?? []).map((rule) => [
+            rule.host ?? "*",
+            (rule.http?.paths ?? []).map((p) => p.path ?? "/").join(", "),
+            spec.tls?.find((t) => t.hosts?.includes(rule.host ?? ""))?.secretName ?? "none",
+            o.metadata.name,
+        ]);
+    }).sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
 }
 
 function objectName(outputs: Record<string, unknown>): string {

@@ -39,6 +39,9 @@ describe("npm run render", () => {
         const first = renderCli(["dnipro", "--out", a]);
         assert.equal(first.code, 0, first.stderr);
         assert.match(first.stdout, /kubernetes:core\/v1:Secret\s+jwt-signer\s+Secret\/bank-dnipro-integrate\/jwt-signing-key\s+yes/);
+        const hostRows = first.stdout.split("\n").filter((l) => /^(api|backoffice)-dnipro-integrate\.dcm\.example\.com\s/.test(l));
+        assert.ok(hostRows.some((l) => l.startsWith("backoffice-")) && hostRows.some((l) => l.startsWith("api-")), "both hosts listed");
+        assert.ok(hostRows.every((l) => !/\snone\s/.test(l)), `every host has a TLS secret:\n${hostRows.join("\n")}`);
         assert.equal(renderCli(["dnipro", "--out", b]).code, 0);
         const docs = (dir: string) => YAML.parseAllDocuments(fs.readFileSync(path.join(dir, "manifests.yaml"), "utf8")).map((d) => d.toJS());
         const ids = (dir: string) => docs(dir).map((o) => `${o.kind}/${o.metadata.name}`);
