@@ -169,15 +169,29 @@ export async function startEnvironment(options: EnvOptions = {}): Promise<Loopba
         server.once("error", reject);
         server.listen(port, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
     });
-    // The key keeper needs the api host's port for its JWKS: reserve every port first.
-    const reserved = await Promise.all([...roles, "keyKeeper" as Role].map(async () => {
+    // Every raw connection, so close() also ends those still in a TLS handshake.
+    const sockets = new Set<Socket>();
+    const track = (server: http.Server) => server.on("connection", (socket: Socket) => {
+        sockets.add(socket);
+        socket.once("close", () => sockets.delete(socket));
+    });
+    // Servers take ephemeral ports as they listen (no reserve-then-rebind, which races with other tests for the
+    // port). Only a server that starts late needs its port known before it listens: that one port is reserved.
+    let late: NodeJS.Timeout | undefined;
+    const start = async (server: http.Server, role: Role) => {
+        track(server);
+        if (options.startLate?.role !== role) {
+            ports[role] = await listen(server);
+            return;
+        }
         const probe = http.createServer();
-        const port = await listen(probe);
+        ports[role] = await listen(probe);
         await new Promise<void>((r) => probe.close(() => r()));
-        return port;
-    }));
-    [...roles, "keyKeeper" as Role].forEach((role, i) => { ports[role] = reserved[i]; });
+        late = setTimeout(() => listen(server, ports[role]).catch(() => undefined), options.startLate.ms);
+    };
+    for (const [i, server] of servers.entries()) await start(server, roles[i]);
 
+    // The key keeper fetches its JWKS from the api host, whose port is known now.
     const verify = options.verify ?? await createTokenVerifier({
         audience: String(outputs.alias),
         algorithms: [String(outputs.signingAlgorithm)],
@@ -193,24 +207,7 @@ export async function startEnvironment(options: EnvOptions = {}): Promise<Loopba
     keyKeeperServer.on("request", wrap("keyKeeper", (req, _body, res) => keyKeeperHandler(req, res)));
     servers.push(keyKeeperServer);
     roles.push("keyKeeper");
-
-    // Every raw connection, so close() also ends those still in a TLS handshake.
-    const sockets = new Set<Socket>();
-    for (const server of servers) {
-        server.on("connection", (socket: Socket) => {
-            sockets.add(socket);
-            socket.once("close", () => sockets.delete(socket));
-        });
-    }
-    let late: NodeJS.Timeout | undefined;
-    for (const [i, server] of servers.entries()) {
-        const role = roles[i];
-        if (options.startLate?.role === role) {
-            late = setTimeout(() => void listen(server, ports[role]), options.startLate.ms);
-        } else {
-            await listen(server, ports[role]);
-        }
-    }
+    await start(keyKeeperServer, "keyKeeper");
     const resolve = [
         `${BACKOFFICE}:443:127.0.0.1:${ports.backoffice}`,
         `${API}:443:127.0.0.1:${ports.api}`,
