@@ -2,7 +2,18 @@
  * What the checks need from a stack's outputs (`pulumi stack output --json --show-secrets`), validated:
  * a missing or malformed output is an InputError naming it. URLs absent from older stacks are derived.
  */
+import * as crypto from "node:crypto";
 import { InputError } from "./errors";
+
+/** A PEM that parses as a private key and is labelled PKCS#8, the form the signer imports. */
+function isPkcs8PrivateKey(pem: string): boolean {
+    try {
+        crypto.createPrivateKey(pem);
+    } catch {
+        return false;
+    }
+    return /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1] === "PRIVATE KEY";
+}
 
 export const ALGORITHMS = ["ES256", "ES384", "ES512", "RS256", "PS256"] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
@@ -93,7 +104,7 @@ export function stackFacts(outputs: unknown): StackFacts {
     const publicKeyPem = text(o, "publicKeyPem")!;
     if (!publicKeyPem.includes("-----BEGIN PUBLIC KEY-----")) throw new InputError("outputs.publicKeyPem", "must be an SPKI PEM (BEGIN PUBLIC KEY)");
     const privateKeyPem = text(o, "signingPrivateKeyPem")!;
-    if (!privateKeyPem.includes("-----BEGIN PRIVATE KEY-----")) throw new InputError("outputs.signingPrivateKeyPem", "must be a PKCS#8 PEM (BEGIN PRIVATE KEY)");
+    if (!isPkcs8PrivateKey(privateKeyPem)) throw new InputError("outputs.signingPrivateKeyPem", "must be a PKCS#8 PEM (BEGIN PRIVATE KEY)");
     const usernames = pair(o, "keyKeeperUsernames");
     const passwords = pair(o, "keyKeeperPasswords");
     const backofficeUrl = url(o, "backofficeUrl", `https://${backofficeHost}`);
