@@ -5,14 +5,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { auditPreviews } from "./lib/audit/from-preview";
 import { toHtml } from "./lib/audit/html";
 import { toMarkdown } from "./lib/audit/markdown";
 import type { AuditReport } from "./lib/audit/model";
 import { AuditInputError, parsePreview } from "./lib/audit/preview";
 import { auditRenderDiff } from "./lib/audit/render-diff";
-import { runCli } from "./lib/cli";
+import { parseCommand, processIo, runCli, usageError } from "./lib/cli";
 
 const USAGE = `Usage: npm run audit -- --preview FILE [--preview FILE ...] [--out report.md|report.html]
        npm run audit -- --render-diff <git-rev> [--stack NAME ...] [--out report.md|report.html]
@@ -31,36 +30,17 @@ Every secret is masked, also when the preview was produced with --show-secrets.
 Exit codes: 0 report written; 1 a render or the report failed; 2 bad usage or an invalid input file.`;
 
 export async function main(argv: string[]): Promise<number> {
-    let args;
-    try {
-        args = parseArgs({
-            args: argv,
-            options: {
-                "preview": { type: "string", multiple: true },
-                "render-diff": { type: "string" },
-                "stack": { type: "string", multiple: true },
-                "out": { type: "string" },
-                "help": { type: "boolean", short: "h" },
-            },
-        });
-    } catch (e) {
-        process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
-        return 2;
-    }
+    const args = parseCommand(argv, {
+        "preview": { type: "string", multiple: true },
+        "render-diff": { type: "string" },
+        "stack": { type: "string", multiple: true },
+        "out": { type: "string" },
+    }, USAGE, processIo, false);
+    if (typeof args === "number") return args;
     const { values } = args;
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
     const previews = values.preview ?? [];
-    if ((previews.length > 0) === (values["render-diff"] !== undefined)) {
-        process.stderr.write(`audit takes either --preview FILE or --render-diff <git-rev>.\n\n${USAGE}\n`);
-        return 2;
-    }
-    if (values.stack && !values["render-diff"]) {
-        process.stderr.write(`--stack applies to --render-diff only.\n\n${USAGE}\n`);
-        return 2;
-    }
+    if ((previews.length > 0) === (values["render-diff"] !== undefined)) return usageError(processIo, "audit takes either --preview FILE or --render-diff <git-rev>.", USAGE);
+    if (values.stack && !values["render-diff"]) return usageError(processIo, "--stack applies to --render-diff only.", USAGE);
     let report: AuditReport;
     let failed = false;
     try {

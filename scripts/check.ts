@@ -4,8 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli";
+import { parseCommand, runCli, usageError } from "./lib/cli";
 import { parseDuration } from "./lib/checks/duration";
 import { InputError } from "./lib/checks/errors";
 import { parseResolve } from "./lib/checks/http";
@@ -74,25 +73,14 @@ async function stackOutputs(stack: string, file: string | undefined, backend: St
 export async function main(argv: string[], deps: CheckDeps = {}): Promise<number> {
     const stdout = deps.stdout ?? process.stdout;
     const stderr = deps.stderr ?? process.stderr;
-    let args;
-    try {
-        args = parseArgs({
-            args: argv, allowPositionals: true, options: {
-                outputs: { type: "string" }, resolve: { type: "string", multiple: true }, ca: { type: "string", multiple: true },
-                junit: { type: "string" }, json: { type: "string" }, only: { type: "string", multiple: true }, skip: { type: "string", multiple: true },
-                deadline: { type: "string" }, timeout: { type: "string" }, scenario: { type: "string" }, list: { type: "boolean" },
-                help: { type: "boolean", short: "h" },
-            },
-        });
-    } catch (e) {
-        stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
-        return 2;
-    }
+    const io = { out: (t: string) => { stdout.write(t); }, err: (t: string) => { stderr.write(t); } };
+    const args = parseCommand(argv, {
+        outputs: { type: "string" }, resolve: { type: "string", multiple: true }, ca: { type: "string", multiple: true },
+        junit: { type: "string" }, json: { type: "string" }, only: { type: "string", multiple: true }, skip: { type: "string", multiple: true },
+        deadline: { type: "string" }, timeout: { type: "string" }, scenario: { type: "string" }, list: { type: "boolean" },
+    }, USAGE, io);
+    if (typeof args === "number") return args;
     const v = args.values;
-    if (v.help) {
-        stdout.write(`${USAGE}\n`);
-        return 0;
-    }
     const scenarioFile = path.resolve(v.scenario ?? DEFAULT_SCENARIO);
     try {
         if (v.list) {
@@ -100,10 +88,7 @@ export async function main(argv: string[], deps: CheckDeps = {}): Promise<number
             stdout.write(ids.map((c) => `${c.id.padEnd(36)} step ${c.step.padEnd(6)} ${c.title}`).join("\n") + "\n");
             return 0;
         }
-        if (args.positionals.length !== 1) {
-            stderr.write(`check takes exactly one stack name.\n\n${USAGE}\n`);
-            return 2;
-        }
+        if (args.positionals.length !== 1) return usageError(io, "check takes exactly one stack name.", USAGE);
         const stack = args.positionals[0];
         const deadlineMs = v.deadline ? parseDuration(v.deadline, "--deadline") : undefined;
         const timeoutMs = v.timeout ? parseDuration(v.timeout, "--timeout") : undefined;

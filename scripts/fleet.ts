@@ -4,8 +4,7 @@
  * stops the others; the exit code is 1 if any failed.
  */
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { formatTable, runCli } from "./lib/cli";
+import { formatTable, parseCommand, runCli, usageError } from "./lib/cli";
 import { postDeployChecks } from "./lib/onboarding/checks";
 import type { RunChecks } from "./lib/onboarding/pipeline";
 import { prepareWorkspace } from "./lib/onboarding/workspace";
@@ -52,29 +51,12 @@ interface Outcome {
 export async function main(argv: string[], deps: FleetDeps = {}): Promise<number> {
     const out = deps.out ?? ((t: string) => process.stdout.write(t));
     const err = deps.err ?? ((t: string) => process.stderr.write(t));
-    let args;
-    try {
-        args = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: {
-                concurrency: { type: "string" }, only: { type: "string" }, project: { type: "string" }, workspaces: { type: "string" },
-                help: { type: "boolean", short: "h" },
-            },
-        });
-    } catch (e) {
-        err(`${(e as Error).message}\n\n${USAGE}\n`);
-        return 2;
-    }
-    if (args.values.help) {
-        out(`${USAGE}\n`);
-        return 0;
-    }
+    const args = parseCommand(argv, {
+        concurrency: { type: "string" }, only: { type: "string" }, project: { type: "string" }, workspaces: { type: "string" },
+    }, USAGE, { out, err });
+    if (typeof args === "number") return args;
     const action = args.positionals[0] as Action;
-    if (args.positionals.length !== 1 || !ACTIONS.includes(action)) {
-        err(`fleet takes one operation: ${ACTIONS.join(", ")}.\n\n${USAGE}\n`);
-        return 2;
-    }
+    if (args.positionals.length !== 1 || !ACTIONS.includes(action)) return usageError({ out, err }, `fleet takes one operation: ${ACTIONS.join(", ")}.`, USAGE);
     const concurrency = Number(args.values.concurrency ?? "2");
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
         err(`--concurrency must be an integer from 1 to 64; got '${args.values.concurrency}'\n`);

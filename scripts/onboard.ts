@@ -5,8 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli";
+import { parseCommand, runCli, usageError } from "./lib/cli";
 import { formatCheckTable } from "./lib/checks";
 import { JIRA_ENV, JiraClient } from "./lib/jira/client";
 import { CheckReportLike } from "./lib/onboarding/comment";
@@ -52,34 +51,18 @@ export interface OnboardCliDeps {
 export async function main(argv: string[], deps: OnboardCliDeps = {}): Promise<number> {
     const out = deps.out ?? ((t: string) => process.stdout.write(t));
     const err = deps.err ?? ((t: string) => process.stderr.write(t));
-    let args;
-    try {
-        args = parseArgs({
-            args: argv,
-            options: {
-                jira: { type: "string" },
-                mapping: { type: "string" },
-                project: { type: "string" },
-                workspaces: { type: "string" },
-                "dry-run": { type: "boolean" },
-                "no-comment": { type: "boolean" },
-                "skip-checks": { type: "boolean" },
-                help: { type: "boolean", short: "h" },
-            },
-        });
-    } catch (e) {
-        err(`${(e as Error).message}\n\n${USAGE}\n`);
-        return 2;
-    }
+    const args = parseCommand(argv, {
+        jira: { type: "string" },
+        mapping: { type: "string" },
+        project: { type: "string" },
+        workspaces: { type: "string" },
+        "dry-run": { type: "boolean" },
+        "no-comment": { type: "boolean" },
+        "skip-checks": { type: "boolean" },
+    }, USAGE, { out, err }, false);
+    if (typeof args === "number") return args;
     const o = args.values;
-    if (o.help) {
-        out(`${USAGE}\n`);
-        return 0;
-    }
-    if (!o.jira) {
-        err(`--jira FILE|- is required.\n\n${USAGE}\n`);
-        return 2;
-    }
+    if (!o.jira) return usageError({ out, err }, "--jira FILE|- is required.", USAGE);
     const projectDir = path.resolve(o.project ?? PROJECT_ROOT);
     let project, mapping;
     try {

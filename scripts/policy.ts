@@ -3,10 +3,9 @@
  * validator of policies/ over the recorded resources and prints the violations; mandatory ones fail.
  */
 import * as fs from "node:fs";
-import { parseArgs } from "node:util";
 import type { PolicyPackConfig } from "@pulumi/policy";
 import { evaluateStack, fromRecorded, policyCatalog, PolicyViolation, stackPolicyConfig } from "../policies/evaluate";
-import { formatTable, runCli } from "./lib/cli";
+import { formatTable, parseCommand, processIo, runCli, usageError } from "./lib/cli";
 import { runOffline } from "./lib/offline-run";
 
 const USAGE = `Usage: npm run policy -- <stack> [--policy-pack-config FILE]
@@ -21,21 +20,9 @@ With the Pulumi CLI the same pack runs as: pulumi preview --policy-pack policies
 Exit codes: 0 no mandatory violation; 1 a mandatory violation (or the program failed); 2 bad usage or invalid configuration.`;
 
 export async function main(argv: string[]): Promise<number> {
-    let args;
-    try {
-        args = parseArgs({ args: argv, allowPositionals: true, options: { "policy-pack-config": { type: "string" }, help: { type: "boolean", short: "h" } } });
-    } catch (e) {
-        process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
-        return 2;
-    }
-    if (args.values.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
-    if (args.positionals.length !== 1) {
-        process.stderr.write(`policy takes exactly one stack name.\n\n${USAGE}\n`);
-        return 2;
-    }
+    const args = parseCommand(argv, { "policy-pack-config": { type: "string" } }, USAGE);
+    if (typeof args === "number") return args;
+    if (args.positionals.length !== 1) return usageError(processIo, "policy takes exactly one stack name.", USAGE);
     const stack = args.positionals[0];
     let fileConfig: PolicyPackConfig = {};
     const configFile = args.values["policy-pack-config"];

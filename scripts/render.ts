@@ -4,8 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { formatTable, runCli } from "./lib/cli";
+import { formatTable, parseCommand, processIo, runCli, usageError } from "./lib/cli";
 import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay } from "./lib/manifests";
 import { runOffline } from "./lib/offline-run";
 
@@ -19,21 +18,9 @@ DIR defaults to out/<stack>. The stack's config is stacks/Pulumi.<stack>.yaml ov
 Exit codes: 0 rendered; 1 the program failed; 2 bad usage or invalid configuration.`;
 
 export async function main(argv: string[]): Promise<number> {
-    let args;
-    try {
-        args = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: "string" }, help: { type: "boolean", short: "h" } } });
-    } catch (e) {
-        process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
-        return 2;
-    }
-    if (args.values.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
-    if (args.positionals.length !== 1) {
-        process.stderr.write(`render takes exactly one stack name.\n\n${USAGE}\n`);
-        return 2;
-    }
+    const args = parseCommand(argv, { out: { type: "string" } }, USAGE);
+    if (typeof args === "number") return args;
+    if (args.positionals.length !== 1) return usageError(processIo, "render takes exactly one stack name.", USAGE);
     const stack = args.positionals[0];
     const outDir = path.resolve(args.values.out ?? path.join("out", stack));
     process.stderr.write(`Rendering stack '${stack}' offline...\n`);

@@ -3,8 +3,7 @@
  * webhooks (X-Hub-Signature) POST tickets to /jira; each valid delivery becomes a queued onboarding job.
  */
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli";
+import { parseCommand, processIo, runCli } from "./lib/cli";
 import { JIRA_ENV, JiraClient } from "./lib/jira/client";
 import { jsonLogger } from "./lib/onboarding/log";
 import { loadMapping, mappedFields } from "./lib/onboarding/mapping";
@@ -39,25 +38,13 @@ Environment:
 Exit codes: 0 stopped cleanly; 1 jobs were still running at the end of the grace period; 2 bad usage.`;
 
 export async function main(argv: string[]): Promise<number> {
-    let args;
-    try {
-        args = parseArgs({
-            args: argv,
-            options: {
-                port: { type: "string" }, host: { type: "string" }, concurrency: { type: "string" }, "max-body": { type: "string" },
-                mapping: { type: "string" }, project: { type: "string" }, workspaces: { type: "string" }, "dry-run": { type: "boolean" },
-                grace: { type: "string" }, help: { type: "boolean", short: "h" },
-            },
-        });
-    } catch (e) {
-        process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
-        return 2;
-    }
+    const args = parseCommand(argv, {
+        port: { type: "string" }, host: { type: "string" }, concurrency: { type: "string" }, "max-body": { type: "string" },
+        mapping: { type: "string" }, project: { type: "string" }, workspaces: { type: "string" }, "dry-run": { type: "boolean" },
+        grace: { type: "string" },
+    }, USAGE, processIo, false);
+    if (typeof args === "number") return args;
     const o = args.values;
-    if (o.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
     const int = (name: string, value: string | undefined, fallback: number, min: number): number => {
         if (value === undefined) return fallback;
         const n = Number(value);

@@ -1,4 +1,5 @@
 /** What every command in scripts/ shares: exit codes, unexpected errors, tables. */
+import { parseArgs, ParseArgsConfig } from "node:util";
 
 /** Runs a command's main and exits with its code; an unexpected error is exit 1 with its message, never a dump of values. */
 export function runCli(main: (argv: string[]) => Promise<number>): void {
@@ -16,4 +17,38 @@ export function formatTable(header: string[], rows: string[][]): string {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
     const line = (cells: string[]) => cells.map((c, i) => (c ?? "").padEnd(widths[i])).join("  ").trimEnd();
     return `${[line(header), ...rows.map(line)].join("\n")}\n`;
+}
+
+/** Where a command writes (injectable, so tests capture it). */
+export interface CommandIo {
+    out(text: string): void;
+    err(text: string): void;
+}
+export const processIo: CommandIo = { out: (t) => { process.stdout.write(t); }, err: (t) => { process.stderr.write(t); } };
+
+type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+const HELP = { help: { type: "boolean", short: "h" } } as const;
+
+/**
+ * parseArgs plus what every command does with it: `-h`/`--help` prints the usage (exit 0); an unknown or
+ * malformed flag prints the error and the usage (exit 2). Returns the parsed arguments, or the exit code.
+ */
+export function parseCommand<const O extends OptionsConfig>(argv: string[], options: O, usage: string, io: CommandIo = processIo, allowPositionals = true) {
+    let parsed;
+    try {
+        parsed = parseArgs({ args: argv, allowPositionals, strict: true, options: { ...options, ...HELP } });
+    } catch (e) {
+        return usageError(io, (e as Error).message, usage);
+    }
+    if ((parsed.values as { help?: boolean }).help) {
+        io.out(`${usage}\n`);
+        return 0;
+    }
+    return parsed;
+}
+
+/** Says what is wrong with the command line, then the usage; returns exit code 2. */
+export function usageError(io: CommandIo, message: string, usage: string): 2 {
+    io.err(`${message}\n\n${usage}\n`);
+    return 2;
 }
