@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import type { PolicyPackConfig } from "@pulumi/policy";
 import { evaluateStack, fromRecorded, policyCatalog, PolicyViolation, stackPolicyConfig } from "../policies/evaluate";
 import { formatTable, parseCommand, processIo, runCli, usageError } from "./lib/cli";
-import { runOffline } from "./lib/offline-run";
+import { renderForCommand } from "./lib/offline-run";
 
 const USAGE = `Usage: npm run policy -- <stack> [--policy-pack-config FILE]
 
@@ -34,14 +34,9 @@ export async function main(argv: string[]): Promise<number> {
             return 2;
         }
     }
-    process.stderr.write(`Rendering stack '${stack}' offline...\n`);
     const started = Date.now();
-    const outcome = await runOffline({ stack });
-    if (!outcome.ok) {
-        process.stderr.write(`${outcome.error}\n`);
-        if (outcome.stderr.trim()) process.stderr.write(`${outcome.stderr.trim()}\n`);
-        return /^Invalid configuration|has no config file/.test(outcome.error) ? 2 : 1;
-    }
+    const outcome = await renderForCommand(stack);
+    if (typeof outcome === "number") return outcome;
     process.stderr.write(`Checking ${outcome.resources.length} resources against the policy pack...\n`);
     const config = mergeConfig(stackPolicyConfig(outcome.project, outcome.stackConfig.config), fileConfig);
     const violations = evaluateStack(outcome.resources.map(fromRecorded), { stack, config });

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatTable, parseCommand, processIo, runCli, usageError } from "./lib/cli";
 import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay } from "./lib/manifests";
-import { runOffline } from "./lib/offline-run";
+import { renderForCommand } from "./lib/offline-run";
 
 const USAGE = `Usage: npm run render -- <stack> [--out DIR]
 
@@ -23,14 +23,9 @@ export async function main(argv: string[]): Promise<number> {
     if (args.positionals.length !== 1) return usageError(processIo, "render takes exactly one stack name.", USAGE);
     const stack = args.positionals[0];
     const outDir = path.resolve(args.values.out ?? path.join("out", stack));
-    process.stderr.write(`Rendering stack '${stack}' offline...\n`);
     const started = Date.now();
-    const outcome = await runOffline({ stack });
-    if (!outcome.ok) {
-        process.stderr.write(`${outcome.error}\n`);
-        if (outcome.stderr.trim()) process.stderr.write(`${outcome.stderr.trim()}\n`);
-        return /^Invalid configuration|has no config file/.test(outcome.error) ? 2 : 1;
-    }
+    const outcome = await renderForCommand(stack);
+    if (typeof outcome === "number") return outcome;
     for (const key of outcome.stackConfig.placeholders) {
         process.stderr.write(`note: ${key} is encrypted; the offline render used a placeholder for it.\n`);
     }

@@ -80,3 +80,16 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineOut
         fs.rmSync(tmp, { recursive: true, force: true });
     }
 }
+
+/**
+ * For commands: renders a stack, saying so on stderr; on failure prints why and returns the exit code,
+ * 2 for a missing or invalid configuration (the user's to fix), 1 for anything else.
+ */
+export async function renderForCommand(stack: string, err: (text: string) => void = (t) => { process.stderr.write(t); }): Promise<Extract<OfflineOutcome, { ok: true }> | number> {
+    err(`Rendering stack '${stack}' offline...\n`);
+    const outcome = await runOffline({ stack });
+    if (outcome.ok) return outcome;
+    err(`${outcome.error}\n`);
+    if (outcome.stderr.trim()) err(`${outcome.stderr.trim()}\n`);
+    return /^Invalid configuration|has no config file/.test(outcome.error) ? 2 : 1;
+}
