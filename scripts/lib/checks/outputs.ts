@@ -104,7 +104,7 @@ export function stackFacts(outputs: unknown): StackFacts {
     const publicKeyPem = text(o, "publicKeyPem")!;
     if (!publicKeyPem.includes("-----BEGIN PUBLIC KEY-----")) throw new InputError("outputs.publicKeyPem", "must be an SPKI PEM (BEGIN PUBLIC KEY)");
     const privateKeyPem = text(o, "signingPrivateKeyPem")!;
-    if (!isPkcs8PrivateKey(privateKeyPem)) throw new InputError("outputs.signingPrivateKeyPem", "must be a PKCS#8 PEM (BEGIN PRIVATE KEY)");
+    if (!isPkcs8PrivateKey(privateKeyPem)) throw new InputError("outputs.signingPrivateKeyPem", "must be a PKCS#8 PEM private key (label PRIVATE KEY, not EC or RSA PRIVATE KEY)");
     const usernames = pair(o, "keyKeeperUsernames");
     const passwords = pair(o, "keyKeeperPasswords");
     const backofficeUrl = url(o, "backofficeUrl", `https://${backofficeHost}`);
