@@ -1,6 +1,7 @@
 // First-employee bootstrap (plan steps 9 and 11), run by the Job of components/first-employee.ts in the
 // bank's namespace. Idempotent: it looks the employee up by email before creating them, issues a recovery
-// code only while no password is set, and stores the recovery link in a Kubernetes Secret (never in logs).
+// code only while no password is set and no unexpired one is stored, and keeps the recovery link in a
+// Kubernetes Secret (never in logs), removing it once the password is set.
 // Plain CommonJS for the stock Node.js image: no dependency, no build step.
 "use strict";
 const fs = require("node:fs");
@@ -18,12 +19,29 @@ const email = env("EMPLOYEE_EMAIL").toLowerCase();
 const schemaId = process.env.IDENTITY_SCHEMA_ID || "employee";
 const namespace = env("POD_NAMESPACE");
 const secretName = env("RECOVERY_SECRET_NAME");
-const expiresIn = process.env.RECOVERY_EXPIRES_IN || "72h";
+const expiresIn = process.env.RECOVERY_EXPIRES_IN || "24h";
+/** A recovery link lives at most this long (a bank's security rule), whatever the environment asks. */
+const MAX_EXPIRES_IN_S = 24 * 3600;
+/** A stored link expiring sooner than this is replaced by a fresh one rather than handed to the officer. */
+const REISSUE_MARGIN_MS = 3600_000;
 const saDir = process.env.SERVICE_ACCOUNT_DIR || "/var/run/secrets/kubernetes.io/serviceaccount";
 const apiUrl = process.env.KUBERNETES_API_URL ||
     `https://${env("KUBERNETES_SERVICE_HOST")}:${process.env.KUBERNETES_SERVICE_PORT || "443"}`;
 const attempts = Number(process.env.READY_ATTEMPTS || "30");
 const retryDelayMs = Number(process.env.READY_DELAY_MS || "2000");
+
+/** Seconds of a duration as Kratos' `expires_in` takes it (Go's `1h30m`), or NaN when it is not one. */
+function durationSeconds(text) {
+    if (!/^(\d+(h|m|s))+$/.test(text)) return NaN;
+    const unit = { h: 3600, m: 60, s: 1 };
+    return [...text.matchAll(/(\d+)(h|m|s)/g)].reduce((sum, [, n, u]) => sum + Number(n) * unit[u], 0);
+}
+function checkExpiresIn() {
+    const seconds = durationSeconds(expiresIn);
+    if (!(seconds > 0 && seconds <= MAX_EXPIRES_IN_S)) {
+        throw new Error(`RECOVERY_EXPIRES_IN must be a duration like 24h or 90m, more than 0 and at most 24h, got '${expiresIn}'`);
+    }
+}
 
 /** One HTTP(S) exchange; the body is parsed as JSON when it is JSON. Never logs bodies: they may hold the link. */
 function request(url, { method = "GET", headers = {}, body, ca } = {}) {
@@ -88,11 +106,18 @@ async function ensureIdentity() {
     throw new Error(`creating the employee: Kratos answered ${r.status}`);
 }
 
+/**
+ * Whether the employee has set a password. Not the presence of a `password` credential: Kratos gives every
+ * identity whose schema marks email as a password identifier one at creation, with the identifier and an
+ * empty config (identity/extension_credentials.go). Only a set password puts a hash in that config, and only
+ * `include_credential=password` shows the config at all.
+ */
 async function hasPassword(id) {
     const r = await request(`${adminUrl}/admin/identities/${encodeURIComponent(id)}?include_credential=password`);
     if (r.status !== 200 || !r.json) throw new Error(`reading the employee: Kratos answered ${r.status}`);
     const password = r.json.credentials && r.json.credentials.password;
-    return Boolean(password && Array.isArray(password.identifiers) && password.identifiers.length > 0);
+    const config = password && password.config;
+    return Boolean(config && typeof config.hashed_password === "string" && config.hashed_password !== "");
 }
 
 async function recoveryCode(id) {
@@ -101,28 +126,58 @@ async function recoveryCode(id) {
     return r.json;
 }
 
+const SECRET_KEYS = ["status", "email", "identity_id", "recovery_link", "recovery_code", "expires_at"];
+const secretUrl = () => `${apiUrl}/api/v1/namespaces/${namespace}/secrets/${secretName}`;
+const apiAuth = () => ({
+    ca: fs.readFileSync(`${saDir}/ca.crt`),
+    headers: { authorization: `Bearer ${fs.readFileSync(`${saDir}/token`, "utf8").trim()}` },
+});
+
+/** The Secret's decoded data (only the keys this script writes). */
+async function readSecret() {
+    const { ca, headers } = apiAuth();
+    const r = await request(secretUrl(), { ca, headers });
+    if (r.status !== 200 || !r.json) throw new Error(`reading Secret ${namespace}/${secretName}: the API server answered ${r.status}`);
+    const data = r.json.data || {};
+    return Object.fromEntries(SECRET_KEYS.filter((k) => typeof data[k] === "string").map((k) => [k, Buffer.from(data[k], "base64").toString("utf8")]));
+}
+
 /** Replaces the Secret's data (merge patch; absent keys are removed) with the ServiceAccount's token. */
 async function writeSecret(values) {
-    const token = fs.readFileSync(`${saDir}/token`, "utf8").trim();
-    const ca = fs.readFileSync(`${saDir}/ca.crt`);
-    const keys = ["status", "email", "identity_id", "recovery_link", "recovery_code", "expires_at"];
-    const data = Object.fromEntries(keys.map((k) => [k, values[k] === undefined ? null : Buffer.from(String(values[k])).toString("base64")]));
-    const r = await request(`${apiUrl}/api/v1/namespaces/${namespace}/secrets/${secretName}`, {
+    const { ca, headers } = apiAuth();
+    const data = Object.fromEntries(SECRET_KEYS.map((k) => [k, values[k] === undefined ? null : Buffer.from(String(values[k])).toString("base64")]));
+    const r = await request(secretUrl(), {
         method: "PATCH",
         ca,
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/merge-patch+json" },
+        headers: { ...headers, "content-type": "application/merge-patch+json" },
         body: { data },
     });
     if (r.status !== 200) throw new Error(`writing Secret ${namespace}/${secretName}: the API server answered ${r.status}`);
 }
 
+/** A stored link for this identity that is still good for a while: handing it out again changes nothing. */
+function usableStoredLink(stored, identityId) {
+    const expiresAt = Date.parse(stored.expires_at || "");
+    return stored.status === "recovery-pending" && stored.identity_id === identityId && Boolean(stored.recovery_link) &&
+        Boolean(stored.recovery_code) && expiresAt - Date.now() > REISSUE_MARGIN_MS;
+}
+
 async function main() {
+    checkExpiresIn();
     await waitForKratos();
     const identity = await ensureIdentity();
     console.log(`employee identity ${identity.id} ${identity.created ? "created" : "already exists"}`);
+    const stored = await readSecret();
     if (await hasPassword(identity.id)) {
-        await writeSecret({ status: "password-set", email, identity_id: identity.id });
-        console.log("the employee has set a password: no recovery code issued");
+        // The link is spent or useless now: it leaves the Secret.
+        if (stored.status !== "password-set" || stored.recovery_link || stored.recovery_code || stored.identity_id !== identity.id) {
+            await writeSecret({ status: "password-set", email, identity_id: identity.id });
+        }
+        console.log("the employee has set a password: no recovery code issued, none stored");
+        return;
+    }
+    if (usableStoredLink(stored, identity.id)) {
+        console.log(`the recovery code in Secret ${namespace}/${secretName} is still valid (expires ${stored.expires_at}): nothing changed`);
         return;
     }
     const code = await recoveryCode(identity.id);

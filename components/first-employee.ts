@@ -11,6 +11,9 @@ export const BOOTSTRAP_SCRIPT_PATH = path.join(__dirname, "first-employee-bootst
 export const RECOVERY_SECRET_NAME = "first-employee-recovery";
 /** uid of the `node` user in the official Node.js images. */
 const NODE_UID = 1000;
+/** Longest life of the recovery link (a bank's security rule; the script enforces it too). */
+export const MAX_RECOVERY_EXPIRES_IN_HOURS = 24;
+const DEFAULT_RECOVERY_EXPIRES_IN = `${MAX_RECOVERY_EXPIRES_IN_HOURS}h`;
 
 export interface FirstEmployeeArgs {
     /** Namespace of every object. */
@@ -25,7 +28,7 @@ export interface FirstEmployeeArgs {
     image: string;
     /** Resources the Job must wait for (the Kratos server Deployment). */
     kratosReady: pulumi.Input<pulumi.Resource>[];
-    /** Lifetime of the recovery code; default 72h. */
+    /** Lifetime of the recovery code and link, `<n>h` or `<n>m`, at most 24h; default 24h. */
     recoveryExpiresIn?: string;
 }
 
@@ -42,6 +45,12 @@ export class FirstEmployee extends pulumi.ComponentResource {
 
     constructor(name: string, args: FirstEmployeeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dcm:integration:FirstEmployee", name, {}, opts);
+        const expiresIn = args.recoveryExpiresIn ?? DEFAULT_RECOVERY_EXPIRES_IN;
+        const expiry = /^(\d+)(h|m)$/.exec(expiresIn);
+        const minutes = expiry ? Number(expiry[1]) * (expiry[2] === "h" ? 60 : 1) : NaN;
+        if (!(minutes > 0 && minutes <= MAX_RECOVERY_EXPIRES_IN_HOURS * 60)) {
+            throw new pulumi.ResourceError(`FirstEmployee ${name}: recoveryExpiresIn must be like 24h or 90m, more than 0 and at most ${DEFAULT_RECOVERY_EXPIRES_IN}, got '${expiresIn}'`, this);
+        }
         const labels = { ...args.labels, "app.kubernetes.io/name": "first-employee", "app.kubernetes.io/component": "bootstrap" };
         const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
         this.podLabels = { "app.kubernetes.io/name": "first-employee", "dcm/role": "first-employee-bootstrap" };
@@ -63,7 +72,7 @@ export class FirstEmployee extends pulumi.ComponentResource {
         const account = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: meta("first-employee-bootstrap") }, { parent: this });
         const role = new k8s.rbac.v1.Role(`${name}-role`, {
             metadata: meta("first-employee-bootstrap"),
-            // Only this one Secret, only read and patch.
+            // Only this one Secret, only read (a stored link still valid is kept) and patch.
             rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [RECOVERY_SECRET_NAME], verbs: ["get", "patch"] }],
         }, { parent: this });
         const binding = new k8s.rbac.v1.RoleBinding(`${name}-binding`, {
@@ -93,7 +102,7 @@ export class FirstEmployee extends pulumi.ComponentResource {
                                 { name: "KRATOS_ADMIN_URL", value: args.kratosAdminUrl },
                                 { name: "EMPLOYEE_EMAIL", value: args.email },
                                 { name: "RECOVERY_SECRET_NAME", value: recovery.metadata.name },
-                                { name: "RECOVERY_EXPIRES_IN", value: args.recoveryExpiresIn ?? "72h" },
+                                { name: "RECOVERY_EXPIRES_IN", value: expiresIn },
                                 { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
                             ],
                             volumeMounts: [{ name: "script", mountPath: "/opt/bootstrap", readOnly: true }],

@@ -31,13 +31,38 @@ export interface IntegrationHostsArgs {
 }
 
 const NGINX = "nginx.ingress.kubernetes.io";
+
+/**
+ * Brute-force protection on Kratos' public API (login, recovery, settings), per client IP, with
+ * ingress-nginx's documented limit annotations: a sustained request rate, a burst of that times the
+ * multiplier (a login page makes a few calls at once), and concurrent connections. Over the limit the
+ * controller answers 503 (its limit-req-status-code default).
+ */
+export const KRATOS_RATE_LIMITS = {
+    /** Requests per second per client IP. */
+    rps: 5,
+    /** Burst = rps x this, served without delay. */
+    burstMultiplier: 4,
+    /** Concurrent connections per client IP. */
+    connections: 10,
+} as const;
+
+/**
+ * Paths of Kratos public that answer with a redirect to the in-cluster admin URL (Kratos' RedirectToAdminRoute:
+ * `/admin/...` and `/identities...`). Under `/.ory` on the public host they go to a path Kratos does not serve,
+ * so the answer is Kratos' own 404 and the admin address never leaves the cluster.
+ */
+export const KRATOS_ADMIN_REDIRECT_PREFIXES = ["admin", "identities"] as const;
+/** The path those requests are rewritten to: none of Kratos' routes, so a plain 404. */
+export const KRATOS_HIDDEN_TARGET = "/not-public";
 // A server certificate's life in self-signed mode; Pulumi renews it on the `up` after it enters the last 30 days.
 const HOST_CERT_HOURS = 24 * 365;
 const CA_CERT_HOURS = 24 * 365 * 5;
 
 /**
  * The bank's two public hosts (plan step 5) with TLS on both and HTTP redirected to HTTPS:
- * backoffice (`/` to the frontend, `/.ory` to Kratos public with the prefix stripped) and
+ * backoffice (`/` to the frontend, `/.ory` to Kratos public with the prefix stripped, rate-limited, and its
+ * admin-redirecting paths answered 404) and
  * api (`/.well-known/jwks.json` to the JWKS server, everything else to DCM's API).
  */
 export class IntegrationHosts extends pulumi.ComponentResource {
@@ -122,9 +147,21 @@ export class IntegrationHosts extends pulumi.ComponentResource {
         ingress("backoffice", "backoffice", issuer, [
             { path: "/", pathType: "Prefix", backend: backend(args.backends.frontend, 80) },
         ]);
+        const oryPath = KRATOS_PUBLIC_PATH.replace(".", "\\.");
+        const kratosPublic = backend(args.backends.kratosPublic, args.backends.kratosPublicPort);
+        const limits = {
+            [`${NGINX}/limit-rps`]: String(KRATOS_RATE_LIMITS.rps),
+            [`${NGINX}/limit-burst-multiplier`]: String(KRATOS_RATE_LIMITS.burstMultiplier),
+            [`${NGINX}/limit-connections`]: String(KRATOS_RATE_LIMITS.connections),
+        };
         // Kratos serves at the root: strip `/.ory` (a regex path, so ImplementationSpecific).
-        ingress("backoffice-kratos", "backoffice", { [`${NGINX}/use-regex`]: "true", [`${NGINX}/rewrite-target`]: "/$2" }, [
-            { path: `${KRATOS_PUBLIC_PATH.replace(".", "\\.")}(/|$)(.*)`, pathType: "ImplementationSpecific", backend: backend(args.backends.kratosPublic, args.backends.kratosPublicPort) },
+        ingress("backoffice-kratos", "backoffice", { [`${NGINX}/use-regex`]: "true", [`${NGINX}/rewrite-target`]: "/$2", ...limits }, [
+            { path: `${oryPath}(/|$)(.*)`, pathType: "ImplementationSpecific", backend: kratosPublic },
+        ]);
+        // No snippet (ingress-nginx refuses them by default): a longer regex path, which ingress-nginx orders
+        // before the one above, rewrites the admin-redirecting paths to one Kratos answers with 404.
+        ingress("backoffice-kratos-admin-hidden", "backoffice", { [`${NGINX}/use-regex`]: "true", [`${NGINX}/rewrite-target`]: KRATOS_HIDDEN_TARGET, ...limits }, [
+            { path: `${oryPath}/(${KRATOS_ADMIN_REDIRECT_PREFIXES.join("|")})(/|$).*`, pathType: "ImplementationSpecific", backend: kratosPublic },
         ]);
         ingress("api-jwks", "api", issuer, [
             { path: JWKS_PATH, pathType: "Exact", backend: backend(args.backends.jwks, 80) },

@@ -39,7 +39,7 @@ export interface KratosConfigOptions {
     adminBaseUrl: string;
     /** Sender address of recovery emails. */
     fromAddress: string;
-    /** Sender name of recovery emails. */
+    /** Sender name of recovery emails; also the name the authenticator app and the passkey prompt show. */
     fromName: string;
 }
 
@@ -104,6 +104,17 @@ export function kratosConfig(options: KratosConfigOptions): Record<string, unkno
                 code: { enabled: true },
                 link: { enabled: false },
                 profile: { enabled: true },
+                // Second factors (a bank's security team asks for MFA on the backoffice): an authenticator app,
+                // and a security key or passkey. WebAuthn stays a second factor (not passwordless), so a
+                // password plus one of these is AAL2. The relying party is the backoffice host only.
+                totp: { enabled: true, config: { issuer: options.fromName } },
+                webauthn: {
+                    enabled: true,
+                    config: {
+                        passwordless: false,
+                        rp: { display_name: options.fromName, id: options.backofficeHost, origins: [`https://${options.backofficeHost}`] },
+                    },
+                },
             },
             flows: {
                 error: { ui_url: ui("error") },
@@ -113,11 +124,15 @@ export function kratosConfig(options: KratosConfigOptions): Record<string, unkno
                 registration: { enabled: false, ui_url: ui("registration") },
                 recovery: { enabled: true, use: "code", ui_url: ui("recovery"), lifespan: "1h" },
                 verification: { enabled: false, use: "code", ui_url: ui("verification") },
+                // Changing the password or a factor needs the highest factor the employee has enrolled.
                 settings: { ui_url: ui("settings"), privileged_session_max_age: "15m", required_aal: "highest_available" },
             },
         },
         session: {
             lifespan: "8h",
+            // A session counts (whoami answers 200) only at the highest factor the employee has enrolled:
+            // once TOTP or a passkey is set up, a password alone no longer opens the backoffice.
+            whoami: { required_aal: "highest_available" },
             // No `domain`: the cookie stays host-only on this bank's backoffice host.
             cookie: { persistent: false, same_site: "Lax" },
         },

@@ -1,121 +1,29 @@
 /**
  * The first-employee bootstrap script, run for real (node, as the Job runs it) against a fake Kratos admin API
- * and a fake Kubernetes API server over real TLS, both on 127.0.0.1, with faults injected.
+ * (test/helpers/fake-kratos.ts, held to real Kratos by test/real/kratos-contract.test.ts) and a fake Kubernetes
+ * API server over real TLS, both on 127.0.0.1, with faults injected.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import * as https from "node:https";
-import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { BOOTSTRAP_SCRIPT_PATH, RECOVERY_SECRET_NAME } from "../../components/first-employee";
+import { FakeKratos } from "../helpers/fake-kratos";
+import { FakeSecretApi } from "../helpers/fake-secret-api";
 import { testPki } from "../helpers/tls-certs";
 
 const EMAIL = "Officer@Demo-Bank.example";
 const NAMESPACE = "bank-demo-integrate";
 const TOKEN = `token-${crypto.randomBytes(8).toString("hex")}`;
 
-interface Identity { id: string; traits: { email: string }; password: boolean }
-
-/** Kratos' admin API, the parts the bootstrap uses, with switchable faults. */
-class FakeKratos {
-    identities: Identity[] = [];
-    creates = 0;
-    codes: string[] = [];
-    notReadyFor = 0;
-    failCreate = false;
-    readonly server = http.createServer((req, res) => this.handle(req, res));
-
-    private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-        const url = new URL(req.url ?? "/", "http://kratos");
-        const send = (status: number, body?: unknown) => {
-            res.writeHead(status, { "content-type": "application/json" });
-            res.end(body === undefined ? "" : JSON.stringify(body));
-        };
-        let raw = "";
-        req.on("data", (c) => { raw += c; });
-        req.on("end", () => {
-            if (url.pathname === "/admin/health/ready") {
-                if (this.notReadyFor > 0) { this.notReadyFor--; return send(503, { error: "not ready" }); }
-                return send(200, { status: "ok" });
-            }
-            if (url.pathname === "/admin/identities" && req.method === "GET") {
-                const id = url.searchParams.get("credentials_identifier");
-                return send(200, this.identities.filter((i) => i.traits.email === id).map((i) => ({ id: i.id, traits: i.traits })));
-            }
-            if (url.pathname === "/admin/identities" && req.method === "POST") {
-                if (this.failCreate) return send(500, { error: "database is down" });
-                const body = JSON.parse(raw);
-                assert.equal(body.schema_id, "employee");
-                if (this.identities.some((i) => i.traits.email === body.traits.email)) return send(409, { error: "exists" });
-                this.creates++;
-                const identity = { id: crypto.randomUUID(), traits: body.traits, password: false };
-                this.identities.push(identity);
-                return send(201, { id: identity.id, traits: identity.traits });
-            }
-            const one = /^\/admin\/identities\/([^/]+)$/.exec(url.pathname);
-            if (one && req.method === "GET") {
-                const identity = this.identities.find((i) => i.id === one[1]);
-                if (!identity) return send(404, {});
-                const credentials = identity.password ? { password: { type: "password", identifiers: [identity.traits.email] } } : {};
-                return send(200, { id: identity.id, traits: identity.traits, credentials });
-            }
-            if (url.pathname === "/admin/recovery/code" && req.method === "POST") {
-                const body = JSON.parse(raw);
-                if (!this.identities.some((i) => i.id === body.identity_id)) return send(404, {});
-                const code = String(crypto.randomInt(100000, 999999));
-                this.codes.push(code);
-                return send(201, {
-                    recovery_link: `https://backoffice-demo-integrate.dcm.example.com/.ory/self-service/recovery?flow=${crypto.randomUUID()}`,
-                    recovery_code: code,
-                    expires_at: new Date(Date.now() + 72 * 3600_000).toISOString(),
-                });
-            }
-            send(404, {});
-        });
-    }
-}
-
-/** The Kubernetes API server's Secret PATCH (merge patch), behind bearer-token auth, over TLS. */
-class FakeApiServer {
-    data: Record<string, string> = {};
-    patches = 0;
-    token = TOKEN;
-    server!: https.Server;
-
-    listen(pki: { cert: string; key: string }): Promise<void> {
-        this.server = https.createServer({ cert: pki.cert, key: pki.key }, (req, res) => {
-            let raw = "";
-            req.on("data", (c) => { raw += c; });
-            req.on("end", () => {
-                const expected = `/api/v1/namespaces/${NAMESPACE}/secrets/${RECOVERY_SECRET_NAME}`;
-                if (req.headers.authorization !== `Bearer ${this.token}`) { res.writeHead(403).end("{}"); return; }
-                if (req.method !== "PATCH" || req.url !== expected || req.headers["content-type"] !== "application/merge-patch+json") {
-                    res.writeHead(404).end("{}");
-                    return;
-                }
-                this.patches++;
-                for (const [k, v] of Object.entries(JSON.parse(raw).data as Record<string, string | null>)) {
-                    if (v === null) delete this.data[k];
-                    else this.data[k] = Buffer.from(v, "base64").toString("utf8");
-                }
-                res.writeHead(200, { "content-type": "application/json" });
-                res.end("{}");
-            });
-        });
-        return new Promise((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    }
-}
-
-const port = (s: http.Server | https.Server) => (s.address() as AddressInfo).port;
+const BACKOFFICE = "backoffice-demo-integrate.dcm.example.com";
 
 describe("the first-employee bootstrap", () => {
-    const kratos = new FakeKratos();
-    const api = new FakeApiServer();
+    const kratos = new FakeKratos({ recoveryUiUrl: `https://${BACKOFFICE}/recovery`, publicBaseUrl: `https://${BACKOFFICE}/.ory` });
+    const api = new FakeSecretApi({ namespace: NAMESPACE, secretName: RECOVERY_SECRET_NAME, token: TOKEN });
     let saDir: string;
 
     function run(extraEnv: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
@@ -123,12 +31,12 @@ describe("the first-employee bootstrap", () => {
             const child = spawn(process.execPath, [BOOTSTRAP_SCRIPT_PATH], {
                 env: {
                     PATH: process.env.PATH ?? "",
-                    KRATOS_ADMIN_URL: `http://127.0.0.1:${port(kratos.server)}/`,
+                    KRATOS_ADMIN_URL: `${kratos.url}/`,
                     EMPLOYEE_EMAIL: EMAIL,
                     POD_NAMESPACE: NAMESPACE,
                     RECOVERY_SECRET_NAME,
                     SERVICE_ACCOUNT_DIR: saDir,
-                    KUBERNETES_API_URL: `https://127.0.0.1:${port(api.server)}`,
+                    KUBERNETES_API_URL: api.url,
                     READY_ATTEMPTS: "5",
                     READY_DELAY_MS: "20",
                     ...extraEnv,
@@ -150,51 +58,92 @@ describe("the first-employee bootstrap", () => {
         saDir = fs.mkdtempSync(path.join(os.tmpdir(), "sa-"));
         fs.writeFileSync(path.join(saDir, "token"), `${TOKEN}\n`);
         fs.writeFileSync(path.join(saDir, "ca.crt"), pki.ca);
-        await new Promise<void>((resolve) => kratos.server.listen(0, "127.0.0.1", resolve));
+        await kratos.listen();
         await api.listen(pki);
     });
     after(() => {
-        kratos.server.close();
-        api.server.close();
+        void kratos.close();
+        void api.close();
         fs.rmSync(saDir, { recursive: true, force: true });
     });
     beforeEach(() => {
         kratos.notReadyFor = 0;
         kratos.failCreate = false;
         api.token = TOKEN;
+        api.refusePatch = false;
     });
+    const employee = () => kratos.identities.find((i) => i.traits.email === EMAIL.toLowerCase())!;
 
-    it("creates the employee once, and stores a fresh recovery link in the Secret, never in its output", async () => {
+    it("creates the employee once with a password credential Kratos leaves empty, and stores a recovery link valid at most 24h", async () => {
         kratos.notReadyFor = 2;
         const first = await run();
         assert.equal(first.code, 0, first.output);
-        assert.equal(kratos.creates, 1);
-        assert.equal(kratos.identities[0].traits.email, EMAIL.toLowerCase());
+        const creates = kratos.sent("POST", "/admin/identities");
+        assert.equal(creates.length, 1);
+        assert.deepEqual(creates[0].body, { schema_id: "employee", traits: { email: EMAIL.toLowerCase() }, state: "active" });
+        // The regression: Kratos' fresh identity has a password credential (identifiers, empty config); that is no password.
+        const asked = kratos.sent("GET", `/admin/identities/${employee().id}`);
+        assert.equal(asked.length, 1);
+        assert.equal(new URL(asked[0].url, "http://x").searchParams.get("include_credential"), "password");
         assert.equal(api.data.status, "recovery-pending");
-        assert.equal(api.data.identity_id, kratos.identities[0].id);
-        assert.match(api.data.recovery_link, /^https:\/\/backoffice-demo-integrate\.dcm\.example\.com\/\.ory\/self-service\/recovery\?flow=/);
+        assert.equal(api.data.identity_id, employee().id);
+        assert.match(api.data.recovery_link, new RegExp(`^https://${BACKOFFICE.replace(/\./g, "\\.")}/recovery\\?flow=[0-9a-f-]{36}$`));
         assert.equal(api.data.recovery_code, kratos.codes.at(-1));
-        const firstLink = api.data.recovery_link;
-        assert.ok(!first.output.includes(firstLink) && !first.output.includes(api.data.recovery_code), "the link reached the log");
-
-        const second = await run();
-        assert.equal(second.code, 0, second.output);
-        assert.equal(kratos.creates, 1, "re-running creates no duplicate");
-        assert.equal(kratos.identities.length, 1);
-        assert.notEqual(api.data.recovery_link, firstLink, "a new code replaces the expired-or-used one");
-        assert.ok(!second.output.includes(api.data.recovery_link));
+        const codeRequests = kratos.sent("POST", "/admin/recovery/code");
+        assert.deepEqual(codeRequests.map((r) => r.body), [{ identity_id: employee().id, expires_in: "24h" }]);
+        const lifetime = Date.parse(api.data.expires_at) - Date.now();
+        assert.ok(lifetime > 23.9 * 3600_000 && lifetime <= 24 * 3600_000, `the link lives ${lifetime} ms`);
+        for (const secret of [api.data.recovery_link, api.data.recovery_code, new URL(api.data.recovery_link).searchParams.get("flow")!]) {
+            assert.ok(!first.output.includes(secret), "the link or code reached the log");
+        }
     });
 
-    it("issues no recovery code once the employee has a password, and removes the old link", async () => {
-        kratos.identities[0].password = true;
+    it("changes nothing on a second run while the stored link is valid: no identity, no code, no write", async () => {
+        const before = { ...api.data };
+        const patches = api.patches;
+        const codes = kratos.codes.length;
+        const second = await run();
+        assert.equal(second.code, 0, second.output);
+        assert.equal(kratos.sent("POST", "/admin/identities").length, 1, "re-running creates no duplicate");
+        assert.equal(kratos.identities.length, 1);
+        assert.equal(kratos.codes.length, codes, "no second code while the first is valid");
+        assert.equal(api.patches, patches);
+        assert.deepEqual(api.data, before);
+        assert.match(second.output, /still valid/);
+        assert.ok(!second.output.includes(before.recovery_link));
+    });
+
+    it("replaces a stored link that expires within the hour", async () => {
+        api.data.expires_at = new Date(Date.now() + 30 * 60_000).toISOString();
+        const old = api.data.recovery_link;
+        const r = await run();
+        assert.equal(r.code, 0, r.output);
+        assert.notEqual(api.data.recovery_link, old);
+        assert.equal(api.data.recovery_code, kratos.codes.at(-1));
+        assert.ok(Date.parse(api.data.expires_at) - Date.now() > 23 * 3600_000);
+    });
+
+    it("once the password is set, reports password-set, removes link and code, and issues no code", async () => {
+        kratos.setPassword(employee().id);
         const codes = kratos.codes.length;
         const r = await run();
         assert.equal(r.code, 0, r.output);
         assert.equal(kratos.codes.length, codes);
-        assert.equal(api.data.status, "password-set");
-        assert.equal(api.data.recovery_link, undefined);
-        assert.equal(api.data.recovery_code, undefined);
-        kratos.identities[0].password = false;
+        assert.deepEqual(api.data, { status: "password-set", email: EMAIL.toLowerCase(), identity_id: employee().id });
+        const patches = api.patches;
+        const again = await run();
+        assert.equal(again.code, 0, again.output);
+        assert.equal(api.patches, patches, "nothing left to change");
+    });
+
+    it("refuses a recovery link that would live longer than 24 hours, before any request", async () => {
+        const requests = kratos.requests.length;
+        for (const expiresIn of ["25h", "24h1m", "0h", "72h", "1d", ""]) {
+            const r = await run({ RECOVERY_EXPIRES_IN: expiresIn || " " });
+            assert.equal(r.code, 1, expiresIn);
+            assert.match(r.output, /RECOVERY_EXPIRES_IN must be a duration like 24h or 90m, more than 0 and at most 24h/);
+        }
+        assert.equal(kratos.requests.length, requests);
     });
 
     it("fails, writing nothing, when Kratos never becomes ready or cannot create the employee", async () => {
@@ -211,12 +160,19 @@ describe("the first-employee bootstrap", () => {
         assert.equal(api.patches, patches);
     });
 
-    it("fails without leaking the link when the API server refuses the write", async () => {
+    it("fails without leaking the link when the API server refuses the read or the write", async () => {
         api.token = "another-token";
-        const r = await run();
+        const unread = await run({ EMPLOYEE_EMAIL: "third@demo-bank.example" });
+        assert.equal(unread.code, 1);
+        assert.match(unread.output, new RegExp(`reading Secret ${NAMESPACE}/${RECOVERY_SECRET_NAME}: the API server answered 403`));
+        api.token = TOKEN;
+        api.refusePatch = true;
+        const codes = kratos.codes.length;
+        const r = await run({ EMPLOYEE_EMAIL: "third@demo-bank.example" });
         assert.equal(r.code, 1);
+        assert.equal(kratos.codes.length, codes + 1, "the code was issued, then the write refused");
         assert.match(r.output, new RegExp(`writing Secret ${NAMESPACE}/${RECOVERY_SECRET_NAME}: the API server answered 403`));
-        assert.ok(!/self-service\/recovery|recovery_code/.test(r.output));
+        assert.ok(!r.output.includes(kratos.codes.at(-1)!) && !/recovery\?flow=/.test(r.output));
     });
 
     it("refuses an API server whose certificate is not signed by the ServiceAccount's CA", async () => {

@@ -85,6 +85,25 @@ describe("kratos.yml", () => {
         assert.equal(flows.recovery.enabled, true);
         assert.ok(flows.settings.ui_url);
     });
+
+    it("offers TOTP and WebAuthn as second factors, and demands the highest enrolled one for sessions and settings", () => {
+        for (const host of ["backoffice-demo-integrate.dcm.example.com", "backoffice-dnipro-integrate.dcm.example.com"]) {
+            const file = kratosConfig({ ...OPTIONS, backofficeHost: host }) as any;
+            const { totp, webauthn } = file.selfservice.methods;
+            assert.equal(totp.enabled, true);
+            assert.equal(totp.config.issuer, OPTIONS.fromName);
+            assert.equal(webauthn.enabled, true);
+            assert.equal(webauthn.config.passwordless, false, "a passkey is a second factor here, not a password replacement");
+            assert.equal(webauthn.config.rp.id, host, "passkeys bound to this bank's backoffice host only");
+            assert.deepEqual(webauthn.config.rp.origins, [`https://${host}`]);
+            assert.equal(file.session.whoami.required_aal, "highest_available");
+            assert.equal(file.selfservice.flows.settings.required_aal, "highest_available");
+        }
+        // The schema knows these keys: a misspelt one would be refused (see above), so these are real settings.
+        const broken = effectiveConfig(kratosConfig(OPTIONS), SECRETS) as any;
+        broken.session.whoami.required_aal = "aal3";
+        assert.equal(validate(broken), false, "an AAL Kratos does not know");
+    });
 });
 
 describe("the employee identity schema", () => {
