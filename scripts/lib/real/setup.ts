@@ -1,0 +1,176 @@
+/**
+ * real:setup's steps: Debian packages, Go builds through wrapper modules (two at once, niced), the probe of
+ * what the module proxy does not serve, and components.json. Idempotent: a component whose binary is in the
+ * cache for its version is not built again.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ComponentIndex, componentsFile, readComponents, realCacheDir } from "./components";
+import { DebianComponent, GO_WRAPPERS, GoBinary, GoModule, UnservedGoBinary } from "./recipes";
+import { run, runChecked } from "./run";
+
+export interface SetupIo {
+    /** One progress line. */
+    line(text: string): void;
+}
+
+export interface SetupReport {
+    built: { name: string; version: string; seconds: number }[];
+    cached: string[];
+    installed: string[];
+    unavailable: { name: string; version: string; reason: string }[];
+    failed: { name: string; reason: string }[];
+    index: ComponentIndex;
+}
+
+/** Go builds run at most this many at once: the machine has two cores. */
+const PARALLEL_BUILDS = 2;
+
+export function binaryPath(cache: string, name: string, version: string): string {
+    return path.join(cache, `${name}-${version}`, name);
+}
+
+/** `go` with the toolchain that is installed (never a downloaded one) and no workspace file in the way. */
+function goEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return { ...process.env, GOTOOLCHAIN: "local", GOWORK: "off", GOFLAGS: "-mod=mod", ...extra };
+}
+
+async function dpkgVersion(pkg: string): Promise<string | undefined> {
+    const r = await run("dpkg-query", ["-W", "-f=${Status}\t${Version}", pkg]);
+    const [status, version] = r.output.split("\t");
+    return r.code === 0 && status?.endsWith(" installed") ? version?.trim() : undefined;
+}
+
+/** apt-get installs the missing packages (`apt-get update` first, once). */
+export async function installDebian(components: readonly DebianComponent[], cache: string, io: SetupIo, report: SetupReport): Promise<void> {
+    const missing = [];
+    for (const c of components) if (!(await dpkgVersion(c.pkg)) || !c.locate()) missing.push(c.pkg);
+    if (missing.length > 0) {
+        const log = path.join(cache, "logs", "apt-get.log");
+        io.line(`apt-get install ${missing.join(" ")} (log: ${log})`);
+        const started = Date.now();
+        const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+        await runChecked("apt-get", ["update"], { logFile: log, env });
+        await runChecked("apt-get", ["install", "-y", "--no-install-recommends", ...missing], { logFile: log, env });
+        io.line(`apt-get install done in ${seconds(started)} s`);
+        report.installed.push(...missing);
+    }
+    for (const c of components) {
+        const where = c.locate();
+        const version = await dpkgVersion(c.pkg);
+        if (!where || !version) {
+            report.failed.push({ name: c.name, reason: `Debian package ${c.pkg} installed but ${c.name} not found` });
+            continue;
+        }
+        report.index[c.name] = { version, path: where };
+        io.line(`${c.name}: ${where} (Debian ${c.pkg} ${version})`);
+    }
+}
+
+const seconds = (since: number) => Math.round((Date.now() - since) / 1000);
+
+/** The wrapper module's work directory, prepared once per run: go.mod from the template, tools.go, `go mod tidy`. */
+async function prepareModule(source: GoModule, cache: string, io: SetupIo): Promise<string> {
+    const work = path.join(cache, "work", `${source.wrapper}-${source.version}`);
+    const log = path.join(cache, "logs", `${source.wrapper}-${source.version}.prepare.log`);
+    fs.mkdirSync(work, { recursive: true });
+    fs.rmSync(log, { force: true });
+    const started = Date.now();
+    io.line(`${source.module}@${source.version}: downloading and resolving the wrapper module (log: ${log})`);
+    const info = JSON.parse(await runChecked("go", ["mod", "download", "-json", `${source.module}@${source.version}`], { cwd: work, env: goEnv() })) as { GoMod?: string; Error?: string };
+    if (info.Error || !info.GoMod) throw new Error(`go mod download ${source.module}@${source.version}: ${info.Error ?? "no go.mod"}`);
+    let goMod = fs.readFileSync(path.join(GO_WRAPPERS, source.wrapper, "go.mod.tmpl"), "utf8").replaceAll("{{VERSION}}", source.version);
+    if (source.replaces) goMod = goMod.replace("{{REPLACES}}", source.replaces(fs.readFileSync(info.GoMod, "utf8"), source.version));
+    fs.writeFileSync(path.join(work, "go.mod"), goMod);
+    fs.copyFileSync(path.join(GO_WRAPPERS, source.wrapper, "tools.go"), path.join(work, "tools.go"));
+    await runChecked("go", ["mod", "tidy"], { cwd: work, env: goEnv(), logFile: log });
+    io.line(`${source.module}@${source.version}: resolved in ${seconds(started)} s`);
+    return work;
+}
+
+async function buildBinary(b: GoBinary, work: string, cache: string, io: SetupIo): Promise<number> {
+    const out = binaryPath(cache, b.name, b.version);
+    const log = path.join(cache, "logs", `${b.name}-${b.version}.build.log`);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.rmSync(log, { force: true });
+    const ldflags = ["-s", "-w", ...Object.entries(b.ldflagsX).map(([k, v]) => `-X ${k}=${v}`)].join(" ");
+    const args = ["-n", "10", "go", "build", "-trimpath", ...(b.tags ? ["-tags", b.tags.join(",")] : []), "-ldflags", ldflags, "-o", `${out}.partial`, b.pkg];
+    io.line(`${b.name} ${b.version}: building ${b.pkg}${b.cgo ? " (cgo)" : ""} (log: ${log})`);
+    const started = Date.now();
+    await runChecked("nice", args, { cwd: work, env: goEnv({ CGO_ENABLED: b.cgo ? "1" : "0" }), logFile: log });
+    const version = (await runChecked(`${out}.partial`, b.versionArgs)).trim().split("\n")[0];
+    // Renamed only once it built and ran: a half-written binary is never taken for a cached one.
+    fs.renameSync(`${out}.partial`, out);
+    const took = seconds(started);
+    io.line(`${b.name} ${b.version}: built in ${took} s (${version.slice(0, 100)})`);
+    return took;
+}
+
+/** Builds what is not cached, two at a time; one failure does not stop the others. */
+export async function buildGo(binaries: readonly GoBinary[], cache: string, io: SetupIo, report: SetupReport): Promise<void> {
+    const todo: GoBinary[] = [];
+    for (const b of binaries) {
+        const out = binaryPath(cache, b.name, b.version);
+        if (fs.existsSync(out)) {
+            io.line(`${b.name} ${b.version}: cached (${out})`);
+            report.cached.push(b.name);
+            report.index[b.name] = { version: b.version, path: out };
+        } else {
+            todo.push(b);
+        }
+    }
+    // Each wrapper module is resolved once, before its first build, even when two builds share it.
+    const prepared = new Map<string, Promise<string>>();
+    const prepare = (s: GoModule) => {
+        const key = `${s.wrapper}@${s.version}`;
+        if (!prepared.has(key)) prepared.set(key, prepareModule(s, cache, io));
+        return prepared.get(key)!;
+    };
+    const queue = [...todo];
+    const worker = async () => {
+        for (let b = queue.shift(); b; b = queue.shift()) {
+            try {
+                const work = await prepare(b.source);
+                const took = await buildBinary(b, work, cache, io);
+                report.built.push({ name: b.name, version: b.version, seconds: took });
+                report.index[b.name] = { version: b.version, path: binaryPath(cache, b.name, b.version) };
+            } catch (e) {
+                io.line(`${b.name} ${b.version}: FAILED\n${(e as Error).message}`);
+                report.failed.push({ name: b.name, reason: (e as Error).message });
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: PARALLEL_BUILDS }, worker));
+}
+
+/** Asks the proxy for each module it did not serve when this was written; reports its answer. */
+export async function probeUnserved(items: readonly UnservedGoBinary[], cache: string, io: SetupIo, report: SetupReport): Promise<void> {
+    const work = path.join(cache, "work", "probe");
+    fs.mkdirSync(work, { recursive: true });
+    for (const u of items) {
+        const r = await run("go", ["mod", "download", "-json", u.probe], { cwd: work, env: goEnv() });
+        let answer = r.output.trim();
+        try {
+            answer = (JSON.parse(r.output) as { Error?: string }).Error ?? answer;
+        } catch { /* not JSON: go's own message */ }
+        const reason = r.code === 0
+            ? `${u.probe} is served now but real:setup has no recipe for it yet (${u.why})`
+            : `cannot be built from the Go module proxy: ${u.why}. \`go mod download ${u.probe}\`: ${answer.split("\n")[0]}`;
+        io.line(`${u.name} ${u.version}: NOT BUILT, ${reason}`);
+        report.unavailable.push({ name: u.name, version: u.version, reason });
+    }
+}
+
+export function newReport(env: NodeJS.ProcessEnv = process.env): SetupReport {
+    return { built: [], cached: [], installed: [], unavailable: [], failed: [], index: readComponents(env) };
+}
+
+/** components.json: what this run found or built, over what an earlier run recorded for other components. */
+export function writeIndex(report: SetupReport, env: NodeJS.ProcessEnv = process.env): string {
+    const file = componentsFile(env);
+    fs.mkdirSync(realCacheDir(env), { recursive: true });
+    const sorted = Object.fromEntries(Object.entries(report.index).sort(([a], [b]) => a.localeCompare(b)));
+    fs.writeFileSync(`${file}.partial`, `${JSON.stringify(sorted, null, 2)}\n`);
+    fs.renameSync(`${file}.partial`, file);
+    return file;
+}

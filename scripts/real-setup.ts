@@ -1,0 +1,59 @@
+/**
+ * `npm run real:setup`: builds and installs the real components `npm run test:real` runs against, into a cache
+ * outside the repository, and records them in components.json. Idempotent; prints each build's time.
+ */
+import { formatTable, parseCommand, processIo, runCli, usageError } from "./lib/cli";
+import { realCacheDir } from "./lib/real/components";
+import { DEBIAN_COMPONENTS, goBinaries, unservedGoBinaries } from "./lib/real/recipes";
+import { buildGo, installDebian, newReport, probeUnserved, writeIndex } from "./lib/real/setup";
+
+const USAGE = `Usage: npm run real:setup [-- --only NAME[,NAME...]]
+
+Builds the real components into \${DCM_REAL_CACHE:-$HOME/.cache/dcm-integration}/<name>-<version>/ and
+writes components.json there (nothing built is committed):
+  from Go modules (go build, niced, two at once): kube-apiserver and kubectl (k8s.io/kubernetes),
+    kratos (github.com/ory/kratos, sqlite, cgo), pulumi (github.com/pulumi/pulumi/pkg/v3, the lockfile's version)
+  Debian packages (apt-get install when missing): etcd (etcd-server), postgres-bin (postgresql), nginx
+A component already in the cache for its version is not built again. Components the Go module proxy does
+not serve (the Pulumi language host and resource plugins) are reported, with the proxy's answer.
+A cold run takes about an hour on two cores; see docs/devops.md.
+
+  --only NAME[,NAME...]   only these components (e.g. --only kube-apiserver,kubectl,etcd)
+
+Exit codes: 0 every buildable component is ready; 1 a build or install failed; 2 bad usage.`;
+
+export async function main(argv: string[]): Promise<number> {
+    const args = parseCommand(argv, { only: { type: "string" } }, USAGE, processIo, false);
+    if (typeof args === "number") return args;
+    const go = goBinaries();
+    const debian = DEBIAN_COMPONENTS;
+    const unserved = unservedGoBinaries();
+    const known = [...go.map((b) => b.name), ...debian.map((d) => d.name), ...unserved.map((u) => u.name)];
+    const only = args.values.only?.split(",").map((s) => s.trim()).filter(Boolean);
+    const unknown = (only ?? []).filter((n) => !known.includes(n));
+    if (unknown.length > 0) return usageError(processIo, `--only: unknown component ${unknown.join(", ")} (known: ${known.join(", ")})`, USAGE);
+    const wanted = <T extends { name: string }>(items: readonly T[]) => items.filter((i) => !only || only.includes(i.name));
+
+    const cache = realCacheDir();
+    const started = Date.now();
+    const line = (text: string) => processIo.out(`[real:setup +${Math.round((Date.now() - started) / 1000)}s] ${text}\n`);
+    line(`cache ${cache}`);
+    const report = newReport();
+    if (wanted(debian).length > 0) await installDebian(wanted(debian), cache, { line }, report);
+    await buildGo(wanted(go), cache, { line }, report);
+    if (wanted(unserved).length > 0) await probeUnserved(wanted(unserved), cache, { line }, report);
+    const file = writeIndex(report);
+
+    const rows = [
+        ...report.built.map((b) => [b.name, b.version, `built in ${b.seconds} s`]),
+        ...report.cached.map((n) => [n, report.index[n].version, "cached"]),
+        ...wanted(debian).filter((d) => report.index[d.name]).map((d) => [d.name, report.index[d.name].version, "Debian package"]),
+        ...report.unavailable.map((u) => [u.name, u.version, "not built (see above)"]),
+        ...report.failed.map((f) => [f.name, "", "FAILED (see above)"]),
+    ];
+    processIo.out(`\n${formatTable(["COMPONENT", "VERSION", "STATUS"], rows)}`);
+    processIo.out(`wrote ${file} in ${Math.round((Date.now() - started) / 1000)} s\n`);
+    return report.failed.length > 0 ? 1 : 0;
+}
+
+if (require.main === module) runCli(main);
