@@ -5,7 +5,18 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+const USAGE = `Usage: npm run bench [-- NAME ...]
+
+Runs every bench/*.bench.ts in turn, or those whose file name contains a NAME (audit, checks,
+critical-path, render, webhook); each prints its own figures, measured in one run.
+
+Guide: docs/devops.md#benchmarks`;
+
 const only = process.argv.slice(2);
+if (only.includes("--help") || only.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+}
 const files = fs.readdirSync(__dirname).filter((f) => f.endsWith(".bench.ts") && (only.length === 0 || only.some((o) => f.includes(o)))).sort();
 let failed = 0;
 for (const file of files) {

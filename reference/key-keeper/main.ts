@@ -22,7 +22,9 @@ signed by DCM's key with iss, aud = ALIAS, exp at most 5 minutes ahead, nbf, iat
   --users FILE            the users' secrets (JSON); default the KEY_KEEPER_USERS variable
   --base-path PATH        path prefix, e.g. /api (default none)
   --tls-cert FILE --tls-key FILE   serve HTTPS (default plain HTTP, behind a TLS proxy)
-  --host ADDR --port N    listen address (default 127.0.0.1:8443)`;
+  --host ADDR --port N    listen address (default 127.0.0.1:8443)
+
+Guide: docs/banks.md#the-reference-implementation (the contract: reference/key-keeper/README.md)`;
 
 /** Runs until SIGINT/SIGTERM; returns the exit code (2 for bad usage). */
 export async function main(argv: string[], stderr: { write(text: string): unknown } = process.stderr): Promise<number> {

@@ -27,6 +27,24 @@ export interface CommandIo {
 export const processIo: CommandIo = { out: (t) => { process.stdout.write(t); }, err: (t) => { process.stderr.write(t); } };
 
 type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+
+/** The guide each command's --help points to, by the script name its usage starts with (`npm run <name>`). */
+const GUIDES: Record<string, string> = {
+    render: "docs/devops.md#rendering-offline",
+    policy: "docs/devops.md#policy-pack",
+    check: "docs/devops.md#post-deploy-checks-does-the-banks-environment-work",
+    fleet: "docs/devops.md#all-banks-at-once",
+    onboard: "docs/jira.md",
+    serve: "docs/jira.md#the-receiver",
+    audit: "docs/audit.md",
+    "real:setup": "docs/devops.md#real-components",
+};
+
+/** The usage followed by its guide's link, for a usage that starts with a command the table knows. */
+function withGuide(usage: string): string {
+    const guide = GUIDES[/npm run ([\w:-]+)/.exec(usage)?.[1] ?? ""];
+    return guide ? `${usage}\n\nGuide: ${guide}` : usage;
+}
 const HELP = { help: { type: "boolean", short: "h" } } as const;
 
 /**
@@ -41,7 +59,7 @@ export function parseCommand<const O extends OptionsConfig>(argv: string[], opti
         return usageError(io, (e as Error).message, usage);
     }
     if ((parsed.values as { help?: boolean }).help) {
-        io.out(`${usage}\n`);
+        io.out(`${withGuide(usage)}\n`);
         return 0;
     }
     return parsed;
