@@ -1,5 +1,5 @@
 /** Turns one raw change (plain values) into the report's masked ResourceChange, with flags and policy results. */
-import { MASK } from "../secret-values";
+import { isSecretValue, MASK, SECRET_KEY } from "../secret-values";
 import { displayValue } from "./display";
 import type { RawFieldChange } from "./diff";
 import { flagsFor, type RawChange } from "./flags";
@@ -22,23 +22,38 @@ export interface ChangeInput extends RawChange {
 export function buildChange(input: ChangeInput, masker: Masker, policy?: PolicyCheck): ResourceChange {
     const { urn, type } = input;
     const replace = new Set(input.replacePaths ?? []);
+    const roots = [input.old, input.new];
     const fields: FieldChange[] = input.fields.slice(0, MAX_FIELDS).map((f) => {
-        const secret = masker.isSecretPath(urn, type, f.path) || isUnderSecret(masker, urn, type, f.path);
-        const side = (v: unknown) => (v === undefined ? undefined : displayValue(secret ? maskAll(v) : masker.mask(urn, type, f.path, v)));
+        // Secret by marking: Pulumi's or the program's knowledge of the field, or a secret marker on the value.
+        const marked = masker.isKnownSecretPath(urn, type, f.path) || isUnderSecret(masker, urn, type, f.path, true) || isSecretValue(f.old) || isSecretValue(f.new);
+        const secret = marked || masker.isSecretPathIn(urn, type, f.path, roots) || isUnderSecret(masker, urn, type, f.path, false);
+        let byShape = false;
+        const side = (v: unknown) => {
+            if (v === undefined) return undefined;
+            if (secret) return displayValue(maskAll(v));
+            const masked = masker.mask(urn, type, f.path, v);
+            if (!containsMarker(v) && JSON.stringify(masked) !== JSON.stringify(v)) byShape = true;
+            return displayValue(masked);
+        };
         const out: FieldChange = { path: masker.scrub(f.path), kind: f.kind, old: side(f.old), new: side(f.new) };
         if (secret) out.secret = true;
+        // Masked by its name or its look, not by any marking: said as such, so the program gets to mark it.
+        if ((secret && !marked) || byShape) out.maskedByShape = true;
         if (replace.has(f.path) || [...replace].some((r) => f.path.startsWith(`${r}.`) || f.path.startsWith(`${r}[`))) out.replace = true;
         return out;
     });
     const findings = policy && input.op !== "delete" && input.op !== "same" && input.new ? policy(input) : [];
+    // URNs, type tokens and names identify the resource and hold no secret: never masked, so it can be found.
     return {
         bank: input.bank,
-        urn: masker.scrub(urn),
+        urn,
         type,
-        name: masker.scrub(input.name),
-        object: scrubbed(masker, kubernetesName(input)),
+        name: input.name,
+        object: kubernetesName(input),
         op: input.op,
         protect: input.protect,
+        ...(input.protectBefore !== undefined ? { protectBefore: input.protectBefore } : {}),
+        ...(input.protectAfter !== undefined ? { protectAfter: input.protectAfter } : {}),
         fields,
         omittedFields: Math.max(0, input.fields.length - MAX_FIELDS),
         flags: flagsFor(input).map((f) => ({ ...f, message: masker.scrub(f.message) })),
@@ -46,18 +61,20 @@ export function buildChange(input: ChangeInput, masker: Masker, policy?: PolicyC
     };
 }
 
-function scrubbed(masker: Masker, text: string | undefined): string | undefined {
-    return text === undefined ? undefined : masker.scrub(text);
+function containsMarker(v: unknown, depth = 0): boolean {
+    if (typeof v !== "object" || v === null || depth > 100) return false;
+    return isSecretValue(v) || Object.values(v).some((x) => containsMarker(x, depth + 1));
 }
 
 function maskAll(v: unknown): unknown {
+    if (isSecretValue(v)) return maskAll(v[SECRET_KEY]);
     if (Array.isArray(v)) return v.map(maskAll);
     if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskAll(x)]));
     return v === null ? null : MASK;
 }
 
-/** Whether any parent path of `path` is secret (then the whole subtree is). */
-function isUnderSecret(masker: Masker, urn: string, type: string, path: string): boolean {
+/** Whether any parent path of `path` is secret (then the whole subtree is); `known`: by marking only, not by name. */
+function isUnderSecret(masker: Masker, urn: string, type: string, path: string, known: boolean): boolean {
     let segments: (string | number)[];
     try {
         segments = parsePath(path);
@@ -67,7 +84,7 @@ function isUnderSecret(masker: Masker, urn: string, type: string, path: string):
     let prefix = "";
     for (const s of segments.slice(0, -1)) {
         prefix = childPath(prefix, s);
-        if (masker.isSecretPath(urn, type, prefix)) return true;
+        if (known ? masker.isKnownSecretPath(urn, type, prefix) : masker.isSecretPath(urn, type, prefix)) return true;
     }
     return false;
 }

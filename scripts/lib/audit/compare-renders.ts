@@ -47,7 +47,8 @@ export function compareRenders(before: readonly RecordedResource[], afterRaw: re
         const ap = a && compared(a);
         let input: ChangeInput;
         const base = {
-            bank, urn, type: r.type, name: r.name, protect: Boolean(b?.protect || a?.protect),
+            bank, urn, type: r.type, name: r.name, protect: Boolean(a ? a.protect : b?.protect),
+            ...(b ? { protectBefore: b.protect } : {}), ...(a ? { protectAfter: a.protect } : {}),
             old: bp && (unwrapSecrets(bp) as Record<string, unknown>), new: ap && (unwrapSecrets(ap) as Record<string, unknown>),
         };
         if (!b) input = { ...base, op: "create", fields: leaves(ap, "add"), changedPaths: [] };
@@ -57,7 +58,8 @@ export function compareRenders(before: readonly RecordedResource[], afterRaw: re
             const replacePaths = GENERATOR.test(r.type)
                 ? diffValues(b.inputs, a.inputs).map((f) => f.path)
                 : r.type.startsWith("kubernetes:") ? fields.map((f) => f.path).filter((p) => K8S_REPLACE.test(p)) : [];
-            const op = fields.length === 0 && b.protect === a.protect ? "same" : replacePaths.length ? "replace" : "update";
+            // Only `protect` changed: Pulumi's `same` step with the protection changed, flagged as such.
+            const op = fields.length === 0 ? "same" : replacePaths.length ? "replace" : "update";
             input = { ...base, op, fields, replacePaths, changedPaths: fields.map((f) => f.path) };
         }
         input.changedPaths = input.fields.map((f) => f.path);

@@ -2,10 +2,11 @@
 import { buildChange, type ChangeInput } from "./change";
 import { diffValues, leaves, type RawFieldChange } from "./diff";
 import { PROJECT_ROOT } from "../offline-run";
+import { isSecretValue, MASK, SECRET_KEY, unwrapSecrets } from "../secret-values";
 import { loadStackConfig, readProject } from "../stack-config";
 import { Masker } from "./masker";
-import type { AuditReport, Diagnostic, Op, ResourceChange } from "./model";
-import { getPath, parsePath } from "./paths";
+import type { AuditReport, Diagnostic, Op, PreviewFailure, ResourceChange } from "./model";
+import { parsePath, type Segment } from "./paths";
 import { checkPolicies } from "./policy";
 import type { PreviewDocument, PreviewStep, ResourceState, StepOp } from "./preview";
 import { assembleReport } from "./report";
@@ -16,6 +17,8 @@ const FOLD: Record<StepOp, Op> = {
     "create-replacement": "replace", "delete-replaced": "replace", "discard-replaced": "replace", "import-replacement": "replace",
     "read": "read", "read-replacement": "read", "refresh": "refresh", "discard": "discard", "remove-pending-replace": "delete", "import": "import",
 };
+/** Steps that are one half of a replacement Pulumi also counts as `replace`: not counted again. */
+const REPLACEMENT_HALVES = new Set<StepOp>(["create-replacement", "delete-replaced", "discard-replaced", "import-replacement", "read-replacement"]);
 
 export interface PreviewAuditOptions {
     /** Per bank, the namespaced config keys the stack file holds as secrets; default: this repository's stack files. */
@@ -38,7 +41,11 @@ interface Grouped {
 export function auditPreviews(docs: PreviewDocument[], options: PreviewAuditOptions = {}): AuditReport {
     const masker = new Masker();
     const groups = new Map<string, Grouped>();
+    const warnings: string[] = [];
+    const filesOf = new Map<string, string[]>();
     for (const doc of docs) {
+        const bank = bankOf(doc);
+        filesOf.set(bank, [...(filesOf.get(bank) ?? []), doc.file]);
         for (const step of doc.steps) {
             let g = groups.get(step.urn);
             if (!g) groups.set(step.urn, (g = { bank: step.bank, urn: step.urn, type: step.type, name: step.name, ops: new Set(), steps: [] }));
@@ -53,8 +60,12 @@ export function auditPreviews(docs: PreviewDocument[], options: PreviewAuditOpti
             }
         }
         learnConfig(masker, doc, options);
+        if (doc.maybeCorrupt) warnings.push(`${doc.file}: Pulumi reports that one or more of ${bank}'s resources may be corrupt (maybeCorrupt).`);
     }
-    const banks = new Set<string>();
+    for (const [bank, files] of filesOf) {
+        if (files.length > 1) warnings.push(`${files.length} previews of bank ${bank} (${files.join(", ")}) are merged into one section: check that they are of the same change.`);
+    }
+    const banks = new Set<string>(filesOf.keys());
     const changes: ResourceChange[] = [];
     for (const g of groups.values()) {
         banks.add(g.bank);
@@ -63,12 +74,18 @@ export function auditPreviews(docs: PreviewDocument[], options: PreviewAuditOpti
             return n ? checkPolicies({ urn: c.urn, type: c.type, name: c.name, props: c.new ?? {}, protect: n.protect, parent: n.parent }, c.bank) : [];
         }));
     }
+    // Messages are scrubbed of secrets; the URNs in them and beside them stay whole, so the resource can be found.
     const diagnostics: Diagnostic[] = docs.flatMap((doc) => doc.diagnostics.map((d) => ({
-        bank: (d.urn && groups.get(d.urn)?.bank) ?? doc.steps[0]?.bank ?? doc.file,
-        urn: d.urn ? masker.scrub(d.urn) : undefined,
+        bank: (d.urn && groups.get(d.urn)?.bank) ?? bankOf(doc),
+        urn: d.urn,
         severity: d.severity,
         message: masker.scrub(d.message),
     })));
+    const failures: PreviewFailure[] = docs.filter((d) => d.failed).map((doc) => ({
+        bank: bankOf(doc),
+        file: doc.file,
+        errors: doc.diagnostics.filter((d) => d.severity === "error").map((d) => ({ urn: d.urn, message: masker.scrub(d.message) })),
+    }));
     return assembleReport({
         title: "Audit of a Pulumi preview",
         source: docs.map((d) => d.file).join(", "),
@@ -76,11 +93,37 @@ export function auditPreviews(docs: PreviewDocument[], options: PreviewAuditOpti
         diagnostics,
         policyRan: options.policies !== false,
         banks: [...banks],
+        counts: summaryCounts(docs),
+        failures,
+        warnings,
     });
 }
 
+/** The bank a preview is of; a file with neither steps, diagnostics' URNs nor config is named by its file. */
+export function bankOf(doc: PreviewDocument): string {
+    return doc.bank ?? doc.file;
+}
+
+/**
+ * Counts per bank and operation from Pulumi's changeSummary (which counts every resource, shown or not), folded as
+ * the report folds steps; a bank whose preview has no summary is counted from its steps.
+ */
+function summaryCounts(docs: PreviewDocument[]): Map<string, Partial<Record<Op, number>>> {
+    const out = new Map<string, Partial<Record<Op, number>>>();
+    for (const doc of docs) {
+        if (!doc.changeSummary) continue;
+        const counts = out.get(bankOf(doc)) ?? {};
+        for (const [op, n] of Object.entries(doc.changeSummary) as [StepOp, number][]) {
+            if (REPLACEMENT_HALVES.has(op) && (doc.changeSummary.replace ?? 0) > 0) continue;
+            counts[FOLD[op]] = (counts[FOLD[op]] ?? 0) + n;
+        }
+        out.set(bankOf(doc), counts);
+    }
+    return out;
+}
+
 function learnConfig(masker: Masker, doc: PreviewDocument, options: PreviewAuditOptions): void {
-    const bank = doc.steps[0]?.bank;
+    const bank = doc.bank;
     const secretKeys = new Set(bank ? (options.secretConfigKeys ?? stackFileSecretKeys)(bank) : []);
     for (const [key, value] of Object.entries(doc.config)) {
         if (secretKeys.has(key) || isSecretName(key.split(":").pop() ?? key)) masker.addSecretValue(value);
@@ -102,7 +145,27 @@ function opOf(g: Grouped): Op {
     return FOLD[order.find((op) => g.ops.has(op)) ?? "same"];
 }
 
-const merged = (s?: ResourceState) => (s ? { ...s.outputs, ...s.inputs } : undefined);
+/** A state's properties as the flags and policies read them: outputs overlaid by inputs, secret markers removed. */
+const merged = (s?: ResourceState) => (s ? (unwrapSecrets({ ...s.outputs, ...s.inputs }) as Record<string, unknown>) : undefined);
+
+/**
+ * The value at a path of a state: inside a value Pulumi blinded (`"[secret]"`), the mask; inside a secret marker, the
+ * value still marked, so it is masked wherever it is shown.
+ */
+export function valueAt(root: unknown, segments: readonly Segment[]): unknown {
+    let v = root;
+    let secret = false;
+    for (const s of segments) {
+        if (isSecretValue(v)) {
+            secret = true;
+            v = v[SECRET_KEY];
+        }
+        if (v === MASK) return MASK;
+        if (v === null || typeof v !== "object") return undefined;
+        v = (v as Record<string, unknown>)[s as string];
+    }
+    return secret && v !== undefined ? { [SECRET_KEY]: v } : v;
+}
 
 function changeInput(g: Grouped): ChangeInput {
     const op = opOf(g);
@@ -118,15 +181,10 @@ function changeInput(g: Grouped): ChangeInput {
         const detailed = g.steps.find((s) => s.detailedDiff && Object.keys(s.detailedDiff).length)?.detailedDiff;
         if (detailed) {
             for (const [path, d] of Object.entries(detailed).sort(([a], [b]) => a.localeCompare(b))) {
-                let segments;
-                try {
-                    segments = parsePath(path);
-                } catch {
-                    segments = [path];
-                }
+                const segments = parsePathSafe(path);
                 const oldSource = d.inputDiff ? g.oldState?.inputs : (g.oldState?.outputs ?? g.oldState?.inputs);
                 const kind = d.kind.startsWith("add") ? "add" : d.kind.startsWith("delete") ? "delete" : "update";
-                fields.push({ path, kind, old: kind === "add" ? undefined : getPath(oldSource, segments), new: kind === "delete" ? undefined : getPath(g.newState?.inputs, segments) });
+                fields.push({ path, kind, old: kind === "add" ? undefined : valueAt(oldSource, segments), new: kind === "delete" ? undefined : valueAt(g.newState?.inputs, segments) });
                 if (d.kind.endsWith("-replace")) replacePaths.add(path);
             }
         } else {
@@ -135,14 +193,17 @@ function changeInput(g: Grouped): ChangeInput {
             fields = diffReasons.length ? all.filter((f) => diffReasons.includes(String(top(f.path))) || diffReasons.includes(f.path)) : all;
         }
     }
+    const protectBefore = g.oldState?.protect;
+    const protectAfter = g.newState?.protect;
     return {
         bank: g.bank,
         urn: g.urn,
         type: g.type,
         name: g.name,
         op,
-        protect: Boolean(g.oldState?.protect || g.newState?.protect),
-        // Preview states hold plain values (secrets blinded as "[secret]", or shown): no markers to unwrap.
+        protect: Boolean(g.newState ? protectAfter : protectBefore),
+        ...(g.oldState ? { protectBefore } : {}),
+        ...(g.newState ? { protectAfter } : {}),
         old: oldProps,
         new: newProps,
         changedPaths: [...new Set([...fields.map((f) => f.path), ...diffReasons])],
@@ -151,7 +212,7 @@ function changeInput(g: Grouped): ChangeInput {
     };
 }
 
-function parsePathSafe(p: string): (string | number)[] {
+function parsePathSafe(p: string): Segment[] {
     try {
         return parsePath(p);
     } catch {

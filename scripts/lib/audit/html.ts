@@ -1,6 +1,7 @@
 /** The report as one self-contained HTML page: inline style, no script, no external resource, everything escaped. */
+import { evidenceRows, fieldKind, notesOf, protection } from "./markdown";
 import type { AuditReport, ResourceChange } from "./model";
-import { opsIn } from "./report";
+import { allFlags, opsIn } from "./report";
 
 export function esc(text: string): string {
     return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
@@ -12,7 +13,9 @@ td.v{font-family:ui-monospace,monospace;word-break:break-all;max-width:420px}th{
 .critical{background:#ffebe9;color:#82071e}.high{background:#fff8c5;color:#6a4a00}.medium{background:#ddf4ff;color:#0a3069}
 .flag{display:inline-block;padding:0 6px;border-radius:4px;font-weight:600;margin-right:6px}
 section.res{border-left:4px solid #d0d7de;padding-left:12px;margin:1em 0}section.res.flagged{border-color:#cf222e}
-code{font-family:ui-monospace,monospace;background:#f6f8fa;padding:0 3px}`;
+code{font-family:ui-monospace,monospace;background:#f6f8fa;padding:0 3px}
+.failed{border:2px solid #cf222e;background:#ffebe9;padding:8px 12px;margin:1em 0}.warn{border:1px solid #bf8700;background:#fff8c5;padding:6px 12px}
+table.signoff td{min-width:12em;height:2em}`;
 
 export function toHtml(report: AuditReport): string {
     const ops = opsIn(report);
@@ -22,6 +25,10 @@ export function toHtml(report: AuditReport): string {
     parts.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
     parts.push(`<title>${esc(report.title)}</title><style>${STYLE}</style></head><body>`);
     parts.push(`<h1>${esc(report.title)}</h1><p>Source: ${esc(report.source)}</p>`);
+    for (const f of report.failures) {
+        parts.push(`<div class="failed"><strong>PREVIEW FAILED</strong> for bank ${esc(f.bank)} (${esc(f.file)}): this change cannot be applied as it is. Pulumi reported:<ul>${f.errors.map((e) => `<li>${e.urn ? `<code>${esc(e.urn)}</code>: ` : ""}${esc(e.message)}</li>`).join("")}</ul></div>`);
+    }
+    for (const w of report.warnings) parts.push(`<p class="warn"><strong>Warning:</strong> ${esc(w)}</p>`);
     parts.push(`<h2>Summary</h2><table><tr><th>Bank</th>${ops.map((op) => `<th>${esc(op)}</th>`).join("")}<th>Flags</th></tr>`);
     for (const b of report.banks) {
         const flags = b.changes.flatMap((c) => c.flags);
@@ -30,13 +37,12 @@ export function toHtml(report: AuditReport): string {
         parts.push(`<tr><td>${esc(b.bank)}</td>${ops.map((op) => `<td>${b.counts[op] ?? 0}</td>`).join("")}<td>${cell}</td></tr>`);
     }
     parts.push(`</table><h2>What matters, highest first</h2>`);
-    const order = ["critical", "high", "medium", "low"];
-    const all = report.banks.flatMap((b) => b.changes.flatMap((c) => c.flags.map((f) => ({ c, f }))))
-        .sort((a, b) => order.indexOf(a.f.severity) - order.indexOf(b.f.severity));
+    const all = allFlags(report).map(({ change: c, flag: f }) => ({ c, f }));
     parts.push(all.length ? `<ul>${all.map(({ c, f }) => `<li><span class="flag ${esc(f.severity)}">${esc(f.severity.toUpperCase())}</span>${esc(c.bank)}: <code>${esc(label(c))}</code> (${esc(c.op)}): ${esc(f.message)}</li>`).join("")}</ul>` : "<p>Nothing flagged.</p>");
     if (!report.policyRan) parts.push("<p><em>Policy pack not run.</em></p>");
     for (const b of report.banks) {
         parts.push(`<h2>Bank ${esc(b.bank)}</h2>`);
+        if (report.failures.some((f) => f.bank === b.bank)) parts.push("<p><strong>The preview failed</strong>: what follows is what Pulumi had planned before it stopped.</p>");
         if (!b.changes.length) parts.push("<p>No changes.</p>");
         for (const c of b.changes) parts.push(resource(c));
     }
@@ -45,7 +51,17 @@ export function toHtml(report: AuditReport): string {
         for (const d of report.diagnostics) parts.push(`<tr><td>${esc(d.bank)}</td><td>${esc(d.severity)}</td><td class="v">${esc(d.urn ?? "")}</td><td>${esc(d.message)}</td></tr>`);
         parts.push("</table>");
     }
-    for (const note of report.notes) parts.push(`<p><em>${esc(note)}</em></p>`);
+    for (const note of notesOf(report)) parts.push(`<p><em>${esc(note)}</em></p>`);
+    if (report.evidence) {
+        parts.push(`<h2>Evidence</h2><table>`);
+        for (const row of evidenceRows(report.evidence)) {
+            // Only http(s) links: the href is an attribute of our own making, escaped like every value.
+            const link = row.link && /^https?:\/\//.test(row.link.href) ? `<a href="${esc(row.link.href)}">${esc(row.link.text)}</a>, ` : "";
+            parts.push(`<tr><th>${esc(row.label)}</th><td class="v">${link}${esc(row.value)}</td></tr>`);
+        }
+        parts.push("</table>");
+    }
+    parts.push(`<h2>Sign-off</h2><table class="signoff"><tr><th>Reviewer</th><th>Decision (approve / reject)</th><th>Date</th><th>Notes</th></tr><tr><td></td><td></td><td></td><td></td></tr></table>`);
     parts.push("</body></html>\n");
     return parts.join("\n");
 }
@@ -55,14 +71,14 @@ function label(c: ResourceChange): string {
 }
 
 function resource(c: ResourceChange): string {
-    const out = [`<section class="res${c.flags.length ? " flagged" : ""}"><h3>${esc(c.op)} ${esc(label(c))}${c.protect ? " (protected)" : ""}</h3>`];
+    const out = [`<section class="res${c.flags.length ? " flagged" : ""}"><h3>${esc(c.op)} ${esc(label(c))}${esc(protection(c))}</h3>`];
     out.push(`<p><code>${esc(c.type)}</code> ${esc(c.name)}</p>`);
     for (const f of c.flags) out.push(`<p><span class="flag ${esc(f.severity)}">${esc(f.severity.toUpperCase())}</span>${esc(f.message)}</p>`);
     for (const p of c.policy) out.push(`<p>Policy <code>${esc(p.policy)}</code> (${esc(p.severity)}): ${esc(p.message)}</p>`);
     if (c.fields.length) {
         out.push(`<table><tr><th>Field</th><th>Change</th><th>Old</th><th>New</th></tr>`);
         for (const f of c.fields) {
-            const kind = `${f.kind}${f.replace ? " (forces replacement)" : ""}${f.secret ? " (secret)" : ""}`;
+            const kind = fieldKind(f);
             out.push(`<tr><td class="v">${esc(f.path)}</td><td>${esc(kind)}</td><td class="v">${esc(f.old ?? "")}</td><td class="v">${esc(f.new ?? "")}</td></tr>`);
         }
         if (c.omittedFields) out.push(`<tr><td colspan="4">${c.omittedFields} more fields</td></tr>`);

@@ -1,6 +1,6 @@
 /** The report as Markdown for review tools (GitHub, GitLab): every value escaped, nothing raw. */
-import type { AuditReport, FieldChange, ResourceChange } from "./model";
-import { opsIn } from "./report";
+import type { AuditReport, Evidence, FieldChange, ResourceChange } from "./model";
+import { allFlags, opsIn } from "./report";
 
 /** Text safe in Markdown prose and table cells: no markup, no HTML, one line. */
 export function md(text: string): string {
@@ -15,6 +15,12 @@ const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
 export function toMarkdown(report: AuditReport): string {
     const out: string[] = [];
     out.push(`# ${md(report.title)}`, "", `Source: ${md(report.source)}`, "");
+    for (const f of report.failures) {
+        out.push(`> **PREVIEW FAILED** for bank ${md(f.bank)} (${md(f.file)}): this change cannot be applied as it is. Pulumi reported:`);
+        for (const e of f.errors) out.push(`> - ${e.urn ? `${code(e.urn)}: ` : ""}${md(e.message)}`);
+        out.push("");
+    }
+    for (const w of report.warnings) out.push(`> **Warning:** ${md(w)}`, "");
     const ops = opsIn(report);
     out.push("## Summary", "", `| Bank | ${ops.join(" | ")} | Flags |`, `|---|${ops.map(() => "---:").join("|")}|---|`);
     for (const b of report.banks) {
@@ -23,17 +29,15 @@ export function toMarkdown(report: AuditReport): string {
         out.push(`| ${md(b.bank)} | ${ops.map((op) => b.counts[op] ?? 0).join(" | ")} | ${bySeverity.map(([s, n]) => `${n} ${s}`).join(", ") || "none"} |`);
     }
     out.push("");
-    const flagged = report.banks.flatMap((b) => b.changes.filter((c) => c.flags.length));
     out.push("## What matters, highest first", "");
-    if (!flagged.length) out.push("Nothing flagged.");
-    const all = flagged.flatMap((c) => c.flags.map((f) => ({ c, f })));
-    const order = ["critical", "high", "medium", "low"];
-    all.sort((a, b) => order.indexOf(a.f.severity) - order.indexOf(b.f.severity));
-    for (const { c, f } of all) out.push(`- **${f.severity.toUpperCase()}** ${md(c.bank)}: ${md(label(c))} (${c.op}): ${md(f.message)}`);
+    const all = allFlags(report);
+    if (!all.length) out.push("Nothing flagged.");
+    for (const { change: c, flag: f } of all) out.push(`- **${f.severity.toUpperCase()}** ${md(c.bank)}: ${md(label(c))} (${c.op}): ${md(f.message)}`);
     out.push("");
     if (!report.policyRan) out.push("_Policy pack not run._", "");
     for (const b of report.banks) {
         out.push(`## Bank ${md(b.bank)}`, "");
+        if (report.failures.some((f) => f.bank === b.bank)) out.push("**The preview failed**: what follows is what Pulumi had planned before it stopped.", "");
         if (!b.changes.length) out.push("No changes.", "");
         for (const c of b.changes) out.push(...resource(c));
     }
@@ -42,8 +46,62 @@ export function toMarkdown(report: AuditReport): string {
         for (const d of report.diagnostics) out.push(`| ${md(d.bank)} | ${md(d.severity)} | ${d.urn ? md(d.urn) : ""} | ${md(d.message)} |`);
         out.push("");
     }
-    for (const note of report.notes) out.push(`> ${md(note)}`, "");
+    for (const note of notesOf(report)) out.push(`> ${md(note)}`, "");
+    if (report.evidence) out.push(...evidence(report.evidence));
+    out.push("## Sign-off", "", "| Reviewer | Decision (approve / reject) | Date | Notes |", "|---|---|---|---|", "| | | | |", "");
     return `${out.join("\n").trimEnd()}\n`;
+}
+
+/** The report's notes, and one when a value was masked by its shape rather than by any secret marking. */
+export function notesOf(report: AuditReport): string[] {
+    const byShape = report.banks.some((b) => b.changes.some((c) => c.fields.some((f) => f.maskedByShape)));
+    return [
+        ...report.notes,
+        ...(byShape ? ["Values marked \"masked by shape\" were not marked secret by Pulumi or the program: they were masked because their name or their content looks secret (an env var such as SMTP_PASSWORD, a known secret value, credentials in a URI). Mark them secret in the program."] : []),
+    ];
+}
+
+/** The evidence as label/value rows (shared with HTML): every value already masked or public. */
+export function evidenceRows(e: Evidence): { label: string; value: string; link?: { text: string; href: string } }[] {
+    const rows: { label: string; value: string; link?: { text: string; href: string } }[] = [
+        { label: "Generated", value: `${e.generatedAt} by ${e.generatedBy}` },
+        { label: "Project commit", value: e.project.commit ? `${e.project.commit}${e.project.dirty ? " (working tree has uncommitted changes)" : " (working tree clean)"}` : "unknown (not a git checkout)" },
+        { label: "Pulumi CLI", value: e.pulumiCli },
+        { label: "Providers", value: e.providers.map((p) => `${p.name} ${p.version} (${p.source})`).join(", ") || "unknown" },
+    ];
+    for (const i of e.inputs) rows.push({ label: `Input ${i.file}`, value: `SHA-256 ${i.sha256}${i.bank ? ` (bank ${i.bank})` : ""}` });
+    for (const b of e.banks) {
+        rows.push({
+            label: `Bank ${b.bank}`,
+            value: b.jiraTicket ? `Jira ${b.jiraTicket}${b.jiraUrl ? "" : " (set JIRA_BASE_URL for a link)"}, ${b.stackFile}` : `no Jira ticket recorded in ${b.stackFile}`,
+            ...(b.jiraTicket && b.jiraUrl ? { link: { text: b.jiraTicket, href: b.jiraUrl } } : {}),
+        });
+    }
+    const r = e.renderDiff;
+    if (r) {
+        rows.push({ label: "Base revision", value: `${r.base.rev} = ${r.base.commit}` });
+        rows.push({ label: "Compared with", value: `the working tree at ${r.head.commit}${r.head.dirty ? " with uncommitted changes" : " (clean)"}` });
+        rows.push({ label: "Commits between", value: `${r.total} in the working tree's history and not in ${r.base.rev}${r.behind ? `; ${r.behind} in ${r.base.rev} and not in the working tree's history (not an ancestor)` : ""}` });
+        for (const c of r.commits) rows.push({ label: `Commit ${c.hash}`, value: c.subject });
+        if (r.total > r.commits.length) rows.push({ label: "...", value: `${r.total - r.commits.length} more commits` });
+    }
+    return rows;
+}
+
+function evidence(e: Evidence): string[] {
+    const out = ["## Evidence", "", "| | |", "|---|---|"];
+    for (const row of evidenceRows(e)) {
+        const link = row.link ? `${linkMd(row.link.text, row.link.href)}, ` : "";
+        out.push(`| ${md(row.label)} | ${link}${md(row.value)} |`);
+    }
+    out.push("");
+    return out;
+}
+
+/** A Markdown link whose target cannot end early or carry markup: only an http(s) URL, parentheses and spaces encoded. */
+function linkMd(text: string, href: string): string {
+    const safe = href.replace(/[()\s<>[\]|`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+    return /^https?:\/\//.test(safe) ? `[${md(text)}](${safe})` : md(text);
 }
 
 function label(c: ResourceChange): string {
@@ -51,7 +109,7 @@ function label(c: ResourceChange): string {
 }
 
 function resource(c: ResourceChange): string[] {
-    const out = [`### ${c.op} ${md(label(c))}${c.protect ? " (protected)" : ""}`, "", `${code(c.type)} ${md(c.name)}`, ""];
+    const out = [`### ${c.op} ${md(label(c))}${protection(c)}`, "", `${code(c.type)} ${md(c.name)}`, ""];
     for (const f of c.flags) out.push(`- **${f.severity.toUpperCase()}** ${md(f.message)}`);
     for (const p of c.policy) out.push(`- Policy ${md(p.policy)} (${md(p.severity)}): ${md(p.message)}`);
     if (c.flags.length || c.policy.length) out.push("");
@@ -64,7 +122,18 @@ function resource(c: ResourceChange): string[] {
     return out;
 }
 
+/** How protection stands, for a resource heading. */
+export function protection(c: ResourceChange): string {
+    if (c.protectBefore && c.protectAfter === false) return " (protection removed)";
+    if (c.protectBefore === false && c.protectAfter) return " (protection added)";
+    return c.protect ? " (protected)" : "";
+}
+
+export function fieldKind(f: FieldChange): string {
+    return `${f.kind}${f.replace ? " (forces replacement)" : ""}${f.secret ? " (secret)" : ""}${f.maskedByShape ? " (masked by shape)" : ""}`;
+}
+
 function field(f: FieldChange): string {
-    const kind = `${f.kind}${f.replace ? " (forces replacement)" : ""}${f.secret ? " (secret)" : ""}`;
+    const kind = fieldKind(f);
     return `| ${md(f.path)} | ${kind} | ${f.old === undefined ? "" : md(f.old)} | ${f.new === undefined ? "" : md(f.new)} |`;
 }

@@ -4,12 +4,18 @@
  * by the plain values of every secret seen so far (wherever else they appear), and by shape.
  */
 import { isSecretValue, MASK, SECRET_KEY } from "../secret-values";
-import { childPath } from "./paths";
+import { childPath, getPath, parsePath } from "./paths";
 import { knownSecretFields } from "./secret-fields";
-import { isSecretName, maskByShape } from "./shapes";
+import { isPublicLeaf, isSecretName, maskByShape } from "./shapes";
 
 // Shorter values would mask ordinary words; generated secrets are far longer.
 const MIN_SECRET_VALUE = 8;
+
+/**
+ * What scrubbing leaves alone: URNs and type tokens name resources, never hold a secret, and an auditor needs them
+ * whole to find the resource (a type like `random:index/randomPassword:RandomPassword` is no `password:` pair).
+ */
+const IDENTIFIERS = /urn:pulumi:[^\s"'`<>]+|\b[a-z][a-z0-9-]*:[A-Za-z0-9./-]*:[A-Z][A-Za-z0-9]*\b/g;
 
 export class Masker {
     private readonly byType = new Map<string, Set<string>>();
@@ -55,7 +61,10 @@ export class Masker {
                     this.addSecretPath({ urn }, path);
                     this.addSecretPath({ type }, path);
                 }
-                walk(v[SECRET_KEY], path, true);
+                const inner = v[SECRET_KEY];
+                // A value marked secret by itself is one; inside a secret map (a Secret's stringData) only what is not public.
+                if (typeof inner !== "object" || inner === null) this.addSecretValue(inner);
+                else walk(inner, path, true);
                 return;
             }
             // Known secret paths only: a field merely named like a secret is masked in place, its value not hunted elsewhere.
@@ -65,7 +74,8 @@ export class Masker {
                 this.addSecretPath({ type }, path);
             } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, childPath(path, i), nowSecret));
             else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) walk(x, childPath(path, k), nowSecret);
-            else if (nowSecret) this.addSecretValue(v);
+            // A kid, a username or a public key stored beside the secrets is masked in place but not hunted elsewhere.
+            else if (nowSecret && !isPublicLeaf(path, v)) this.addSecretValue(v);
         };
         walk(props, "", false);
     }
@@ -73,6 +83,26 @@ export class Masker {
     /** Whether a path of a resource is secret by knowledge or by the name of one of its fields. */
     isSecretPath(urn: string, type: string, path: string): boolean {
         return this.isKnownSecretPath(urn, type, path) || isSecretName(lastKey(path));
+    }
+
+    /**
+     * isSecretPath, and also the `value` of a `{ name, value }` pair whose name looks secret (a container's env var
+     * `SMTP_PASSWORD`), looked up in the resource's states (`roots`).
+     */
+    isSecretPathIn(urn: string, type: string, path: string, roots: readonly unknown[]): boolean {
+        if (this.isSecretPath(urn, type, path)) return true;
+        if (!/(^|\.)value$/.test(path)) return false;
+        let segments;
+        try {
+            segments = parsePath(path);
+        } catch {
+            return false;
+        }
+        const parent = segments.slice(0, -1);
+        return roots.some((root) => {
+            const pair = getPath(root, parent) as { name?: unknown } | undefined;
+            return typeof pair?.name === "string" && isSecretName(pair.name);
+        });
     }
 
     /** Whether a path of a resource is secret by the program's knowledge or what the input marked. */
@@ -90,7 +120,10 @@ export class Masker {
         if (Array.isArray(value)) return value.map((v, i) => this.mask(urn, type, childPath(path, i), v, isSecret));
         if (typeof value === "object" && value !== null) {
             const out: Record<string, unknown> = {};
-            for (const [k, v] of Object.entries(value)) out[k] = this.mask(urn, type, childPath(path, k), v, isSecret);
+            // `{ name: "SMTP_PASSWORD", value: "..." }`: the value is as secret as its name says.
+            const name = (value as { name?: unknown }).name;
+            const pairSecret = typeof name === "string" && isSecretName(name);
+            for (const [k, v] of Object.entries(value)) out[k] = this.mask(urn, type, childPath(path, k), v, isSecret || (pairSecret && k === "value"));
             return out;
         }
         if (isSecret) return value === null || value === undefined ? value : MASK;
@@ -100,6 +133,17 @@ export class Masker {
 
     /** Free text (a message, a value) with known secret values and secret shapes masked. */
     scrub(text: string): string {
+        if (!text.includes(":")) return this.scrubPart(text);
+        let out = "";
+        let last = 0;
+        for (const m of text.matchAll(IDENTIFIERS)) {
+            out += this.scrubPart(text.slice(last, m.index)) + m[0];
+            last = m.index + m[0].length;
+        }
+        return out + this.scrubPart(text.slice(last));
+    }
+
+    private scrubPart(text: string): string {
         const pattern = this.pattern();
         const known = pattern && text.length >= MIN_SECRET_VALUE ? text.replace(pattern, MASK) : text;
         return maskByShape(known);

@@ -29,6 +29,11 @@ export interface FieldChange {
     secret?: boolean;
     /** The provider replaces the resource for this field. */
     replace?: boolean;
+    /**
+     * Masked although nothing marked it secret: its name looks secret (an env var `SMTP_PASSWORD`), it holds a known
+     * secret, or it looks like one (credentials in a URI, a private key). The program should mark it secret.
+     */
+    maskedByShape?: boolean;
 }
 
 /** A policy violation beside the change it concerns; the message is masked. */
@@ -47,7 +52,11 @@ export interface ResourceChange {
     /** `Kind/namespace/name` for Kubernetes objects. */
     object?: string;
     op: Op;
+    /** Protected after the change (before it, for a delete). */
     protect: boolean;
+    /** `protect` before and after (undefined: no such state, e.g. before a create). */
+    protectBefore?: boolean;
+    protectAfter?: boolean;
     fields: FieldChange[];
     /** Fields left out of `fields` to keep the report readable. */
     omittedFields: number;
@@ -62,9 +71,46 @@ export interface Diagnostic {
     message: string;
 }
 
+/** A preview that failed (Pulumi reported errors): the change cannot be applied as it is. Messages are masked. */
+export interface PreviewFailure {
+    bank: string;
+    file: string;
+    errors: { urn?: string; message: string }[];
+}
+
+/** Who produced the report from what, so an auditor can tie it to a change and check its inputs. */
+export interface Evidence {
+    /** ISO 8601, UTC. */
+    generatedAt: string;
+    /** The operating-system user, and the git identity when one is set. */
+    generatedBy: string;
+    /** The project's commit, and whether its working tree differed from it. */
+    project: { commit?: string; dirty?: boolean };
+    /** `pulumi version`, or why it is not known. */
+    pulumiCli: string;
+    /** Provider plugin versions: from the preview's provider URNs, else the lockfile's SDK packages. */
+    providers: { name: string; version: string; source: string }[];
+    /** Each input file with the SHA-256 of its bytes. */
+    inputs: { file: string; sha256: string; bank?: string }[];
+    /** Each bank's Jira ticket (from its stack file), with a link when JIRA_BASE_URL is set. */
+    banks: { bank: string; stackFile: string; jiraTicket?: string; jiraUrl?: string }[];
+    /** For --render-diff: both sides and the commits between them. */
+    renderDiff?: RenderDiffEvidence;
+}
+
+export interface RenderDiffEvidence {
+    base: { rev: string; commit: string };
+    head: { commit: string; dirty: boolean };
+    /** Commits in head and not in base, newest first (at most 50 listed; `total` counts all). */
+    commits: { hash: string; subject: string }[];
+    total: number;
+    /** Commits in base and not in head (the base is not an ancestor of head when above zero). */
+    behind: number;
+}
+
 export interface BankReport {
     bank: string;
-    /** Resources per operation, `same` included. */
+    /** Resources per operation, `same` included: Pulumi's changeSummary when the preview has one. */
     counts: Partial<Record<Op, number>>;
     /** Every change but `same`, most important first. */
     changes: ResourceChange[];
@@ -79,4 +125,9 @@ export interface AuditReport {
     /** Whether the policy pack ran (false: its evaluator is not available). */
     policyRan: boolean;
     notes: string[];
+    /** Failed previews: shown first; the command exits 1. */
+    failures: PreviewFailure[];
+    /** Problems with the inputs an auditor must see before the changes (e.g. two previews of one bank). */
+    warnings: string[];
+    evidence?: Evidence;
 }

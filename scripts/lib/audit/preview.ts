@@ -1,8 +1,21 @@
 /**
  * Reads `pulumi preview --json` output (display.PreviewDigest in pulumi/pulumi pkg/display/json.go: steps of
  * PreviewStep with apitype.ResourceV3 old/new states, changeSummary, diagnostics) and checks its shape.
+ * Pulumi's secret sentinel (state files, stack exports) becomes the program's `{ "$secret": v }` marker here, so
+ * everything after this sees one kind of secret; a failed preview (error diagnostics) is read, not refused.
  */
+import * as crypto from "node:crypto";
+import { MASK, SECRET_KEY } from "../secret-values";
+
 export class AuditInputError extends Error {}
+
+/** The key and value that mark a secret in Pulumi's serialized properties (resource.SigKey, resource.SecretSig). */
+export const PULUMI_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const PULUMI_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/** What Pulumi writes for a value not known until apply (computedValuePlaceholder). */
+export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** Deeper property values are refused: Kubernetes objects are far shallower, and recursion stays bounded. */
+export const MAX_DEPTH = 64;
 
 export const STEP_OPS = [
     "same", "create", "update", "delete", "replace", "create-replacement", "delete-replaced", "read", "read-replacement",
@@ -41,14 +54,25 @@ export interface PreviewStep {
     diffReasons: string[];
     replaceReasons: string[];
     detailedDiff?: Record<string, PropertyDiff>;
+    /** URN of the provider that performs the step (`...::pulumi:providers:kubernetes::default_4_18_0::<id>`). */
+    provider?: string;
 }
 
 export interface PreviewDocument {
     file: string;
+    /** SHA-256 (hex) of the file's bytes as read, for the report's evidence. */
+    sha256: string;
+    /** The stack (bank alias): from the steps' URNs, else the diagnostics' URNs, else the config's alias. */
+    bank?: string;
     config: Record<string, string>;
     steps: PreviewStep[];
     diagnostics: { urn?: string; severity: string; message: string }[];
-    changeSummary: Record<string, number>;
+    /** Pulumi's own counts per step op; absent when the preview failed before its summary. */
+    changeSummary?: Record<string, number>;
+    /** The preview failed: Pulumi reported an error diagnostic (the program threw, a resource is refused...). */
+    failed: boolean;
+    /** Pulumi's MaybeCorrupt: one or more resources may be corrupt. */
+    maybeCorrupt: boolean;
 }
 
 export interface UrnParts {
@@ -71,10 +95,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 const typeName = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : `a ${typeof v}`);
 
 /** Parses and checks a preview document; every problem is named (field path and rule) in one AuditInputError. */
-export function parsePreview(text: string, file: string): PreviewDocument {
+export function parsePreview(input: string | Buffer, file: string): PreviewDocument {
+    const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : input;
+    const sha256 = crypto.createHash("sha256").update(bytes).digest("hex");
     let raw: unknown;
     try {
-        raw = JSON.parse(text);
+        raw = JSON.parse(bytes.toString("utf8"));
     } catch (e) {
         throw new AuditInputError(`${file} is not valid JSON (${(e as Error).message}); expected the output of \`pulumi preview --json\`.`);
     }
@@ -83,8 +109,9 @@ export function parsePreview(text: string, file: string): PreviewDocument {
         if (problems.length < 20) problems.push(`${where} ${rule}, got ${typeName(v)}`);
     };
     if (!isObject(raw)) throw new AuditInputError(`${file}: the document must be a JSON object with \`steps\` (pulumi preview --json), got ${typeName(raw)}.`);
-    if (!("steps" in raw) && !("changeSummary" in raw)) {
-        throw new AuditInputError(`${file}: neither \`steps\` nor \`changeSummary\` is present; this is not \`pulumi preview --json\` output.`);
+    // A failed preview has diagnostics and nothing else: still a preview, and its failure is the finding.
+    if (!("steps" in raw) && !("changeSummary" in raw) && !("diagnostics" in raw)) {
+        throw new AuditInputError(`${file}: none of \`steps\`, \`changeSummary\` or \`diagnostics\` is present; this is not \`pulumi preview --json\` output.`);
     }
     const stepsRaw = raw.steps ?? [];
     const steps: PreviewStep[] = [];
@@ -96,7 +123,11 @@ export function parsePreview(text: string, file: string): PreviewDocument {
     const config: Record<string, string> = {};
     if (raw.config !== undefined) {
         if (!isObject(raw.config)) problem("config", "must be an object of strings", raw.config);
-        else for (const [k, v] of Object.entries(raw.config)) config[k] = typeof v === "string" ? v : JSON.stringify(v);
+        else for (const [k, v] of Object.entries(raw.config)) {
+            // PreviewDigest.Config is map[string]string: structured config arrives as JSON text.
+            if (typeof v !== "string") problem(`config["${k}"]`, "must be a string", v);
+            else config[k] = v;
+        }
     }
     const diagnostics: PreviewDocument["diagnostics"] = [];
     if (raw.diagnostics !== undefined) {
@@ -111,18 +142,28 @@ export function parsePreview(text: string, file: string): PreviewDocument {
             });
         });
     }
-    const changeSummary: Record<string, number> = {};
+    let changeSummary: Record<string, number> | undefined;
     if (raw.changeSummary !== undefined && raw.changeSummary !== null) {
         if (!isObject(raw.changeSummary)) problem("changeSummary", "must be an object of counts by operation", raw.changeSummary);
-        else for (const [op, n] of Object.entries(raw.changeSummary)) {
-            if (!Number.isInteger(n) || (n as number) < 0) problem(`changeSummary.${op}`, "must be a non-negative integer", n);
-            else changeSummary[op] = n as number;
+        else {
+            changeSummary = {};
+            for (const [op, n] of Object.entries(raw.changeSummary)) {
+                if (!(STEP_OPS as readonly string[]).includes(op)) problem(`changeSummary["${op}"]`, "must be a step operation", op);
+                else if (!Number.isInteger(n) || (n as number) < 0) problem(`changeSummary.${op}`, "must be a non-negative integer", n);
+                else changeSummary[op] = n as number;
+            }
         }
     }
     if (problems.length) {
         throw new AuditInputError(`${file} is not valid \`pulumi preview --json\` output (${problems.length} problem${problems.length > 1 ? "s" : ""}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     }
-    return { file, config, steps, diagnostics, changeSummary };
+    const diagnosticStack = diagnostics.map((d) => (d.urn ? parseUrn(d.urn)?.stack : undefined)).find(Boolean);
+    const bank = steps[0]?.bank ?? diagnosticStack ?? (config["dcm-integration:alias"] || undefined);
+    return {
+        file, sha256, bank, config, steps, diagnostics, changeSummary,
+        failed: diagnostics.some((d) => d.severity === "error"),
+        maybeCorrupt: raw.maybeCorrupt === true,
+    };
 }
 
 type Problem = (where: string, rule: string, v: unknown) => void;
@@ -165,7 +206,8 @@ function parseStep(s: unknown, where: string, problem: Problem): PreviewStep | u
     const oldState = parseState(s.oldState, `${where}.oldState`, fail);
     const newState = parseState(s.newState, `${where}.newState`, fail);
     if (!ok || !urn) return undefined;
-    return { op: s.op as StepOp, urn: s.urn as string, bank: urn.stack, type: urn.type, name: urn.name, oldState, newState, diffReasons, replaceReasons, detailedDiff };
+    const provider = typeof s.provider === "string" && s.provider ? s.provider : undefined;
+    return { op: s.op as StepOp, urn: s.urn as string, bank: urn.stack, type: urn.type, name: urn.name, oldState, newState, diffReasons, replaceReasons, detailedDiff, provider };
 }
 
 function parseState(v: unknown, where: string, fail: Problem): ResourceState | undefined {
@@ -183,6 +225,16 @@ function parseState(v: unknown, where: string, fail: Problem): ResourceState | u
     if (aso !== undefined && aso !== null && (!Array.isArray(aso) || aso.some((x) => typeof x !== "string"))) {
         bad(`${where}.additionalSecretOutputs`, "must be an array of property names", aso);
     }
+    const props: Record<string, Record<string, unknown>> = {};
+    for (const k of ["inputs", "outputs"]) {
+        const value = v[k];
+        if (!isObject(value)) props[k] = {};
+        else {
+            const depth = depthOf(value, MAX_DEPTH + 1);
+            if (depth > MAX_DEPTH) bad(`${where}.${k}`, `must be nested at most ${MAX_DEPTH} levels deep`, value);
+            else props[k] = fromPulumiSecrets(value) as Record<string, unknown>;
+        }
+    }
     if (!ok) return undefined;
     return {
         urn: v.urn as string,
@@ -191,8 +243,43 @@ function parseState(v: unknown, where: string, fail: Problem): ResourceState | u
         id: typeof v.id === "string" ? v.id : undefined,
         parent: typeof v.parent === "string" ? v.parent : undefined,
         protect: v.protect === true,
-        inputs: (v.inputs as Record<string, unknown>) ?? {},
-        outputs: (v.outputs as Record<string, unknown>) ?? {},
+        inputs: props.inputs,
+        outputs: props.outputs,
         additionalSecretOutputs: (aso as string[] | undefined) ?? [],
     };
+}
+
+/** How deep a value nests, counted up to `limit` (beyond it the walk stops). */
+function depthOf(v: unknown, limit: number): number {
+    if (typeof v !== "object" || v === null || limit <= 0) return 0;
+    let max = 0;
+    for (const x of Object.values(v)) {
+        max = Math.max(max, depthOf(x, limit - 1));
+        if (max >= limit - 1) break;
+    }
+    return 1 + max;
+}
+
+/**
+ * Pulumi's serialized secret (`{ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ... }`) with
+ * its `plaintext` (JSON text, from `--show-secrets` exports), `value` (the SDK's wire form) or `ciphertext`, as the
+ * program's `{ "$secret": value }` marker; a ciphertext's value is never needed, so it is the mask. Depth is bounded
+ * by the caller.
+ */
+export function fromPulumiSecrets(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(fromPulumiSecrets);
+    if (!isObject(v)) return v;
+    if (v[PULUMI_SIG_KEY] === PULUMI_SECRET_SIG) {
+        let inner: unknown = MASK;
+        if (typeof v.plaintext === "string") {
+            try {
+                inner = JSON.parse(v.plaintext);
+                if (depthOf(inner, MAX_DEPTH + 1) > MAX_DEPTH) inner = MASK;
+            } catch {
+                inner = v.plaintext;
+            }
+        } else if ("value" in v) inner = v.value;
+        return { [SECRET_KEY]: fromPulumiSecrets(inner) };
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromPulumiSecrets(x)]));
 }

@@ -11,7 +11,7 @@ import { PROJECT_ROOT, runOffline, type OfflineOutcome } from "../offline-run";
 import { listStacks, readProject } from "../stack-config";
 import { compareRenders } from "./compare-renders";
 import { Masker } from "./masker";
-import type { AuditReport, Diagnostic, ResourceChange } from "./model";
+import type { AuditReport, Diagnostic, RenderDiffEvidence, ResourceChange } from "./model";
 import { checkPolicies } from "./policy";
 import { AuditInputError } from "./preview";
 import { assembleReport } from "./report";
@@ -34,10 +34,11 @@ export interface RenderDiffOptions {
     typecheck?: boolean;
 }
 
-export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ report: AuditReport; failed: boolean }> {
+export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ report: AuditReport; failed: boolean; evidence: RenderDiffEvidence }> {
     const repoDir = options.repoDir ?? PROJECT_ROOT;
     const progress = options.progress ?? (() => undefined);
     const commit = resolveRev(repoDir, options.rev);
+    const sides = compareRevisions(repoDir, options.rev, commit);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-audit-"));
     const worktree = path.join(tmp, "rev");
     try {
@@ -81,18 +82,19 @@ export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ rep
                 bank, masker, policy: (r) => checkPolicies(fromRecorded(r), bank),
             }));
         }
-        // Messages may quote values: scrubbed with everything the masker learned.
+        // Messages may quote values: scrubbed with everything the masker learned (commit subjects too).
         for (const d of diagnostics) d.message = masker.scrub(d.message);
+        for (const c of sides.commits) c.subject = masker.scrub(c.subject);
         const report = assembleReport({
             title: `Audit of the working tree against ${options.rev}`,
-            source: `offline renders at ${options.rev} (${commit.slice(0, 12)}) and of the working tree`,
+            source: `offline renders at ${options.rev} (${commit.slice(0, 12)}) and of the working tree at ${sides.head.commit.slice(0, 12)}${sides.head.dirty ? " with uncommitted changes" : ""}`,
             changes, diagnostics, policyRan: true, banks,
             notes: [
                 ...(unlisted.size ? [`The program marks secret fields the audit's table (scripts/lib/audit/secret-fields.ts) does not list, so a preview would mask them by shape only: ${[...unlisted].join(", ")}.`] : []),
                 "Offline renders: generated values (passwords, keys) are compared as unchanged when their generator is unchanged; Kubernetes server-side fields are not modelled.",
             ],
         });
-        return { report, failed };
+        return { report, failed, evidence: sides };
     } finally {
         try {
             git(repoDir, ["worktree", "remove", "--force", worktree]);
@@ -101,6 +103,23 @@ export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ rep
         }
         fs.rmSync(tmp, { recursive: true, force: true });
     }
+}
+
+/** Commits listed in the evidence; the rest are counted. */
+const MAX_COMMITS = 50;
+
+/** Both sides of a render diff: the base revision, the working tree's HEAD and state, and the commits between. */
+export function compareRevisions(repoDir: string, rev: string, commit: string): RenderDiffEvidence {
+    const head = git(repoDir, ["rev-parse", "HEAD"]);
+    const dirty = git(repoDir, ["status", "--porcelain"]).length > 0;
+    const log = git(repoDir, ["log", `--max-count=${MAX_COMMITS}`, "--format=%h%x09%s", `${commit}..${head}`]);
+    // Subjects are one line; control and format characters (and line separators) become spaces.
+    const commits = log ? log.split("\n").map((line) => {
+        const [hash, ...subject] = line.split("\t");
+        return { hash, subject: subject.join("\t").replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, " ") };
+    }) : [];
+    const count = (range: string) => Number(git(repoDir, ["rev-list", "--count", range])) || 0;
+    return { base: { rev, commit }, head: { commit: head, dirty }, commits, total: count(`${commit}..${head}`), behind: count(`${head}..${commit}`) };
 }
 
 function git(cwd: string, args: string[]): string {

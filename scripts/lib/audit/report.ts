@@ -1,7 +1,7 @@
 /** Assembles changes into the report: per bank, counts by operation, changes most important first. */
 import { FLAG_ORDER } from "./flags";
-import type { AuditReport, BankReport, Diagnostic, Op, ResourceChange } from "./model";
-import { OP_ORDER } from "./model";
+import type { AuditReport, BankReport, Diagnostic, Op, PreviewFailure, ResourceChange } from "./model";
+import { OP_ORDER, SEVERITY_RANK, type Severity } from "./model";
 
 const rank = (c: ResourceChange) => (c.flags.length ? FLAG_ORDER.indexOf(c.flags[0].kind) : FLAG_ORDER.length);
 
@@ -18,6 +18,10 @@ export function assembleReport(args: {
     notes?: string[];
     /** Banks with no change still get a section. */
     banks?: string[];
+    /** Counts per bank from the source's own summary (Pulumi's changeSummary), instead of counting changes. */
+    counts?: Map<string, Partial<Record<Op, number>>>;
+    failures?: PreviewFailure[];
+    warnings?: string[];
 }): AuditReport {
     const banks = new Map<string, BankReport>();
     const bankOf = (name: string) => {
@@ -28,9 +32,12 @@ export function assembleReport(args: {
     for (const name of args.banks ?? []) bankOf(name);
     for (const c of args.changes) {
         const b = bankOf(c.bank);
-        b.counts[c.op] = (b.counts[c.op] ?? 0) + 1;
-        if (c.op !== "same") b.changes.push(c);
+        if (!args.counts?.has(c.bank)) b.counts[c.op] = (b.counts[c.op] ?? 0) + 1;
+        // A `same` step is shown when its protection changes (that is why Pulumi emits it) or something flags it.
+        if (c.op !== "same" || c.flags.length || (c.protectBefore !== undefined && c.protectAfter !== undefined && c.protectBefore !== c.protectAfter)) b.changes.push(c);
     }
+    for (const [bank, counts] of args.counts ?? []) bankOf(bank).counts = { ...counts };
+    for (const f of args.failures ?? []) bankOf(f.bank);
     for (const b of banks.values()) b.changes.sort(byImportance);
     return {
         title: args.title,
@@ -39,7 +46,20 @@ export function assembleReport(args: {
         diagnostics: args.diagnostics,
         policyRan: args.policyRan,
         notes: args.notes ?? [],
+        failures: args.failures ?? [],
+        warnings: args.warnings ?? [],
     };
+}
+
+/** Every flag in a report with its change, highest severity first. */
+export function allFlags(report: AuditReport): { change: ResourceChange; flag: ResourceChange["flags"][number] }[] {
+    return report.banks.flatMap((b) => b.changes.flatMap((change) => change.flags.map((flag) => ({ change, flag }))))
+        .sort((a, b) => SEVERITY_RANK[a.flag.severity] - SEVERITY_RANK[b.flag.severity]);
+}
+
+/** Whether a flag at or above `level` is present (for --fail-on). */
+export function hasFlagAtOrAbove(report: AuditReport, level: Severity): boolean {
+    return allFlags(report).some(({ flag }) => SEVERITY_RANK[flag.severity] <= SEVERITY_RANK[level]);
 }
 
 /** Operations that occur in a report, in display order. */

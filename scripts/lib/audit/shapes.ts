@@ -3,14 +3,31 @@
  * connection strings, and fields whose name says they hold a secret.
  */
 import { MASK } from "../secret-values";
+import { parsePath } from "./paths";
 
-const SECRET_NAME = /pass(word|wd|phrase)|secret|token|api[-_]?key|private[-_]?key|credential|bearer|signing[-_]?key|client[-_]?key/i;
+const SECRET_NAME = /pass(word|wd|phrase)|secret|token|api[-_]?key|private[-_]?key|credential|bearer|signing[-_]?key|client[-_]?key|dsn/i;
 // Names that point at a secret rather than hold one.
 const REFERENCE_NAME = /(name|names|ref|refs|url|uri|path|file|id|ids|kind|type|length|ttl|count|version|selector)$/i;
 
 /** A field whose name says it holds a secret (e.g. `adminPassword`, `apiToken`), not a reference to one (`secretName`). */
 export function isSecretName(key: string): boolean {
     return SECRET_NAME.test(key) && !REFERENCE_NAME.test(key);
+}
+
+// Stored beside secrets (a key-keeper Secret's usernames, a signer's kid) but public: shown wherever else they appear.
+const PUBLIC_NAME = /(^|[._-])(kid|user(name)?s?|public[-_]?key\w*|jwks?(\.json)?|ca\.crt|tls\.crt|cert(ificate)?(\.pem)?)$/i;
+const PUBLIC_MATERIAL = /^-----BEGIN (PUBLIC KEY|CERTIFICATE)-----[\s\S]*-----END (PUBLIC KEY|CERTIFICATE)-----\s*$/;
+
+/** A leaf that is public although it sits in a secret map: by its key (kid, username, public key) or its content. */
+export function isPublicLeaf(path: string, value: unknown): boolean {
+    let name: unknown;
+    try {
+        name = parsePath(path).pop();
+    } catch {
+        name = undefined;
+    }
+    if (typeof name === "string" && PUBLIC_NAME.test(name)) return true;
+    return typeof value === "string" && PUBLIC_MATERIAL.test(value) && !value.includes("PRIVATE KEY");
 }
 
 const RULES: [RegExp, (m: string, ...g: string[]) => string][] = [

@@ -71,4 +71,33 @@ describe("render comparison", () => {
             assert.ok(!text.includes("PRIVATE KEY"), "no private key");
         }
     });
+
+    it("shows the public kid and usernames kept in a Secret wherever else they appear; masks the passwords beside them", () => {
+        const ns = "bank-demo-integrate";
+        const users = (password: string, kid: string, user: string) => [
+            rec("kubernetes:core/v1:Secret", "key-keeper-users", "dcm:integration:KeyKeeperSecrets", {},
+                { kind: "Secret", metadata: { name: "key-keeper-users", namespace: ns }, stringData: { $secret: { "identification.username": user, "identification.password": password, kid } } }),
+            rec("kubernetes:core/v1:ConfigMap", "directory", "", {}, { kind: "ConfigMap", metadata: { name: "directory", namespace: ns }, data: { users: user, kid, note: `rotated ${password}` } }),
+        ];
+        const changes = compareRenders(
+            users(`${CANARY}-old-password`, "kid-AAAAAAAAAAAAAAAA", "dcm-demo-identification"),
+            users(`${CANARY}-new-password`, "kid-BBBBBBBBBBBBBBBB", "dcm-demo2-identification"), { bank: "demo", masker: new Masker() });
+        const directory = changes.find((c) => c.name === "directory")!;
+        assert.deepEqual(directory.fields.find((f) => f.path === "data.kid"), { path: "data.kid", kind: "update", old: '"kid-AAAAAAAAAAAAAAAA"', new: '"kid-BBBBBBBBBBBBBBBB"' });
+        const note = directory.fields.find((f) => f.path === "data.note")!;
+        assert.deepEqual([note.old, note.new], ['"rotated [secret]"', '"rotated [secret]"']);
+        const report = assembleReport({ title: "t", source: "s", changes, diagnostics: [], policyRan: false });
+        assert.match(toMarkdown(report), /\| data\.users \| update \| "dcm-demo-identification" \| "dcm-demo2-identification" \|/, "usernames are public");
+        assert.ok(!toMarkdown(report).includes(CANARY));
+    });
+
+    it("reports protection removed with nothing else changed as Pulumi does: a `same` step, flagged", () => {
+        const before = render("prime256v1");
+        const after = before.map((r) => (r.name === "key-keeper-identification" ? { ...r, protect: false } : r));
+        const changes = compareRenders(before, after, { bank: "demo", masker: new Masker() });
+        const keeper = changes.find((c) => c.name === "key-keeper-identification")!;
+        assert.deepEqual([keeper.op, keeper.protectBefore, keeper.protectAfter, keeper.flags[0]?.kind, keeper.flags[0]?.severity], ["same", true, false, "unprotected", "critical"]);
+        const report = assembleReport({ title: "t", source: "s", changes, diagnostics: [], policyRan: false });
+        assert.ok(report.banks[0].changes.some((c) => c.name === "key-keeper-identification"), "shown although `same`");
+    });
 });

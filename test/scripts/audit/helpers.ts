@@ -7,14 +7,22 @@ import { parsePreview, type PreviewDocument } from "../../../scripts/lib/audit/p
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
 export const FIXTURES = path.join(ROOT, "test", "fixtures", "preview");
-/** Every secret planted in the fixtures contains this word; it must never reach a report. */
+/** Every plaintext secret planted in the fixtures contains this word; it must never reach a report. */
 export const CANARY = "CANARY";
 
 export function fixture(name: string): PreviewDocument {
     const file = path.join(FIXTURES, name);
-    return parsePreview(fs.readFileSync(file, "utf8"), file);
+    return parsePreview(fs.readFileSync(file), file);
 }
 
 export function reportOf(...names: string[]): AuditReport {
     return auditPreviews(names.map(fixture));
 }
+
+/** A preview document from an object, as Pulumi would write it. */
+export function previewOf(doc: unknown, file = "inline.json"): PreviewDocument {
+    return parsePreview(JSON.stringify(doc), file);
+}
+
+export const rootUrn = (stack: string) => `urn:pulumi:${stack}::dcm-integration::pulumi:pulumi:Stack::dcm-integration-${stack}`;
+export const urnOf = (stack: string, qualifiedType: string, name: string) => `urn:pulumi:${stack}::dcm-integration::${qualifiedType}::${name}`;

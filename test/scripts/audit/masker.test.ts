@@ -46,7 +46,44 @@ describe("masking", () => {
     it("treats fields named like secrets as secret, but not references to secrets", () => {
         for (const k of ["adminPassword", "apiToken", "client_secret", "privateKeyPem", "keyKeeperPasswords"]) assert.ok(isSecretName(k), k);
         for (const k of ["secretName", "passwordLength", "tokenUrl", "secretKeyRef", "kid", "publicKeyPem", "image"]) assert.ok(!isSecretName(k), k);
+        for (const k of ["dsn", "KRATOS_DSN", "kratosDsn"]) assert.ok(isSecretName(k), k);
         const m = new Masker();
         assert.deepEqual(m.mask("urn:x", "custom:T", "", { adminPassword: "p", secretName: "s" }), { adminPassword: "[secret]", secretName: "s" });
+    });
+
+    it("masks the value of a { name, value } pair whose name looks secret (container env), and nothing else of it", () => {
+        const m = new Masker();
+        const env = [{ name: "SMTP_PASSWORD", value: "hunter2-plain" }, { name: "KRATOS_DSN", value: "sqlite:///tmp/x" }, { name: "LOG_LEVEL", value: "debug" }, { name: "SMTP_PASSWORD_FILE", value: "/run/secrets/smtp" }];
+        assert.deepEqual(m.mask("urn:d", "kubernetes:apps/v1:Deployment", "spec.env", env), [
+            { name: "SMTP_PASSWORD", value: "[secret]" }, { name: "KRATOS_DSN", value: "[secret]" }, { name: "LOG_LEVEL", value: "debug" }, { name: "SMTP_PASSWORD_FILE", value: "/run/secrets/smtp" },
+        ]);
+        const root = { spec: { env } };
+        assert.ok(m.isSecretPathIn("urn:d", "t", "spec.env[0].value", [undefined, root]), "found through the state");
+        assert.ok(!m.isSecretPathIn("urn:d", "t", "spec.env[2].value", [root]));
+        assert.ok(!m.isSecretPathIn("urn:d", "t", "spec.env[0].name", [root]), "the name is shown");
+    });
+
+    it("never masks URNs or type tokens in free text, only the values beside them", () => {
+        const m = new Masker();
+        m.addSecretValue("s3cr3t-value-xyz");
+        const urn = "urn:pulumi:dnipro::dcm-integration::dcm:integration:Kratos$random:index/randomPassword:RandomPassword::kratos-secret-cipher";
+        assert.equal(m.scrub(`error: ${urn} failed: password=hunter22 and s3cr3t-value-xyz`), `error: ${urn} failed: password=[secret] and [secret]`);
+        assert.equal(m.scrub("type random:index/randomPassword:RandomPassword, token: abcdefgh"), "type random:index/randomPassword:RandomPassword, token: [secret]");
+    });
+
+    it("learns the secrets of a secret map but not the public values kept beside them (kid, usernames, public keys)", () => {
+        const { publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+        const pem = publicKey.export({ type: "spki", format: "pem" }).toString();
+        const m = new Masker();
+        m.learn("urn:s", "kubernetes:core/v1:Secret", {
+            stringData: { $secret: { kid: "kid-2mU1X3qvR0yO1Ue0wqKJbHk", "identification.username": "dcm-dnipro-identification", "identification.password": "pw-Zq8-not-public", "public.pem": pem } },
+        });
+        const elsewhere = `kid-2mU1X3qvR0yO1Ue0wqKJbHk dcm-dnipro-identification ${pem.split("\n")[1]}`;
+        assert.equal(m.scrub(elsewhere), elsewhere, "public values are shown where else they appear");
+        assert.equal(m.scrub("pw-Zq8-not-public"), "[secret]");
+        assert.deepEqual(m.mask("urn:s", "kubernetes:core/v1:Secret", "stringData", { kid: "kid-2mU1X3qvR0yO1Ue0wqKJbHk" }), { kid: "[secret]" }, "in the Secret itself, still masked");
+        const single = new Masker();
+        single.learn("urn:x", "custom:T", { username: { $secret: "marked-secret-username" } });
+        assert.equal(single.scrub("marked-secret-username"), "[secret]", "a value marked secret by itself is secret, whatever its key");
     });
 });

@@ -1,38 +1,89 @@
 /** Reading `pulumi preview --json`: the real format is accepted, a malformed file is named precisely. */
 import assert from "node:assert/strict";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
-import { AuditInputError, parsePreview, parseUrn } from "../../../scripts/lib/audit/preview";
-import { fixture } from "./helpers";
+import {
+    AuditInputError, MAX_DEPTH, parsePreview, parseUrn, PULUMI_SECRET_SIG, PULUMI_SIG_KEY, UNKNOWN_VALUE,
+} from "../../../scripts/lib/audit/preview";
+import { FIXTURES, fixture, rootUrn, urnOf } from "./helpers";
 
 const doc = (o: unknown) => JSON.stringify(o);
 const step = (extra: Record<string, unknown> = {}) => ({ op: "create", urn: "urn:pulumi:demo::p::kubernetes:core/v1:ConfigMap::c", ...extra });
 
 describe("preview parsing", () => {
-    it("reads both fixtures: every step, its bank from the URN, states, diffs, summary and diagnostics", () => {
-        for (const [name, bank] of [["demo-blinded.json", "demo"], ["dnipro-show-secrets.json", "dnipro"]]) {
+    it("reads the fixtures as Pulumi writes them: the root stack step, real URNs, blinded secrets, unknowns, the summary", () => {
+        for (const [name, bank] of [["demo.json", "demo"], ["dnipro.json", "dnipro"]]) {
             const d = fixture(name);
-            const ops = new Set(d.steps.map((s) => s.op));
-            for (const op of ["same", "create", "update", "delete", "create-replacement", "replace", "delete-replaced"]) assert.ok(ops.has(op as never), `${name} has ${op}`);
+            assert.equal(d.bank, bank);
+            assert.equal(d.steps[0].urn, rootUrn(bank), "Pulumi always shows the root stack's step first");
             assert.ok(d.steps.every((s) => s.bank === bank));
-            const key = d.steps.find((s) => s.op === "replace" && s.type === "tls:index/privateKey:PrivateKey");
-            assert.deepEqual(key?.replaceReasons, ["ecdsaCurve"]);
-            assert.equal(key?.detailedDiff?.ecdsaCurve.kind, "update-replace");
-            assert.deepEqual(key?.oldState?.additionalSecretOutputs, ["privateKeyOpenssh", "privateKeyPem", "privateKeyPemPkcs8"]);
-            assert.equal(d.changeSummary.replace, 2);
-            assert.equal(d.diagnostics[0].severity, "warning");
+            // The engine leaves the root stack's type out of its children's URNs.
+            assert.ok(d.steps.slice(1).every((s) => !s.urn.includes("pulumi:pulumi:Stack")), "no root stack inside a child's URN");
+            const key = d.steps.find((s) => s.op === "replace");
+            assert.ok(key && key.replaceReasons.length > 0 && key.detailedDiff);
+            assert.ok(d.changeSummary && (d.changeSummary.same ?? 0) > d.steps.filter((s) => s.op === "same").length, "same resources are counted, not shown");
+            const raw = fs.readFileSync(path.join(FIXTURES, name), "utf8");
+            assert.ok(raw.includes('"[secret]"'), "secrets are blinded as Pulumi's JSON writer blinds them");
         }
+        const demo = fixture("demo.json");
+        assert.ok(JSON.stringify(demo.steps).includes(UNKNOWN_VALUE), "a preview holds values known after apply");
+        const ops = new Set(fixture("dnipro.json").steps.map((s) => s.op));
+        for (const op of ["same", "create", "update", "delete", "create-replacement", "replace", "delete-replaced"]) assert.ok(ops.has(op as never), `dnipro.json has ${op}`);
+    });
+
+    it("hashes the bytes it read (the evidence names each input by SHA-256)", () => {
+        const bytes = fs.readFileSync(path.join(FIXTURES, "demo.json"));
+        assert.equal(fixture("demo.json").sha256, crypto.createHash("sha256").update(bytes).digest("hex"));
+    });
+
+    it("turns Pulumi's secret sentinel (state files, stack exports) into a secret, whatever form its value takes", () => {
+        const sentinel = (rest: Record<string, unknown>) => ({ [PULUMI_SIG_KEY]: PULUMI_SECRET_SIG, ...rest });
+        const d = parsePreview(doc({
+            steps: [step({
+                newState: {
+                    urn: "u", type: "kubernetes:core/v1:ConfigMap",
+                    inputs: {
+                        a: sentinel({ value: "plain-value" }),
+                        b: sentinel({ plaintext: JSON.stringify({ nested: "plain-text" }) }),
+                        c: sentinel({ ciphertext: "v1:abc" }),
+                        d: [sentinel({ value: 7 })],
+                    },
+                },
+            })],
+        }), "s.json");
+        assert.deepEqual(d.steps[0].newState?.inputs, {
+            a: { $secret: "plain-value" },
+            b: { $secret: { nested: "plain-text" } },
+            c: { $secret: "[secret]" },
+            d: [{ $secret: 7 }],
+        });
     });
 
     it("parses URNs with parent types", () => {
-        assert.deepEqual(parseUrn("urn:pulumi:dnipro::dcm::pulumi:pulumi:Stack$dcm:integration:JwtKeySet$kubernetes:core/v1:Secret::jwt-signer"),
-            { stack: "dnipro", project: "dcm", type: "kubernetes:core/v1:Secret", name: "jwt-signer" });
+        assert.deepEqual(parseUrn(urnOf("dnipro", "dcm:integration:JwtKeySet$kubernetes:core/v1:Secret", "jwt-signer")),
+            { stack: "dnipro", project: "dcm-integration", type: "kubernetes:core/v1:Secret", name: "jwt-signer" });
         assert.equal(parseUrn("arn:aws:x"), undefined);
     });
 
     it("rejects what is not preview JSON, naming the file and the rule", () => {
         assert.throws(() => parsePreview("{not json", "p.json"), (e: Error) => e instanceof AuditInputError && /p\.json is not valid JSON/.test(e.message));
         assert.throws(() => parsePreview("[1,2]", "p.json"), /must be a JSON object with `steps` .*got an array/);
-        assert.throws(() => parsePreview(doc({ resources: [] }), "p.json"), /neither `steps` nor `changeSummary`/);
+        assert.throws(() => parsePreview(doc({ resources: [] }), "p.json"), /none of `steps`, `changeSummary` or `diagnostics`/);
+    });
+
+    it("reads a failed preview (diagnostics only, or the root step and an error) as failed, naming its bank", () => {
+        const program = fixture("demo-failed-program.json");
+        assert.equal(program.failed, true);
+        assert.equal(program.bank, "demo");
+        assert.equal(program.steps.length, 0);
+        assert.equal(program.changeSummary, undefined);
+        const afterRoot = fixture("demo-failed-after-root.json");
+        assert.equal(afterRoot.failed, true);
+        assert.equal(fixture("demo.json").failed, false, "warnings are no failure");
+        const byConfig = parsePreview(doc({ config: { "dcm-integration:alias": "kyiv" }, diagnostics: [{ message: "error: boom\n", severity: "error" }] }), "k.json");
+        assert.equal(byConfig.bank, "kyiv", "with no URN anywhere, the config's alias names the bank");
     });
 
     it("lists every malformed field with its path", () => {
@@ -44,23 +95,32 @@ describe("preview parsing", () => {
                 step({ detailedDiff: { "data.x": { kind: "sideways" } } }),
                 step({ replaceReasons: "data" }),
             ],
-            changeSummary: { create: -1 },
+            config: { "dcm-integration:signingKeys": [{ slot: "a" }] },
+            changeSummary: { create: -1, explode: 1 },
         });
         assert.throws(() => parsePreview(bad, "bad.json"), (e: Error) => {
-            assert.match(e.message, /bad\.json is not valid `pulumi preview --json` output \(6 problems\)/);
+            assert.match(e.message, /bad\.json is not valid `pulumi preview --json` output \(8 problems\)/);
             assert.match(e.message, /steps\[0\]\.op must be one of same, create.*\('explode' is not\)/);
             assert.match(e.message, /steps\[1\]\.urn must be a Pulumi URN/);
             assert.match(e.message, /steps\[2\]\.newState\.type must be a type token, got a number/);
             assert.match(e.message, /steps\[3\]\.detailedDiff\["data\.x"\]\.kind must be one of add/);
             assert.match(e.message, /steps\[4\]\.replaceReasons must be an array of property names, got a string/);
+            assert.match(e.message, /config\["dcm-integration:signingKeys"\] must be a string, got an array/);
             assert.match(e.message, /changeSummary\.create must be a non-negative integer/);
+            assert.match(e.message, /changeSummary\["explode"\] must be a step operation/);
             return true;
         });
+    });
+
+    it("refuses property values nested deeper than it reads, without overflowing its stack", () => {
+        const text = `{"steps":[{"op":"create","urn":"urn:pulumi:demo::p::kubernetes:core/v1:ConfigMap::c","newState":{"urn":"u","type":"kubernetes:core/v1:ConfigMap","inputs":${"{\"a\":".repeat(50_000)}"leaf"${"}".repeat(50_000)}}}]}`;
+        assert.throws(() => parsePreview(text, "deep.json"), new RegExp(`steps\\[0\\]\\.newState\\.inputs must be nested at most ${MAX_DEPTH} levels deep`));
     });
 
     it("accepts a preview with no changes (no steps, only a summary)", () => {
         const d = parsePreview(doc({ changeSummary: { same: 3 } }), "empty.json");
         assert.equal(d.steps.length, 0);
-        assert.equal(d.changeSummary.same, 3);
+        assert.equal(d.changeSummary?.same, 3);
+        assert.equal(d.failed, false);
     });
 });

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { toHtml } from "../../../scripts/lib/audit/html";
 import { toMarkdown } from "../../../scripts/lib/audit/markdown";
-import type { AuditReport } from "../../../scripts/lib/audit/model";
+import type { AuditReport, RenderDiffEvidence } from "../../../scripts/lib/audit/model";
 import { auditRenderDiff } from "../../../scripts/lib/audit/render-diff";
 import { ROOT } from "./helpers";
 
@@ -21,6 +21,7 @@ describe("audit --render-diff", () => {
     let repo: string;
     let report: AuditReport;
     let failed: boolean;
+    let evidence: RenderDiffEvidence;
     const progress: string[] = [];
 
     before(async () => {
@@ -34,9 +35,13 @@ describe("audit --render-diff", () => {
         git(repo, "init", "--quiet");
         git(repo, "add", ".");
         git(repo, "commit", "--quiet", "-m", "base");
+        // A commit between the revision under review and the working tree, with a line separator in its subject.
+        fs.writeFileSync(path.join(repo, "NOTES.md"), "rotation planned\n");
+        git(repo, "add", "NOTES.md");
+        git(repo, "commit", "--quiet", "-m", "notes: rotation planned\u2028forged: line");
         // The change under review: demo's signing key moves to ES384 (the key is replaced).
         fs.appendFileSync(path.join(repo, "stacks", "Pulumi.demo.yaml"), "\n  dcm-integration:signingKeys:\n    - slot: a\n      algorithm: ES384\n");
-        ({ report, failed } = await auditRenderDiff({ rev: "HEAD", repoDir: repo, secretCanary: CANARY, typecheck: false, progress: (l) => progress.push(l) }));
+        ({ report, failed, evidence } = await auditRenderDiff({ rev: "HEAD~1", repoDir: repo, secretCanary: CANARY, typecheck: false, progress: (l) => progress.push(l) }));
     });
 
     after(() => fs.rmSync(repo, { recursive: true, force: true }));
@@ -45,8 +50,21 @@ describe("audit --render-diff", () => {
         assert.equal(failed, false, JSON.stringify(report.diagnostics));
         assert.deepEqual(report.banks.map((b) => b.bank), ["demo"]);
         assert.equal(progress.length, 2);
-        assert.match(progress.join("\n"), /rendered demo at HEAD/);
+        assert.match(progress.join("\n"), /rendered demo at HEAD~1/);
         assert.equal(git(repo, "worktree", "list").trim().split("\n").length, 1, "the temporary worktree is gone");
+    });
+
+    it("names both revisions, the working tree's state and the commits between them", () => {
+        const head = git(repo, "rev-parse", "HEAD").trim();
+        assert.deepEqual(evidence.base, { rev: "HEAD~1", commit: git(repo, "rev-parse", "HEAD~1").trim() });
+        assert.deepEqual(evidence.head, { commit: head, dirty: true });
+        assert.deepEqual([evidence.total, evidence.behind], [1, 0]);
+        assert.deepEqual(evidence.commits, [{ hash: head.slice(0, evidence.commits[0].hash.length), subject: "notes: rotation planned forged: line" }]);
+        assert.match(report.source, new RegExp(`at HEAD~1 \\(${evidence.base.commit.slice(0, 12)}\\) and of the working tree at ${head.slice(0, 12)} with uncommitted changes`));
+        const md = toMarkdown({ ...report, evidence: { generatedAt: "t", generatedBy: "u", project: {}, pulumiCli: "-", providers: [], inputs: [], banks: [], renderDiff: evidence } });
+        assert.match(md, /\| Base revision \| HEAD\\~1 = [0-9a-f]{40} \|/);
+        assert.match(md, /\| Commits between \| 1 in the working tree's history and not in HEAD\\~1 \|/);
+        assert.match(md, /\| Commit [0-9a-f]+ \| notes: rotation planned forged: line \|/);
     });
 
     it("flags the replaced signing key first and reports what it changes, field by field", () => {
@@ -58,7 +76,7 @@ describe("audit --render-diff", () => {
         assert.deepEqual(first.fields.find((f) => f.path === "ecdsaCurve"), { path: "ecdsaCurve", kind: "update", old: '"P256"', new: '"P384"', replace: true });
         const jwks = demo.changes.find((c) => c.object?.startsWith("ConfigMap/") && c.object.endsWith("/jwks"));
         assert.ok(jwks && jwks.op === "update", "the published JWKS changes with the key");
-        assert.ok(demo.changes.some((c) => c.object?.endsWith("/jwt-signing-key") && c.flags[0]?.kind === "signing-key"));
+        assert.ok(demo.changes.some((c) => c.name === "jwt-signer" && c.flags[0]?.kind === "signing-key"), "the signer's Secret changes with the key");
     });
 
     it("does not report regenerated passwords or keys of unchanged generators as changes", () => {
