@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import * as readline from "node:readline";
 import { JiraClient } from "../scripts/lib/jira/client";
+import { AppliedDeliveries } from "../scripts/lib/onboarding/delivery-state";
 import { jsonLogger } from "../scripts/lib/onboarding/log";
 import { loadMapping, mappedFields } from "../scripts/lib/onboarding/mapping";
 import { runJobInChild } from "../scripts/lib/onboarding/job-runner";
@@ -43,10 +44,13 @@ async function service(projectDir: string, jiraUrl: string): Promise<void> {
     const log = jsonLogger(() => undefined);
     const client = new JiraClient({ baseUrl: jiraUrl, email: "bench@dcm.example", apiToken: "t" });
     const queue = new JobQueue<OnboardingResult>({ concurrency: 2 });
+    // Delivery state on disk, as `npm run serve` keeps it (every accepted id is appended to a file).
+    const stateDir = path.join(projectDir, ".pulumi", "onboarding");
     const receiver = createReceiver({
         token: TOKEN, webhookSecret: SECRET, queue, log, mappedFields: mappedFields(mapping),
+        seenFile: path.join(stateDir, "deliveries.jsonl"), applied: new AppliedDeliveries(path.join(stateDir, "applied")),
         precheck: (d) => precheck(d, { project, mapping }),
-        onboard: (d) => runJobInChild(d, { projectDir, mappingFile, workspacesDir: path.join(projectDir, "ws"), skipChecks: true, backendModule: __filename }),
+        onboard: (d) => runJobInChild(d, { projectDir, mappingFile, workspacesDir: path.join(projectDir, "ws"), skipChecks: true, backendModule: __filename, stateDir }),
         comment: async (t, b) => { await client.addComment(t, b); },
     });
     const loop = monitorEventLoopDelay({ resolution: 5 });

@@ -2,6 +2,7 @@
  * Pure validation of a stack's configuration (plan step 8's onboarding data plus the platform settings).
  * No Pulumi import: the program, the offline render and Jira onboarding all call these functions.
  */
+import * as net from "node:net";
 import { ISO_4217_CODES } from "./iso4217";
 
 /** How host certificates are obtained. */
@@ -66,6 +67,8 @@ export interface PlatformConfig {
     ingressNamespace: string;
     /** CIDR of the Kubernetes API server, the only place the first-employee bootstrap may write its Secret. */
     apiServerCidr: string;
+    /** A bank's keyKeeperUrl may name a private address (reached over a private link); loopback, link-local and unspecified never. */
+    allowPrivateKeyKeeper: boolean;
 }
 
 /** Everything the program needs, validated, plus the names derived from it. */
@@ -114,6 +117,7 @@ export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string
     bootstrapImage: { scope: "platform", doc: "Node.js image of the first-employee bootstrap Job, pinned." },
     ingressNamespace: { scope: "platform", doc: "Namespace of the ingress controller (admitted by the NetworkPolicies)." },
     apiServerCidr: { scope: "platform", doc: "CIDR of the Kubernetes API server (egress of the first-employee bootstrap)." },
+    allowPrivateKeyKeeper: { scope: "platform", doc: "true: a keyKeeperUrl may name a private address (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7). Default false." },
 };
 
 /** Config keys read with getSecret: the program passes SECRET_PRESENT for them and checks the value inside its Output. */
@@ -189,6 +193,12 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
             fail(key, `must be a string, got ${typeof v}`);
             return undefined;
         }
+        const bad = characterProblem(v);
+        if (bad) {
+            // Checked before any other rule, so no message quotes a value holding a line break.
+            fail(key, bad);
+            return undefined;
+        }
         return v;
     };
     const required = (key: string): string | undefined => {
@@ -251,7 +261,7 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         }
     }
     const displayName = required("displayName");
-    if (displayName !== undefined && (displayName.trim() !== displayName || displayName.length > 100 || /[\p{Cc}]/u.test(displayName))) {
+    if (displayName !== undefined && (displayName.trim() !== displayName || displayName.length > 100)) {
         fail("displayName", "must be 1 to 100 printable characters without leading or trailing spaces");
     }
     const assetCode = str("assetCode") ?? "UAH";
@@ -260,9 +270,12 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
     if (firstEmployeeEmail !== undefined && (firstEmployeeEmail.length > 254 || !EMAIL.test(firstEmployeeEmail))) {
         fail("firstEmployeeEmail", `must be an email address (name@bank.example); got '${firstEmployeeEmail}'`);
     }
+    const allowPrivateRaw = str("allowPrivateKeyKeeper") ?? "false";
+    if (allowPrivateRaw !== "true" && allowPrivateRaw !== "false") fail("allowPrivateKeyKeeper", `must be true or false; got '${allowPrivateRaw}'`);
+    const allowPrivateKeyKeeper = allowPrivateRaw === "true";
     const keyKeeperUrl = required("keyKeeperUrl");
     if (keyKeeperUrl !== undefined) {
-        const rule = urlProblem(keyKeeperUrl, ["https:"]);
+        const rule = urlProblem(keyKeeperUrl, ["https:"]) ?? keyKeeperHostProblem(new URL(keyKeeperUrl).hostname, allowPrivateKeyKeeper);
         if (rule) fail("keyKeeperUrl", rule);
     }
     const signingKeys = signingKeySlots(raw.signingKeys, fail);
@@ -277,7 +290,10 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
     for (const key of SECRET_KEYS) {
         const value = raw[key];
         const present = typeof value === "string" && value !== "";
-        if (kratosDevMode && present) {
+        const bad = present ? characterProblem(value) : undefined;
+        if (bad) {
+            fail(key, bad);
+        } else if (kratosDevMode && present) {
             fail(key, "must not be set when kratosDevMode is true: dev mode uses an in-pod SQLite database and no mail server");
         } else if (!kratosDevMode && devModeRaw === "false" && !present) {
             fail(key, `is required unless kratosDevMode is true; set it with \`pulumi config set --secret ${key} <value>\``);
@@ -299,6 +315,7 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         dcmApiUpstream: dcmApiUpstream!,
         ingressNamespace: ingressNamespace!,
         apiServerCidr: apiServerCidr!,
+        allowPrivateKeyKeeper,
     };
     const bank: BankConfig = {
         alias: alias!,
@@ -362,6 +379,11 @@ function signingKeySlots(value: unknown, fail: (key: string, message: string) =>
             fail(`${at}.slot`, `'${slot}' is used twice; each key needs its own slot`);
         }
         const alg = algorithm ?? "ES256";
+        const bad = typeof alg === "string" ? characterProblem(alg) : undefined;
+        if (bad) {
+            fail(`${at}.algorithm`, bad);
+            return;
+        }
         if (typeof alg !== "string" || !SIGNING_ALGORITHMS.includes(alg as SigningAlgorithm)) {
             fail(`${at}.algorithm`, `must be one of ${SIGNING_ALGORITHMS.join(", ")}; got '${String(alg)}'`);
             return;
@@ -413,6 +435,82 @@ export function urlProblem(value: string, schemes: readonly string[]): string | 
     if (!url.hostname) return "must name a host";
     if (url.hash) return "must not have a #fragment";
     return undefined;
+}
+
+// Controls (incl. U+0085 NEXT LINE), format characters (bidi overrides, zero-width), line and paragraph
+// separators: YAML 1.1 parsers (the Pulumi CLI's, libyaml) break lines at U+0085, U+2028 and U+2029.
+const REFUSED_CHARACTER = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/**
+ * The rule a string breaks by holding a control, format, line or paragraph separator character, or
+ * undefined. Names the character by code point and never quotes the value.
+ */
+export function characterProblem(value: string): string | undefined {
+    const m = REFUSED_CHARACTER.exec(value);
+    if (!m) return undefined;
+    const c = m[0];
+    const kind = /\p{Zl}/u.test(c) ? "a line separator" : /\p{Zp}/u.test(c) ? "a paragraph separator" : /\p{Cf}/u.test(c) ? "a format character" : "a control character";
+    const code = c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    return `must not contain U+${code} (${kind}) at position ${m.index + 1}: control, format, line and paragraph separator characters are refused`;
+}
+
+export type AddressKind = "unspecified" | "loopback" | "link-local" | "private" | "multicast" | "reserved";
+
+// [first address, prefix length, kind]: the IPv4 ranges a key keeper must not be in.
+const IPV4_RANGES: [string, number, AddressKind][] = [
+    ["0.0.0.0", 8, "unspecified"], ["127.0.0.0", 8, "loopback"], ["169.254.0.0", 16, "link-local"],
+    ["10.0.0.0", 8, "private"], ["172.16.0.0", 12, "private"], ["192.168.0.0", 16, "private"], ["100.64.0.0", 10, "private"],
+    ["224.0.0.0", 4, "multicast"], ["240.0.0.0", 4, "reserved"],
+];
+const ipv4Number = (ip: string) => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+
+/** What kind of non-public address an IP address is (IPv4-mapped IPv6 as its IPv4), or undefined for a public one. */
+export function addressKind(ip: string): AddressKind | undefined {
+    const address = ip.replace(/^\[|\]$/g, "");
+    if (net.isIPv4(address)) {
+        const n = ipv4Number(address);
+        return IPV4_RANGES.find(([base, bits]) => Math.floor(n / 2 ** (32 - bits)) === Math.floor(ipv4Number(base) / 2 ** (32 - bits)))?.[2];
+    }
+    if (!net.isIPv6(address)) return undefined;
+    const g = ipv6Groups(address);
+    if (g.every((x) => x === 0)) return "unspecified";
+    if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return "loopback";
+    // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) reach the IPv4 address.
+    const v4tail = `${g[6] >> 8}.${g[6] & 255}.${g[7] >> 8}.${g[7] & 255}`;
+    if (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) return addressKind(v4tail);
+    if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return addressKind(v4tail);
+    if ((g[0] & 0xffc0) === 0xfe80) return "link-local";
+    if ((g[0] & 0xfe00) === 0xfc00 || (g[0] & 0xffc0) === 0xfec0) return "private";
+    if ((g[0] & 0xff00) === 0xff00) return "multicast";
+    return undefined;
+}
+
+function ipv6Groups(address: string): number[] {
+    let text = address.toLowerCase();
+    const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+    if (v4) {
+        const n = ipv4Number(v4[1]);
+        text = `${text.slice(0, v4.index)}${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
+    }
+    const [head, tail] = text.split("::");
+    const part = (s: string | undefined) => (s ? s.split(":").map((x) => parseInt(x, 16)) : []);
+    const h = part(head);
+    const t = part(tail);
+    return tail === undefined ? h : [...h, ...Array<number>(8 - h.length - t.length).fill(0), ...t];
+}
+
+/**
+ * Why a key keeper host name is refused, or undefined: `localhost`, or a loopback, link-local, unspecified,
+ * multicast or reserved address, or a private one unless allowed. The post-deploy checks send a valid
+ * DCM-signed token to this host from inside DCM's network.
+ */
+export function keyKeeperHostProblem(hostname: string, allowPrivate: boolean): string | undefined {
+    const host = hostname.replace(/^\[|\]$/g, "").toLowerCase().replace(/\.$/, "");
+    const why = "the post-deploy checks send DCM-signed tokens to it from inside DCM's network";
+    if (host === "localhost" || host.endsWith(".localhost")) return `must not name localhost: ${why}`;
+    const kind = addressKind(host);
+    if (!kind || (kind === "private" && allowPrivate)) return undefined;
+    return `must not name a ${kind} address (${host}): ${why}${kind === "private" ? "; a key keeper on a private network needs allowPrivateKeyKeeper: true in the platform config" : ""}`;
 }
 
 /** A rule broken by a container image reference, or undefined: pinned by digest or by a tag other than latest. */

@@ -99,7 +99,9 @@ export async function main(argv: string[], deps: FleetDeps = {}): Promise<number
         if (action === "up") return changes(await handle.up());
         const outputs = await handle.outputs();
         if (Object.keys(outputs).length === 0) throw new Error("the stack has no outputs (never deployed?)");
-        const report = await checks(stack, Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.value])));
+        // The platform setting (Pulumi.yaml) that lets key keepers live on private addresses.
+        const allowPrivateKeyKeeper = String(project.defaults.allowPrivateKeyKeeper) === "true";
+        const report = await checks(stack, Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.value])), { allowPrivateKeyKeeper });
         const failed = report.results.filter((r) => r.status === "fail");
         const passed = report.results.filter((r) => r.status === "pass").length;
         const summary = `${passed} passed, ${failed.length} failed, ${report.results.length - passed - failed.length} skipped`;

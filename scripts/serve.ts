@@ -7,10 +7,11 @@ import { parseCommand, processIo, runCli } from "./lib/cli";
 import { JIRA_ENV, JiraClient } from "./lib/jira/client";
 import { jsonLogger } from "./lib/onboarding/log";
 import { loadMapping, mappedFields } from "./lib/onboarding/mapping";
-import { runJobInChild, RunnerSpec } from "./lib/onboarding/job-runner";
+import { AppliedDeliveries } from "./lib/onboarding/delivery-state";
+import { killJobs, runJobInChild, RunnerSpec } from "./lib/onboarding/job-runner";
 import { OnboardingResult, precheck } from "./lib/onboarding/pipeline";
 import { JobQueue } from "./lib/onboarding/queue";
-import { createReceiver, DEFAULT_MAX_BODY, TOKEN_HEADER } from "./lib/onboarding/server";
+import { createReceiver, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_BODY, SIGNATURE_HEADER, TOKEN_HEADER } from "./lib/onboarding/server";
 import { PROJECT_ROOT } from "./lib/offline-run";
 import { readProject } from "./lib/stack-config";
 
@@ -18,7 +19,8 @@ const USAGE = `Usage: npm run serve -- [options]
 
 Receives Jira deliveries on POST /jira and onboards each bank as a queued job (202 + job id).
   GET /healthz        liveness and queue counts
-  GET /jobs/<id>      a job's state and result (needs the ${TOKEN_HEADER} header)
+  GET /jobs/<id>      a job's state and result (needs the ${TOKEN_HEADER} header, or
+                      ${SIGNATURE_HEADER}: sha256=<HMAC of the path /jobs/<id> with the webhook secret>)
 
 Options:
   --port N             listen port (default 8080, or PORT)
@@ -28,20 +30,27 @@ Options:
   --mapping FILE       field mapping (default jira-mapping.yaml)
   --project DIR        directory of Pulumi.yaml (default the repository)
   --workspaces DIR     per-stack workspace directories (default <project>/.pulumi/workspaces)
+  --state DIR          seen delivery ids and the last delivery applied per bank, kept across
+                       restarts (default <project>/.pulumi/onboarding)
+  --max-age SECONDS    refuse a delivery whose signed timestamp is older (or further ahead) than
+                       this (default ${DEFAULT_MAX_AGE_MS / 1000})
   --dry-run            jobs preview only
-  --grace SECONDS      on SIGTERM, how long running jobs get to finish (default 600)
+  --grace SECONDS      on SIGTERM, how long running jobs get to finish before they are killed
+                       (default 600)
+  --backend-module F   (tests, benchmarks) a module exporting backendFor(dir) instead of the Pulumi CLI
 Environment:
   ONBOARDING_TOKEN       shared token Automation rules send in ${TOKEN_HEADER}
   JIRA_WEBHOOK_SECRET    secret of Jira webhooks (X-Hub-Signature: sha256=...)
   ${JIRA_ENV.baseUrl}, ${JIRA_ENV.email}, ${JIRA_ENV.apiToken}   Jira Cloud credentials for comments
 
-Exit codes: 0 stopped cleanly; 1 jobs were still running at the end of the grace period; 2 bad usage.`;
+Jobs run with this environment minus ONBOARDING_TOKEN and JIRA_WEBHOOK_SECRET.
+Exit codes: 0 stopped cleanly; 1 jobs were still running at the end of the grace period (killed); 2 bad usage.`;
 
 export async function main(argv: string[]): Promise<number> {
     const args = parseCommand(argv, {
         port: { type: "string" }, host: { type: "string" }, concurrency: { type: "string" }, "max-body": { type: "string" },
         mapping: { type: "string" }, project: { type: "string" }, workspaces: { type: "string" }, "dry-run": { type: "boolean" },
-        grace: { type: "string" },
+        grace: { type: "string" }, state: { type: "string" }, "max-age": { type: "string" }, "backend-module": { type: "string" },
     }, USAGE, processIo, false);
     if (typeof args === "number") return args;
     const o = args.values;
@@ -52,13 +61,14 @@ export async function main(argv: string[]): Promise<number> {
         return n;
     };
     const env = process.env;
-    let port: number, concurrency: number, maxBody: number, grace: number;
+    let port: number, concurrency: number, maxBody: number, grace: number, maxAge: number;
     let project, mapping, mappingFile: string;
     try {
         port = int("port", o.port ?? env.PORT, 8080, 0);
         concurrency = int("concurrency", o.concurrency, 2, 1);
         maxBody = int("max-body", o["max-body"], DEFAULT_MAX_BODY, 1024);
         grace = int("grace", o.grace, 600, 0);
+        maxAge = int("max-age", o["max-age"], DEFAULT_MAX_AGE_MS / 1000, 1);
         const projectDir = path.resolve(o.project ?? PROJECT_ROOT);
         project = readProject(projectDir);
         mappingFile = path.resolve(o.mapping ?? path.join(projectDir, "jira-mapping.yaml"));
@@ -75,7 +85,11 @@ export async function main(argv: string[]): Promise<number> {
     const log = jsonLogger();
     if (!jira) log.log("warn", "no Jira credentials: results are not commented on tickets", { missing });
     const workspacesDir = path.resolve(o.workspaces ?? path.join(project.dir, ".pulumi", "workspaces"));
-    const spec: RunnerSpec = { projectDir: project.dir, mappingFile, workspacesDir, dryRun: o["dry-run"] };
+    const stateDir = path.resolve(o.state ?? path.join(project.dir, ".pulumi", "onboarding"));
+    const spec: RunnerSpec = {
+        projectDir: project.dir, mappingFile, workspacesDir, dryRun: o["dry-run"], stateDir,
+        ...(o["backend-module"] ? { backendModule: path.resolve(o["backend-module"]) } : {}),
+    };
     const queue = new JobQueue<OnboardingResult>({
         concurrency,
         failed: (r) => !["succeeded", "previewed"].includes(r.status),
@@ -85,6 +99,9 @@ export async function main(argv: string[]): Promise<number> {
         token: env.ONBOARDING_TOKEN,
         webhookSecret: env.JIRA_WEBHOOK_SECRET,
         maxBodyBytes: maxBody,
+        maxAgeMs: maxAge * 1000,
+        seenFile: path.join(stateDir, "deliveries.jsonl"),
+        applied: new AppliedDeliveries(path.join(stateDir, "applied")),
         mappedFields: mappedFields(mapping),
         queue,
         log,
@@ -101,13 +118,16 @@ export async function main(argv: string[]): Promise<number> {
     });
     log.log("info", "stopping: no new work; waiting for running jobs", { signal, graceSeconds: grace, ...queue.stats() });
     const still = await receiver.close(grace * 1000);
+    // Whatever the jobs do (a job process stuck on its input, a hung CLI), nothing outlives the grace period.
+    const killed = await killJobs();
     if (still.length > 0) {
-        log.log("error", "jobs still running at the end of the grace period are abandoned; their stacks may be locked (pulumi cancel)", { jobs: still });
-        setImmediate(() => process.exit(1));
-        return 1;
+        log.log("error", "jobs still running at the end of the grace period were killed; their stacks may be locked (pulumi cancel)", { jobs: still, processes: killed });
+    } else {
+        log.log("info", "stopped", killed ? { processes: killed } : {});
     }
-    log.log("info", "stopped");
-    return 0;
+    const code = still.length > 0 ? 1 : 0;
+    setImmediate(() => process.exit(code));
+    return code;
 }
 
 if (require.main === module) runCli(main);

@@ -3,7 +3,7 @@ import { runChecks } from "../checks";
 import type { RunChecks } from "./pipeline";
 
 /** Runs every check on the stack's outputs; trusts the stack's own CA in self-signed TLS mode. */
-export const postDeployChecks: RunChecks = (stack, outputs) => {
+export const postDeployChecks: RunChecks = (stack, outputs, options = {}) => {
     const ca = outputs.tlsCaCertificatePem;
-    return runChecks({ stack, outputs, ...(typeof ca === "string" && ca ? { caPem: [ca] } : {}) });
+    return runChecks({ stack, outputs, ...(typeof ca === "string" && ca ? { caPem: [ca] } : {}), ...(options.allowPrivateKeyKeeper ? { allowPrivateKeyKeeper: true } : {}) });
 };

@@ -28,8 +28,8 @@ export interface Mapping {
     fields: Partial<Record<MappableKey, FieldMapping>>;
     /** Transition names to make after onboarding, if any. */
     transitions: { success?: string; failure?: string };
-    /** Bank settings every new stack file gets that no Jira field holds (e.g. kratosDevMode); never secrets. */
-    defaults: Record<string, string>;
+    /** Settings every new stack file gets that no Jira field holds (e.g. kratosDevMode, apiServerCidr); never secrets. */
+    defaults: Record<string, string | string[]>;
 }
 
 /** One problem with a delivery's data: the Jira field, the config key and the rule. */
@@ -55,6 +55,19 @@ export type PreparedData =
     | { ok: false; alias?: string; problems: DataProblem[] };
 
 const FIELD_ID = /^(customfield_[0-9]{1,10}|[a-z][A-Za-z0-9]{0,40})$/;
+
+/** Platform settings with no project default, which every stack file sets (the cluster's own addresses). */
+const PER_STACK_PLATFORM_KEYS: readonly string[] = ["apiServerCidr"];
+
+/**
+ * Settings DevOps set on a bank's stack, never a Jira field, with the stand-in validation uses until they
+ * do: the secrets, and the database and mail server addresses that go with them (192.0.2.1 is TEST-NET-1).
+ * Missing ones make onboarding wait for DevOps (needs-secrets); they are not a problem of the ticket.
+ */
+const DEVOPS_SETTINGS: Readonly<Record<string, unknown>> = Object.fromEntries([
+    ...SECRET_KEYS.map((k) => [k, SECRET_PRESENT]),
+    ...["kratosDatabaseCidrs", "kratosSmtpCidrs"].filter((k) => k in CONFIG_KEYS).map((k) => [k, ["192.0.2.1/32"]]),
+]);
 
 export function parseMapping(text: string, origin = "mapping file"): Mapping {
     const doc = YAML.parse(text) as unknown;
@@ -91,16 +104,17 @@ export function parseMapping(text: string, origin = "mapping file"): Mapping {
             }
         }
     }
-    const defaults: Record<string, string> = {};
+    const defaults: Mapping["defaults"] = {};
     if (doc.defaults !== undefined && doc.defaults !== null) {
         if (!isObject(doc.defaults)) errors.push("defaults: must be a map (config key -> value)");
         else {
             for (const [k, v] of Object.entries(doc.defaults)) {
                 const known = CONFIG_KEYS[k];
-                if (!known || known.scope !== "bank" || k === "alias") errors.push(`defaults.${k}: not a bank setting (platform settings belong in Pulumi.yaml)`);
+                if (!known || (known.scope !== "bank" && !PER_STACK_PLATFORM_KEYS.includes(k)) || k === "alias") errors.push(`defaults.${k}: not a bank setting (platform settings belong in Pulumi.yaml)`);
                 else if (known.secret) errors.push(`defaults.${k}: is a secret; secrets never go through Jira onboarding (pulumi config set --secret)`);
                 else if (fields[k as MappableKey] && !fields[k as MappableKey]!.optional) errors.push(`defaults.${k}: is always filled by the Jira field ${fields[k as MappableKey]!.field}`);
-                else if (typeof v !== "string" && typeof v !== "boolean" && typeof v !== "number") errors.push(`defaults.${k}: must be a plain value`);
+                else if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string")) defaults[k] = v as string[];
+                else if (typeof v !== "string" && typeof v !== "boolean" && typeof v !== "number") errors.push(`defaults.${k}: must be a plain value or a list of strings`);
                 else defaults[k] = String(v);
             }
         }
@@ -128,31 +142,51 @@ export function describeField(m: FieldMapping): string {
     return m.name === m.field ? m.field : `${m.name} (${m.field})`;
 }
 
+/** How deep a field's value (lists, options, rich-text nodes) may nest; Jira's own shapes need fewer than 10. */
+export const MAX_FIELD_DEPTH = 32;
+const TOO_DEEP = `is nested deeper than ${MAX_FIELD_DEPTH} levels; Jira onboarding reads text, options, users and rich text`;
+
 /**
  * A Jira field's value as a string: text, a number, a select option (`value`), a user (`emailAddress`),
- * or a rich-text (ADF) document's text. Undefined when empty; an error message for other shapes.
+ * or a rich-text (ADF) document's text. Undefined when empty; an error message for other shapes and for
+ * values nested deeper than MAX_FIELD_DEPTH (the walk is bounded, whatever the body holds).
  */
-export function fieldText(value: unknown): { text?: string; error?: string } {
+export function fieldText(value: unknown, depth = 0): { text?: string; error?: string } {
+    if (depth > MAX_FIELD_DEPTH) return { error: TOO_DEEP };
     if (value === undefined || value === null) return {};
     if (typeof value === "string") return value.trim() === "" ? {} : { text: value.trim() };
     if (typeof value === "number" && Number.isFinite(value)) return { text: String(value) };
     if (typeof value === "object" && !Array.isArray(value)) {
         const o = value as Record<string, unknown>;
-        if (o.type === "doc" && Array.isArray(o.content)) return fieldText(adfText(o).trim());
-        for (const k of ["value", "emailAddress", "name"]) if (typeof o[k] === "string") return fieldText(o[k]);
+        if (o.type === "doc" && Array.isArray(o.content)) {
+            const text = adfText(o, depth);
+            return text === undefined ? { error: TOO_DEEP } : fieldText(text.trim(), depth + 1);
+        }
+        if (typeof o.accountId === "string" && typeof o.emailAddress !== "string") {
+            return { error: "is a Jira user whose email address Jira does not share (Jira Cloud hides it unless the user's profile makes it public); use a text field for the first employee's email" };
+        }
+        for (const k of ["value", "emailAddress", "name"]) if (typeof o[k] === "string") return fieldText(o[k], depth + 1);
     }
     if (Array.isArray(value)) {
-        if (value.length === 1) return fieldText(value[0]);
+        if (value.length === 1) return fieldText(value[0], depth + 1);
         if (value.length === 0) return {};
         return { error: `must hold one value, got a list of ${value.length}` };
     }
     return { error: `has a value Jira onboarding cannot read (${Array.isArray(value) ? "list" : typeof value})` };
 }
 
-function adfText(node: Record<string, unknown>): string {
+/** A rich-text node's text; undefined when it nests deeper than MAX_FIELD_DEPTH. */
+function adfText(node: Record<string, unknown>, depth: number): string | undefined {
+    if (depth > MAX_FIELD_DEPTH) return undefined;
     if (typeof node.text === "string") return node.text;
     const children = Array.isArray(node.content) ? (node.content as Record<string, unknown>[]) : [];
-    return children.map(adfText).join(node.type === "doc" ? "\n" : "");
+    const texts: string[] = [];
+    for (const child of children) {
+        const t = typeof child === "object" && child !== null ? adfText(child, depth + 1) : "";
+        if (t === undefined) return undefined;
+        texts.push(t);
+    }
+    return texts.join(node.type === "doc" ? "\n" : "");
 }
 
 /**
@@ -174,28 +208,49 @@ export function prepareData(delivery: Delivery, mapping: Mapping, project: Proje
         } else bank[key] = text;
     }
     const alias = bank.alias;
-    if (problems.length > 0) return { ok: false, alias, problems };
+    // Every problem in one round: the present fields are validated even when others are missing or unreadable.
+    const fieldProblems = new Set(problems.map((p) => p.key));
     const current = Object.fromEntries(Object.entries(existing).map(([k, v]) => [k, isSecure(v) ? SECRET_PRESENT : v]));
     const raw: Record<string, unknown> = { ...project.defaults, ...mapping.defaults, ...current, ...bank };
-    let result = validateStackConfig(raw, alias);
-    // Secrets are never in a ticket: missing ones are set by DevOps later, not a problem of the data.
-    const missingSecret = (p: { key: string; message: string }) => SECRET_KEYS.includes(p.key) && /^is required/.test(p.message);
+    let result = validateStackConfig(raw, alias ?? "");
+    // Secrets (and what goes with them) are never in a ticket: missing ones are set by DevOps later, not a problem of the data.
+    const missingSecret = (p: { key: string; message: string }) => p.key in DEVOPS_SETTINGS && /^is required/.test(p.message);
     const pendingSecrets = result.ok ? [] : result.problems.filter(missingSecret).map((p) => p.key);
-    if (!result.ok && pendingSecrets.length === result.problems.length) {
-        result = validateStackConfig({ ...raw, ...Object.fromEntries(pendingSecrets.map((k) => [k, SECRET_PRESENT])) }, alias);
+    if (!result.ok && pendingSecrets.length > 0) {
+        result = validateStackConfig({ ...raw, ...Object.fromEntries(pendingSecrets.map((k) => [k, DEVOPS_SETTINGS[k]])) }, alias ?? "");
     }
-    if (!result.ok) {
+    if (!result.ok || problems.length > 0) {
+        const more = result.ok ? [] : result.problems.filter((p) => !missingSecret(p) && !fieldProblems.has(p.key.split(/[.[]/)[0]));
         return {
             ok: false,
             alias,
-            problems: result.problems.filter((p) => !missingSecret(p)).map((p) => ({
+            problems: [...problems, ...more.map((p) => ({
                 key: p.key,
                 source: sourceOf.get(p.key.split(/[.[]/)[0]) ?? (p.key in existing ? `the stack file's ${p.key}` : `the project default ${p.key}`),
                 message: p.message,
-            })),
+            }))],
         };
     }
-    return { ok: true, alias, bank, settings: result.settings, pendingSecrets };
+    return { ok: true, alias: alias!, bank, settings: result.settings, pendingSecrets };
+}
+
+/**
+ * The delivery as a job receives it: the ticket, the event facts and only the mapped fields, as the text
+ * the mapping read from them (everything else the body held stays in the receiver).
+ */
+export function mappedDelivery(delivery: Delivery, mapping: Mapping): Delivery {
+    const fields: Record<string, string> = {};
+    for (const m of Object.values(mapping.fields)) {
+        const text = m ? fieldText(delivery.fields[m.field]).text : undefined;
+        if (m && text !== undefined) fields[m.field] = text;
+    }
+    return {
+        source: delivery.source,
+        issueKey: delivery.issueKey,
+        fields,
+        ...(delivery.event !== undefined ? { event: delivery.event } : {}),
+        ...(delivery.timestamp !== undefined ? { timestamp: delivery.timestamp } : {}),
+    };
 }
 
 /** One line per problem: `Jira field 'Bank alias (customfield_10201)' -> dcm-integration:alias: must be ...`. */

@@ -15,6 +15,8 @@ export interface Delivery {
     event?: string;
     /** Field ids (or names) the webhook's changelog says changed (jira:issue_updated only). */
     changedFields?: string[];
+    /** When Jira sent it (the body's `timestamp`, ms since 1970; part of the signed body of a webhook). */
+    timestamp?: number;
 }
 
 /** Webhook events that can start an onboarding; comments and the like never do (our own comment would loop). */
@@ -52,6 +54,10 @@ export function parseDelivery(body: unknown): ParsedDelivery {
     }
     if (!isIssueKey(key)) return { ok: false, message: `the issue key '${key.slice(0, 60)}' is not a Jira issue key (PROJECT-123)` };
     if (!isObject(issue.fields)) return { ok: false, message: `issue ${key} has no 'fields' object` };
+    const timestamp = body.timestamp;
+    if (timestamp !== undefined && !(typeof timestamp === "number" && Number.isSafeInteger(timestamp) && timestamp > 0)) {
+        return { ok: false, message: "'timestamp' must be milliseconds since 1970 (as Jira webhooks send it)" };
+    }
     return {
         ok: true,
         delivery: {
@@ -59,6 +65,7 @@ export function parseDelivery(body: unknown): ParsedDelivery {
             issueKey: key,
             fields: issue.fields,
             ...(webhookEvent ? { event: webhookEvent, changedFields: changed(body.changelog) } : {}),
+            ...(timestamp !== undefined ? { timestamp } : {}),
         },
     };
 }

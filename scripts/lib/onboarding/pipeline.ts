@@ -11,13 +11,14 @@ import { StackBackend, StackLockedError, StackOutput } from "../stack-backend";
 import type { ProjectFile } from "../stack-config";
 import { CheckReportLike, failureComment, previewComment, resultComment, secretStrings } from "./comment";
 import { Logger, silentLogger } from "./log";
-import { formatDataProblems, Mapping, prepareData } from "./mapping";
+import type { AppliedDeliveries } from "./delivery-state";
+import { formatDataProblems, Mapping, mappedDelivery, prepareData } from "./mapping";
 import type { Delivery } from "./payload";
 import { checkOwnership, OwnershipError, WriteOutcome, writeStackFile } from "./stack-file";
 import { prepareWorkspace } from "./workspace";
 
 /** Runs the post-deploy checks on a deployed stack's plain outputs. */
-export type RunChecks = (stack: string, outputs: Record<string, unknown>) => Promise<CheckReportLike>;
+export type RunChecks = (stack: string, outputs: Record<string, unknown>, options?: { allowPrivateKeyKeeper?: boolean }) => Promise<CheckReportLike>;
 
 export interface OnboardingDeps {
     project: ProjectFile;
@@ -35,9 +36,11 @@ export interface OnboardingDeps {
     log?: Logger;
     /** Engine output and step lines, as they happen. */
     onProgress?: (line: string) => void;
+    /** The last delivery applied per bank: an older delivery of the same ticket is not applied (replays). */
+    applied?: AppliedDeliveries;
 }
 
-export type OnboardingStatus = "succeeded" | "previewed" | "invalid" | "rejected" | "needs-secrets" | "failed" | "checks-failed";
+export type OnboardingStatus = "succeeded" | "previewed" | "invalid" | "rejected" | "stale" | "needs-secrets" | "failed" | "checks-failed";
 
 export interface OnboardingResult {
     status: OnboardingStatus;
@@ -58,7 +61,7 @@ export interface OnboardingResult {
 }
 
 /** Checks a delivery's data and the alias' ownership without writing anything (the receiver's fast path). */
-export function precheck(delivery: Delivery, deps: Pick<OnboardingDeps, "project" | "mapping">): { ok: true; alias: string } | { ok: false; alias?: string; status: "invalid" | "rejected"; problems: string[] } {
+export function precheck(delivery: Delivery, deps: Pick<OnboardingDeps, "project" | "mapping">): { ok: true; alias: string; delivery: Delivery } | { ok: false; alias?: string; status: "invalid" | "rejected"; problems: string[] } {
     const data = prepareData(delivery, deps.mapping, deps.project);
     if (!data.ok) return { ok: false, alias: data.alias, status: "invalid", problems: formatDataProblems(data.problems, deps.project.name) };
     try {
@@ -69,7 +72,8 @@ export function precheck(delivery: Delivery, deps: Pick<OnboardingDeps, "project
         if (e instanceof OwnershipError) return { ok: false, alias: data.alias, status: "rejected", problems: [`${deps.project.name}:alias: ${e.message}`] };
         throw e;
     }
-    return { ok: true, alias: data.alias };
+    // The job gets only the mapped fields' text: nothing else of the body reaches its process.
+    return { ok: true, alias: data.alias, delivery: mappedDelivery(delivery, deps.mapping) };
 }
 
 /** The comment for data that cannot be onboarded. */
@@ -113,6 +117,13 @@ export async function onboard(delivery: Delivery, deps: OnboardingDeps): Promise
     const alias = pre.alias;
     const prepared = prepareData(delivery, deps.mapping, deps.project, checkOwnership(deps.project, alias, ticket).existing);
     if (!prepared.ok) throw new Error("data changed between checks");
+    // Jobs of one bank run one at a time, so this check and the record below cannot interleave with another's.
+    const stale = delivery.timestamp !== undefined ? deps.applied?.staleBecause(alias, ticket, delivery.timestamp) : undefined;
+    if (stale) {
+        // A replay: nothing is written and the ticket is not commented (a replayer must not make us post).
+        log.log("warn", "older delivery not applied", { ticket, alias, reason: stale });
+        return { status: "stale", ticket, alias, problems: [stale] };
+    }
     let file: WriteOutcome;
     try {
         file = writeStackFile(deps.project, alias, ticket, prepared.bank, prepared.bank.displayName, deps.mapping.defaults);
@@ -121,13 +132,14 @@ export async function onboard(delivery: Delivery, deps: OnboardingDeps): Promise
         const problems = [`${deps.project.name}:alias: ${e.message}`];
         return comment({ status: "rejected", ticket, alias, problems }, rejectionComment("rejected", problems));
     }
+    if (delivery.timestamp !== undefined) deps.applied?.record(alias, { ticket, timestamp: delivery.timestamp });
     const shownFile = path.relative(deps.project.dir, path.join(deps.project.stackConfigDir, `Pulumi.${alias}.yaml`));
     log.log("info", "stack file written", { ticket, alias, file: shownFile, outcome: file });
     progress(`stack file ${shownFile}: ${file}`);
 
     const hosts = prepared.settings.hosts;
     if (prepared.pendingSecrets.length > 0) {
-        const problems = prepared.pendingSecrets.map((k) => `${deps.project.name}:${k} is not set yet: pulumi config set --secret -s ${alias} ${k} <value> (${CONFIG_KEYS[k].doc})`);
+        const problems = prepared.pendingSecrets.map((k) => `${deps.project.name}:${k} is not set yet: ${CONFIG_KEYS[k].secret ? `pulumi config set --secret -s ${alias} ${k} <value>` : `pulumi config set --path -s ${alias} '${k}[0]' <address>/32`} (${CONFIG_KEYS[k].doc})`);
         log.log("info", "onboarding waits for secrets", { ticket, alias, secrets: prepared.pendingSecrets });
         return comment({ status: "needs-secrets", ticket, alias, file, problems, hosts },
             failureComment(`Bank '${alias}': data accepted, stack file ${shownFile} ${file}; waiting for its secrets`, problems,
@@ -157,7 +169,7 @@ export async function onboard(delivery: Delivery, deps: OnboardingDeps): Promise
         if (deps.checks) {
             progress(`checking ${alias}`);
             try {
-                checks = await deps.checks(alias, plain);
+                checks = await deps.checks(alias, plain, { allowPrivateKeyKeeper: prepared.settings.platform.allowPrivateKeyKeeper });
             } catch (e) {
                 // The stack is deployed: report it, with the reason the checks could not run.
                 checksNote = `could not run: ${firstLines((e as Error).message)}`;

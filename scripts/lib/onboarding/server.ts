@@ -2,13 +2,19 @@
  * The webhook receiver: Jira Automation "Send web request" (shared token header) and Jira webhooks
  * (`X-Hub-Signature: sha256=<HMAC of the raw body>`) POST to /jira. A valid delivery is answered 202 at
  * once with a job id and queued; bad ones are answered with what is wrong and nothing is written.
- * GET /healthz, GET /jobs/<id> (shared token). Logs are JSON lines without headers, bodies or secrets.
+ * Replays are refused: a delivery identifier seen before (remembered across restarts), a signed body
+ * whose `timestamp` is outside the window, or one not newer than the last delivery of its ticket.
+ * GET /healthz, GET /jobs/<id> (shared token, or the webhook secret's HMAC of the path). Logs are JSON
+ * lines without headers, bodies or secrets.
  */
 import * as crypto from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { AdfDoc } from "../jira/adf";
 import { Logger, silentLogger } from "./log";
+import type { AppliedDeliveries } from "./delivery-state";
+import { SeenDeliveries } from "./delivery-state";
+import { failureComment } from "./comment";
 import { ignoredBecause, parseDelivery } from "./payload";
 import type { Delivery } from "./payload";
 import { JobQueue } from "./queue";
@@ -19,6 +25,8 @@ export const TOKEN_HEADER = "x-onboarding-token";
 export const SIGNATURE_HEADER = "x-hub-signature";
 export const DELIVERY_HEADER = "x-atlassian-webhook-identifier";
 export const DEFAULT_MAX_BODY = 256 * 1024;
+/** How old (or how far ahead of this clock) a signed delivery's `timestamp` may be. */
+export const DEFAULT_MAX_AGE_MS = 5 * 60_000;
 /** How long an identical rejection of a ticket is not commented again. */
 const REPEAT_COMMENT_MS = 10 * 60_000;
 
@@ -32,14 +40,25 @@ export interface ReceiverOptions {
     queue: JobQueue<OnboardingResult>;
     /** Jira field ids (and names) the mapping reads: a webhook update that changes none of them is ignored. */
     mappedFields?: string[];
-    /** The fast check at receipt: invalid data or a taken alias is answered at once. */
-    precheck: (delivery: Delivery) => { ok: true; alias: string } | { ok: false; alias?: string; status: "invalid" | "rejected"; problems: string[] };
-    /** The job: the whole onboarding of one delivery. */
+    /**
+     * The fast check at receipt: invalid data or a taken alias is answered at once. A valid delivery comes
+     * back as the job receives it: only the mapped, validated fields (mappedDelivery).
+     */
+    precheck: (delivery: Delivery) => { ok: true; alias: string; delivery: Delivery } | { ok: false; alias?: string; status: "invalid" | "rejected"; problems: string[] };
+    /** The job: the whole onboarding of one delivery (the precheck's). */
     onboard: (delivery: Delivery) => Promise<OnboardingResult>;
     /** Posts a comment on a rejected ticket (in the background). */
     comment?: (ticket: string, body: AdfDoc) => Promise<void>;
     /** How long a delivery id is remembered. */
     dedupeTtlMs?: number;
+    /** Where seen delivery ids are kept across restarts (a file in the state directory); default memory only. */
+    seenFile?: string;
+    /** The last delivery applied per bank (kept by the jobs); a delivery not newer than it is refused. */
+    applied?: AppliedDeliveries;
+    /** How old (or how far ahead) a delivery's `timestamp` may be; default 5 minutes. */
+    maxAgeMs?: number;
+    /** The clock (tests). */
+    now?: () => number;
     log?: Logger;
 }
 
@@ -73,20 +92,25 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     log.redact([options.token ?? "", options.webhookSecret ?? ""]);
     const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
     const ttl = options.dedupeTtlMs ?? 24 * 3600_000;
-    const seen = new Map<string, { at: number; jobId?: string }>();
+    const maxAge = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    const now = options.now ?? Date.now;
+    const seen = new SeenDeliveries(options.seenFile, ttl, 10_000, now);
+    // The newest timestamp accepted per ticket: an older delivery queued behind it would roll it back.
+    const newest = new Map<string, number>();
     const background = new Set<Promise<void>>();
     const commented = new Map<string, { said: string; at: number }>();
     let closing = false;
 
-    const remember = (id: string, jobId?: string) => {
-        const now = Date.now();
-        seen.set(id, { at: now, jobId });
-        if (seen.size > 10_000) for (const [k, v] of seen) if (now - v.at > ttl || seen.size > 10_000) seen.delete(k); else break;
-    };
+    const remember = (id: string, jobId?: string) => seen.remember(id, jobId);
 
     const tokenOk = (req: http.IncomingMessage): boolean => {
         const given = req.headers[TOKEN_HEADER];
         return typeof given === "string" && !!options.token && safeEqual(given, options.token);
+    };
+    // A webhook-only setup reads a job with the webhook secret's HMAC of the path, as it signs bodies.
+    const pathSignatureOk = (req: http.IncomingMessage, pathname: string): boolean => {
+        const given = req.headers[SIGNATURE_HEADER];
+        return typeof given === "string" && !!options.webhookSecret && safeEqual(given, signBody(options.webhookSecret, pathname));
     };
 
     async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<{ status: number; fields: Record<string, unknown> }> {
@@ -98,7 +122,9 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         const job = /^\/jobs\/([0-9a-f-]{36})$/.exec(url.pathname);
         if (job || url.pathname.startsWith("/jobs/")) {
             if (req.method !== "GET") throw new HttpError(405, "use GET /jobs/<id>", { allow: "GET" });
-            if (!tokenOk(req)) throw new HttpError(401, `GET /jobs/<id> needs the ${TOKEN_HEADER} header`);
+            if (!tokenOk(req) && !pathSignatureOk(req, url.pathname)) {
+                throw new HttpError(401, `GET /jobs/<id> needs the ${TOKEN_HEADER} header, or ${SIGNATURE_HEADER}: sha256=<HMAC of the path with the webhook secret>`);
+            }
             const record = job ? options.queue.get(job[1]) : undefined;
             if (!record) throw new HttpError(404, "no such job");
             return send(res, 200, record);
@@ -125,7 +151,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         const idText = typeof deliveryId === "string" && deliveryId ? deliveryId.slice(0, 200) : undefined;
         if (idText) {
             const before = seen.get(idText);
-            if (before && Date.now() - before.at <= ttl) {
+            if (before) {
                 throw new HttpError(409, `delivery ${idText} was already received${before.jobId ? ` (job ${before.jobId})` : ""}; a replay is ignored`);
             }
         }
@@ -138,6 +164,16 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         const parsed = parseDelivery(body);
         if (!parsed.ok) throw new HttpError(400, parsed.message);
         const delivery = parsed.delivery;
+        // The identifier header is not signed; the body's timestamp is. A signed body must carry one.
+        if (delivery.timestamp === undefined && !hasToken) throw new HttpError(400, "a signed webhook body must carry 'timestamp' (Jira webhooks always do)");
+        if (delivery.timestamp !== undefined) {
+            const age = now() - delivery.timestamp;
+            if (Math.abs(age) > maxAge) {
+                if (idText) remember(idText);
+                const when = age > 0 ? `${Math.round(age / 1000)} s old` : `${Math.round(-age / 1000)} s ahead of this server's clock`;
+                throw new HttpError(409, `the delivery's timestamp is ${when}; deliveries more than ${Math.round(maxAge / 1000)} s old or ahead are refused as replays`);
+            }
+        }
         const ignored = ignoredBecause(delivery, options.mappedFields ?? []);
         if (ignored) {
             if (idText) remember(idText);
@@ -158,7 +194,26 @@ export function createReceiver(options: ReceiverOptions): Receiver {
             send(res, 422, { error: pre.status === "invalid" ? "invalid onboarding data; nothing was written" : "refused; nothing was written", ticket: delivery.issueKey, problems: pre.problems });
             return { status: 422, fields: { ticket: delivery.issueKey, alias: pre.alias, problems: pre.problems } };
         }
-        const record = options.queue.submit(pre.alias, { ticket: delivery.issueKey, ...(idText ? { delivery: idText } : {}) }, () => options.onboard(delivery));
+        if (delivery.timestamp !== undefined) {
+            const last = newest.get(delivery.issueKey);
+            const stale = options.applied?.staleBecause(pre.alias, delivery.issueKey, delivery.timestamp)
+                ?? (last !== undefined && delivery.timestamp <= last ? `a delivery of ${delivery.issueKey} sent at ${new Date(last).toISOString()} was accepted already; this one was sent at ${new Date(delivery.timestamp).toISOString()}` : undefined);
+            if (stale) {
+                if (idText) remember(idText);
+                throw new HttpError(409, `${stale}; an older delivery is refused as a replay`);
+            }
+            newest.set(delivery.issueKey, delivery.timestamp);
+            if (newest.size > 10_000) newest.delete(newest.keys().next().value!);
+        }
+        const mapped = pre.delivery;
+        const record = options.queue.submit(pre.alias, { ticket: delivery.issueKey, ...(idText ? { delivery: idText } : {}) }, () => options.onboard(mapped).catch((e: unknown) => {
+            // The ticket hears of a job that failed after its 202 too, not only the job's status page.
+            if (options.comment) {
+                const message = (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 300);
+                track(options.comment(mapped.issueKey, failureComment(`Onboarding of '${pre.alias}' failed`, [message], "The delivery was accepted but its job failed; DevOps can rerun it with npm run onboard, or deliver the ticket again.")));
+            }
+            throw e;
+        }));
         if (idText) remember(idText, record.id);
         send(res, 202, { jobId: record.id, ticket: delivery.issueKey, stack: pre.alias, status: `/jobs/${record.id}` });
         return { status: 202, fields: { ticket: delivery.issueKey, alias: pre.alias, job: record.id, delivery: idText } };
@@ -195,8 +250,12 @@ export function createReceiver(options: ReceiverOptions): Receiver {
             closing = true;
             const closed = new Promise<void>((r) => server.close(() => r()));
             server.closeIdleConnections();
+            const deadline = Date.now() + graceMs;
             const still = await options.queue.stop(graceMs);
-            await Promise.all([...background]);
+            // Comments still being posted get what is left of the grace period, not more.
+            let timer: NodeJS.Timeout | undefined;
+            await Promise.race([Promise.all([...background]), new Promise<void>((r) => { timer = setTimeout(r, Math.max(0, deadline - Date.now())); })]);
+            clearTimeout(timer);
             server.closeAllConnections();
             await closed;
             return still;

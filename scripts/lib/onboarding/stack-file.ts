@@ -1,21 +1,62 @@
 /**
- * Writing a bank's stack file from a Jira ticket. The ticket key is recorded in the file (a
- * `# jira-ticket: KEY` line), which makes the ticket the file's owner: a delivery for the same ticket
- * updates the onboarding keys of that file in place (other keys and comments stay), a delivery from
- * any other ticket, or for a file written by hand, is refused. New files are published atomically and
- * exclusively (link), so two writers can never both create the same bank.
+ * Writing a bank's stack file from a Jira ticket. The ticket key is recorded on the file's first line
+ * (`# jira-ticket: KEY`, nothing else on it), which makes the ticket the file's owner: a delivery for the
+ * same ticket updates the onboarding keys of that file in place (other keys and comments stay), a
+ * delivery from any other ticket, or for a file written by hand, is refused. Every value is written as a
+ * double-quoted scalar on one line (escapes, never folded), so no value can reach another line: not the
+ * owner line, not a key of its own, whatever line breaks a YAML parser knows. New files are published
+ * atomically and exclusively (link), so two writers can never both create the same bank.
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { characterProblem } from "../../../infra/validation";
 import { listStacks, ProjectFile, stackFilePath } from "../stack-config";
 
-const TICKET_LINE = /^#\s*jira-ticket:\s*([A-Z][A-Z0-9_]*-[0-9]+)\s*$/m;
+// The whole first line; no `m` flag: `^` and `$` are the line's own ends, never a place inside a value.
+const OWNER_LINE = /^# jira-ticket: ([A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,9})$/;
+// Characters some parser takes as a line break or that hide text; never written into a comment.
+const UNSAFE_IN_COMMENT = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+/**
+ * Options that keep every scalar on one line: no folding of long strings, and double-quoted strings as
+ * JSON (`\n` stays an escape; the package's own style would turn it into a real line break).
+ */
+const ONE_LINE: YAML.ToStringOptions = { lineWidth: 0, minContentWidth: 0, doubleQuotedAsJSON: true };
 
-/** The ticket recorded in a stack file's text, if any. */
+/** The ticket recorded in a stack file's text: its first line, exactly `# jira-ticket: KEY`; else undefined. */
 export function recordedTicket(text: string): string | undefined {
-    return TICKET_LINE.exec(text)?.[1];
+    const end = text.indexOf("\n");
+    return OWNER_LINE.exec(end < 0 ? text : text.slice(0, end).replace(/\r$/, ""))?.[1];
+}
+
+/** The header of a file onboarding writes: the owner line first, then what the file is. */
+function header(ticket: string, displayName: string): string[] {
+    return [
+        `# jira-ticket: ${ticket}`,
+        `# ${displayName.replace(UNSAFE_IN_COMMENT, "?")}: onboarding data from Jira ${ticket} (npm run onboard).`,
+        "# A new delivery of the same ticket updates the keys below; other keys added by hand are kept.",
+    ];
+}
+
+/**
+ * A string scalar written double-quoted, so it stays on its line. JSON escapes controls but leaves U+2028,
+ * U+2029 and U+0085 raw, which YAML 1.1 parsers take as line breaks: such values are refused here too,
+ * whatever validation let through.
+ */
+function quoted(value: string): YAML.Scalar {
+    const rule = characterProblem(value);
+    if (rule) throw new Error(`refusing to write a stack file value that ${rule.replace(/^must not contain/, "contains")}`);
+    const node = new YAML.Scalar(value);
+    node.type = YAML.Scalar.QUOTE_DOUBLE;
+    return node;
+}
+
+/** A list of strings, one quoted item a line. */
+function list(values: string[]): YAML.YAMLSeq {
+    const seq = new YAML.YAMLSeq();
+    for (const v of values) seq.add(quoted(v));
+    return seq;
 }
 
 /** Why a stack file cannot be written for this ticket. */
@@ -96,7 +137,7 @@ export type WriteOutcome = "created" | "updated" | "unchanged";
  * Writes `<stackConfigDir>/Pulumi.<alias>.yaml` with the bank's keys. The alias must already be
  * validated (a DNS label), which keeps the path inside the stack config directory.
  */
-export function writeStackFile(project: ProjectFile, alias: string, ticket: string, bank: Record<string, string>, displayName: string, newFileDefaults: Record<string, string> = {}): WriteOutcome {
+export function writeStackFile(project: ProjectFile, alias: string, ticket: string, bank: Record<string, string>, displayName: string, newFileDefaults: Record<string, string | string[]> = {}): WriteOutcome {
     if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(alias)) throw new Error(`refusing to write a stack file for alias '${alias.slice(0, 60)}': not a DNS label`);
     checkOwnership(project, alias, ticket);
     const file = stackFilePath(project, alias);
@@ -105,22 +146,22 @@ export function writeStackFile(project: ProjectFile, alias: string, ticket: stri
 
     if (fs.existsSync(file)) {
         const before = fs.readFileSync(file, "utf8");
-        const doc = YAML.parseDocument(before);
+        // Our header lines are rewritten (the display name may have changed); the owner line stays first.
+        const lines = before.split("\n");
+        const ours = lines[1] !== undefined && / onboarding data from Jira [A-Z][A-Z0-9_]*-[0-9]+ \(npm run onboard\)\.$/.test(lines[1]) ? 3 : 1;
+        const doc = YAML.parseDocument(lines.slice(ours).join("\n"));
         if (!YAML.isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
-        for (const [k, v] of Object.entries(bank)) doc.setIn(["config", ns(k)], v);
-        const after = doc.toString();
+        for (const [k, v] of Object.entries(bank)) doc.setIn(["config", ns(k)], quoted(v));
+        const after = `${header(ticket, displayName).join("\n")}\n${doc.toString(ONE_LINE)}`;
         if (after === before) return "unchanged";
         publish(file, after, false);
         return "updated";
     }
-    const header = [
-        `# ${displayName}: onboarding data from Jira ${ticket} (npm run onboard).`,
-        "# A new delivery of the same ticket updates the keys below; other keys added by hand are kept.",
-        `# jira-ticket: ${ticket}`,
-    ].join("\n");
-    const body = YAML.stringify({ config: Object.fromEntries(Object.entries({ ...bank, ...newFileDefaults }).map(([k, v]) => [ns(k), v])) });
+    // The ticket's own values win over the mapping's defaults.
+    const doc = new YAML.Document({ config: {} });
+    for (const [k, v] of Object.entries({ ...newFileDefaults, ...bank })) doc.setIn(["config", ns(k)], Array.isArray(v) ? list(v) : quoted(v));
     try {
-        publish(file, `${header}\n${body}`, true);
+        publish(file, `${header(ticket, displayName).join("\n")}\n${doc.toString(ONE_LINE)}`, true);
     } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "EEXIST") {
             // Another writer created it between the check and now: its ticket decides, as above.

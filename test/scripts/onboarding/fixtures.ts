@@ -58,8 +58,11 @@ export function automationBody(key: string, bank: BankFields = {}): Record<strin
     return { self: `https://example.atlassian.net/rest/api/2/issue/1${key.replace(/\D/g, "")}`, id: 10001, key, fields };
 }
 
-/** The same issue as a Jira webhook delivers it. */
-export function webhookBody(key: string, bank: BankFields = {}): Record<string, unknown> {
+let lastTimestamp = 0;
+
+/** The same issue as a Jira webhook delivers it, sent now (each body a later millisecond than the one before). */
+export function webhookBody(key: string, bank: BankFields = {}, timestamp?: number): Record<string, unknown> {
     const issue = automationBody(key, bank);
-    return { timestamp: 1764000000000, webhookEvent: "jira:issue_created", issue_event_type_name: "issue_created", issue };
+    lastTimestamp = timestamp ?? Math.max(Date.now(), lastTimestamp + 1);
+    return { timestamp: lastTimestamp, webhookEvent: "jira:issue_created", issue_event_type_name: "issue_created", issue };
 }

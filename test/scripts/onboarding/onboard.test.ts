@@ -73,7 +73,7 @@ describe("npm run onboard", () => {
         const file = path.join(temp.dir, "stacks", "Pulumi.lviv.yaml");
         const text = fs.readFileSync(file, "utf8");
         assert.equal(recordedTicket(text), "DCMOPS-101");
-        assert.match(text, /dcm-integration:alias: lviv/);
+        assert.match(text, /dcm-integration:alias: "lviv"/);
         assert.match(text, /dcm-integration:kratosDevMode: "true"/);
         assert.deepEqual(fake.calls.filter((c) => c.stack === "lviv").map((c) => c.op), ["select", "preview", "up", "outputs"]);
         assert.ok(fs.existsSync(path.join(workspaces[0], "Pulumi.yaml")) && path.basename(workspaces[0]) === "lviv", "a workspace directory per stack");
@@ -110,7 +110,7 @@ describe("npm run onboard", () => {
         const { code } = await run(automationBody("DCMOPS-101", { displayName: "Lviv Cooperative Bank PJSC" }), "--mapping", devMapping, "--dry-run");
         assert.equal(code, 0);
         const text = fs.readFileSync(file, "utf8");
-        assert.match(text, /displayName: Lviv Cooperative Bank PJSC/);
+        assert.match(text, /displayName: "Lviv Cooperative Bank PJSC"/);
         assert.match(text, /# Added by DevOps\.\n {2}dcm-integration:activeSigningKey: a/);
         assert.equal(recordedTicket(text), "DCMOPS-101");
         assert.equal(fake.calls.filter((c) => c.op === "up").length, 2, "a dry run does not deploy");

@@ -135,11 +135,12 @@ describe("npm run serve: the webhook receiver", () => {
     });
 
     it("answers 202 at once and runs concurrent deliveries: one job per bank at a time, banks in parallel", async () => {
-        const acks = await Promise.all([
-            signed(webhookBody("DCMOPS-201"), "delivery-1"),
+        // The second delivery of DCMOPS-201 is sent after the first is acknowledged: a later signed timestamp
+        // arriving first would make the earlier one a replay.
+        const acks = [await signed(webhookBody("DCMOPS-201"), "delivery-1"), ...await Promise.all([
             post(automationBody("DCMOPS-202", { alias: "odesa", displayName: "Odesa Port Bank", firstEmployeeEmail: "it@odesabank.example", keyKeeperUrl: "https://keys.odesabank.example" })),
             signed(webhookBody("DCMOPS-201"), "delivery-2"),
-        ]);
+        ])];
         assert.deepEqual(acks.map((a) => a.status), [202, 202, 202]);
         const ids = await Promise.all(acks.map(async (a) => ((await a.json()) as { jobId: string }).jobId));
         // Another ticket for the same alias, while its first job runs: the file exists, so it is refused at once.
