@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import * as jose from "jose";
+import { MIN_RSA_BITS } from "../infra/validation";
 
 /** JWS algorithms and the key each needs. */
 export type JwsAlgorithm = "ES256" | "ES384" | "ES512" | "RS256" | "PS256";
@@ -15,7 +16,7 @@ export interface PublicJwk extends jose.JWK {
 export interface JwtSigningKeyArgs {
     /** JWS algorithm; ES256 (ECDSA P-256) by default. */
     algorithm?: JwsAlgorithm;
-    /** RSA modulus length for RS256/PS256; default 3072, the smallest accepted. */
+    /** RSA modulus length for RS256/PS256; default MIN_RSA_BITS (3072), the smallest accepted. */
     rsaBits?: number;
     /** Guard the key against deletion and replacement; default true. See README "Rotating the signing key". */
     protect?: boolean;
@@ -43,9 +44,10 @@ export class JwtSigningKey extends pulumi.ComponentResource {
         super("dcm:integration:JwtSigningKey", name, {}, opts);
         this.algorithm = args.algorithm ?? "ES256";
         const curve = EC_CURVES[this.algorithm];
-        const rsaBits = args.rsaBits ?? 3072;
-        if (!curve && rsaBits < 3072) {
-            throw new pulumi.ResourceError(`JwtSigningKey ${name}: rsaBits must be at least 3072, got ${rsaBits}`, this);
+        const rsaBits = args.rsaBits ?? MIN_RSA_BITS;
+        // Config validation keeps rsaBits in range; this guards callers that build the component directly.
+        if (!curve && (!Number.isInteger(rsaBits) || rsaBits < MIN_RSA_BITS)) {
+            throw new pulumi.ResourceError(`JwtSigningKey ${name}: rsaBits must be a whole number of at least ${MIN_RSA_BITS}, got ${rsaBits}`, this);
         }
         const key = new tls.PrivateKey(`${name}-keypair`, curve
             // The provider's default curve is P224: always name it.

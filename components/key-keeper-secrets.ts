@@ -32,7 +32,8 @@ export class KeyKeeperSecrets extends pulumi.ComponentResource {
     constructor(name: string, args: KeyKeeperSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dcm:integration:KeyKeeperSecrets", name, {}, opts);
         const length = args.passwordLength ?? 48;
-        if (length < 32) throw new pulumi.ResourceError(`KeyKeeperSecrets ${name}: passwordLength must be at least 32, got ${length}`, this);
+        // NaN and fractions would slip past a bare `< 32` and reach the provider.
+        if (!Number.isInteger(length) || length < 32) throw new pulumi.ResourceError(`KeyKeeperSecrets ${name}: passwordLength must be a whole number of at least 32, got ${length}`, this);
 
         const usernames = {} as Record<EntityUser, string>;
         const passwords = {} as Record<EntityUser, pulumi.Output<string>>;

@@ -1,0 +1,61 @@
+/**
+ * KeyKeeperSecrets built directly (as another program or a refactor of infra/index.ts would), under Pulumi's
+ * mock runtime: the password rules hold on the component itself, not only in the stack's config validation.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { ENTITY_USERS, KeyKeeperSecrets } from "../../components/key-keeper-secrets";
+
+interface Registered { type: string; name: string; inputs: Record<string, any> }
+const registered: Registered[] = [];
+
+before(async () => {
+    await pulumi.runtime.setMocks({
+        newResource: (a) => {
+            registered.push({ type: a.type, name: a.name, inputs: a.inputs });
+            // A RandomPassword's result is as long as asked; its content does not matter here.
+            const state = a.type === "random:index/randomPassword:RandomPassword" ? { ...a.inputs, result: "p".repeat(a.inputs.length) } : a.inputs;
+            return { id: `${a.name}-id`, state };
+        },
+        call: () => ({}),
+    }, "dcm-integration", "demo");
+});
+
+const args = (passwordLength?: number) => ({ namespace: "bank-demo-integrate", labels: { "dcm/alias": "demo" }, alias: "demo", passwordLength });
+const valueOf = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply((v) => { resolve(v); return v; }));
+/** Lets the mock runtime finish the registrations a constructor started. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+const passwordsOf = (name: string) => registered.filter((r) => r.type === "random:index/randomPassword:RandomPassword" && r.name.startsWith(`${name}-`));
+
+describe("KeyKeeperSecrets", () => {
+    for (const length of [31, 16, 0, -48, Number.NaN, 32.5]) {
+        it(`refuses passwordLength ${length}, naming the component and the rule, and creates no password`, async () => {
+            const name = `short-${String(length).replace(/\W/g, "_")}`;
+            assert.throws(() => new KeyKeeperSecrets(name, args(length)), (e: Error) => {
+                assert.ok(e instanceof pulumi.ResourceError, `a ResourceError, got ${e.name}`);
+                assert.match(e.message, new RegExp(`^KeyKeeperSecrets ${name}: passwordLength must be a whole number of at least 32, got ${length}$`));
+                return true;
+            });
+            await settle();
+            assert.deepEqual(passwordsOf(name), []);
+        });
+    }
+
+    it("accepts 32, the smallest length: one protected 32-character password per entity user", async () => {
+        const kk = new KeyKeeperSecrets("min", args(32));
+        const passwords = await valueOf(kk.passwords);
+        assert.deepEqual(Object.keys(passwords).sort(), [...ENTITY_USERS].sort());
+        for (const user of ENTITY_USERS) assert.equal(passwords[user].length, 32);
+        await settle();
+        assert.deepEqual(passwordsOf("min").map((r) => [r.name, r.inputs.length]).sort(), ENTITY_USERS.map((u) => [`min-${u}`, 32]).sort());
+    });
+
+    it("defaults to 48 characters and keeps the passwords secret", async () => {
+        const kk = new KeyKeeperSecrets("default", args());
+        assert.equal(await pulumi.isSecret(kk.passwords), true);
+        await settle();
+        assert.deepEqual(passwordsOf("default").map((r) => r.inputs.length), [48, 48]);
+        assert.deepEqual(kk.usernames, { identification: "dcm-demo-identification", processing: "dcm-demo-processing" });
+    });
+});
