@@ -1,7 +1,8 @@
 /**
  * The program's own knowledge of which fields are secret, by type token: the providers' secret outputs
  * (what `additionalSecretOutputs` and the schema declare) and the outputs our components and stack mark secret.
- * test/scripts/audit/secret-fields.test.ts checks it against every secret marker of a real offline render.
+ * test/scripts/audit/secret-fields.test.ts checks it against every secret marker of real offline renders
+ * (each TLS mode, EC and RSA signing keys).
  */
 export const SECRET_FIELDS: Readonly<Record<string, readonly string[]>> = {
     "tls:index/privateKey:PrivateKey": ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"],
