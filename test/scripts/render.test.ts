@@ -58,36 +58,38 @@ describe("npm run render", () => {
         assert.ok(summary.resources.some((r: { type: string; protect?: boolean }) => r.type === "tls:index/privateKey:PrivateKey" && r.protect));
     });
 
-    it("exits 2 with every config problem and writes nothing, registering no resource", () => {
+    it("exits 2 with every config problem and writes nothing", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-bad-"));
-        const stacks = path.join(dir, "stacks");
-        fs.mkdirSync(stacks);
-        // A copy of the project whose bank file is wrong in three ways.
-        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        fs.symlinkSync(path.join(ROOT, "infra"), path.join(dir, "infra"));
-        fs.symlinkSync(path.join(ROOT, "components"), path.join(dir, "components"));
-        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-        fs.copyFileSync(path.join(ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
-        fs.copyFileSync(path.join(ROOT, "package.json"), path.join(dir, "package.json"));
-        fs.writeFileSync(path.join(stacks, "Pulumi.bad.yaml"), [
-            "config:",
-            "  dcm-integration:alias: bad",
-            "  dcm-integration:displayName: Bad Bank",
-            "  dcm-integration:assetCode: ABC",
-            "  dcm-integration:firstEmployeeEmail: not-an-email",
-            "  dcm-integration:keyKeeperUrl: http://keeper.bad.example",
-            "  dcm-integration:kratosDevMode: true",
-        ].join("\n"));
-        const out = path.join(dir, "out");
-        const r = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "-e",
-            `require(${JSON.stringify(path.join(ROOT, "scripts/lib/offline-run.ts"))}).runOffline({ projectDir: ${JSON.stringify(dir)}, stack: "bad" })
-                .then((o) => console.log(JSON.stringify({ ok: o.ok, error: o.error })))`], { encoding: "utf8", cwd: ROOT });
-        const outcome = JSON.parse(r.stdout);
-        assert.equal(outcome.ok, false);
-        assert.match(outcome.error, /Invalid configuration for stack 'bad' \(3 problems\); nothing was created:/);
-        assert.match(outcome.error, /dcm-integration:assetCode must be an ISO 4217/);
-        assert.match(outcome.error, /dcm-integration:firstEmployeeEmail must be an email address/);
-        assert.match(outcome.error, /dcm-integration:keyKeeperUrl must use https/);
-        assert.ok(!fs.existsSync(out));
+        try {
+            // A copy of the project with a bank file wrong in three ways. The command renders the project its
+            // scripts/ sits in, so scripts/ is copied (a symlink would resolve back to this repository).
+            fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+            fs.cpSync(path.join(ROOT, "scripts"), path.join(dir, "scripts"), { recursive: true });
+            for (const d of ["infra", "components", "node_modules"]) fs.symlinkSync(path.join(ROOT, d), path.join(dir, d));
+            fs.copyFileSync(path.join(ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
+            fs.copyFileSync(path.join(ROOT, "package.json"), path.join(dir, "package.json"));
+            fs.mkdirSync(path.join(dir, "stacks"));
+            // The demo bank's file (valid as the project evolves) with three of its values broken.
+            const bad = YAML.parseDocument(fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.demo.yaml"), "utf8"));
+            bad.setIn(["config", "dcm-integration:alias"], "bad");
+            bad.setIn(["config", "dcm-integration:assetCode"], "ABC");
+            bad.setIn(["config", "dcm-integration:firstEmployeeEmail"], "not-an-email");
+            bad.setIn(["config", "dcm-integration:keyKeeperUrl"], "http://keeper.bad.example");
+            fs.writeFileSync(path.join(dir, "stacks", "Pulumi.bad.yaml"), bad.toString());
+            const before = fs.readdirSync(dir).sort();
+            const out = path.join(dir, "out");
+            const r = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(dir, "scripts/render.ts"), "bad", "--out", out], {
+                cwd: dir, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(dir, "tsconfig.json") },
+            });
+            assert.equal(r.status, 2, r.stderr);
+            assert.match(r.stderr, /Invalid configuration for stack 'bad' \(3 problems\); nothing was created:/);
+            assert.match(r.stderr, /dcm-integration:assetCode must be an ISO 4217/);
+            assert.match(r.stderr, /dcm-integration:firstEmployeeEmail must be an email address/);
+            assert.match(r.stderr, /dcm-integration:keyKeeperUrl must use https/);
+            assert.ok(!fs.existsSync(out), "the --out directory must not be created");
+            assert.deepEqual(fs.readdirSync(dir).sort(), before, "nothing else is written in the working directory");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
