@@ -136,11 +136,13 @@ function isStackPolicy(p: ResourceValidationPolicy | StackValidationPolicy): p i
     return typeof (p as StackValidationPolicy).validateStack === "function";
 }
 
-/** The analyzer's rule: pack config, then the policy's own level, then the pack's; remediate reports as mandatory. */
+/**
+ * The CLI's rule (its ReconcilePolicyPackConfig): the policy's own entry in the pack config, then the config's
+ * `all` entry, then the policy's own level, then the pack's; remediate reports as mandatory.
+ */
 function severityOf(policy: Policy, context: EvaluationContext): "mandatory" | "advisory" | undefined {
-    const configured = context.config?.[policy.name];
-    const fromConfig = typeof configured === "string" ? configured : configured?.enforcementLevel;
-    const level: EnforcementLevel = fromConfig ?? policy.enforcementLevel ?? PACK_ENFORCEMENT_LEVEL;
+    const levelOf = (entry: PolicyPackConfig[string] | undefined) => (typeof entry === "string" ? entry : entry?.enforcementLevel);
+    const level: EnforcementLevel = levelOf(context.config?.[policy.name]) ?? levelOf(context.config?.all) ?? policy.enforcementLevel ?? PACK_ENFORCEMENT_LEVEL;
     if (level === "disabled") return undefined;
     return level === "advisory" ? "advisory" : "mandatory";
 }

@@ -14,7 +14,7 @@ const check = (resources: PolicyResource[], config?: Record<string, any>) => eva
 /** A stack breaking many policies at once, resource and stack ones. */
 function badStack(): PolicyResource[] {
     const stack = structuredClone(compliantStack());
-    delete named(stack, "api").props.tls;
+    delete (named(stack, "api").props as any).spec.tls;
     (named(stack, "frontend").props as any).spec.template.spec.containers[0].securityContext.privileged = true;
     (named(stack, "jwt-jwks").props as any).data["key.pem"] = PRIVATE_KEY_PEM;
     named(stack, "jwt-signing-key-a-keypair").protect = false;
@@ -29,6 +29,9 @@ function badStack(): PolicyResource[] {
     return stack;
 }
 
+/** The policies badStack() targets, one change each (outputs-secrets twice); others may fire too. */
+const BAD_STACK_POLICIES = ["ingress-tls", "keys-password-length", "keys-protected", "namespace-labels", "outputs-secrets", "pods-restricted", "secrets-configmaps"];
+
 /** The same resources as the Pulumi CLI presents them: no secret markers. */
 const asCli = (rs: PolicyResource[]) => rs.map(({ markedProps: _m, ...r }) => r);
 
@@ -37,7 +40,9 @@ describe("parity with @pulumi/policy's analyzer (the CLI's path)", () => {
         const bad = badStack();
         const engine = await analyzeWithEngine(bad);
         const offline = check(asCli(bad));
-        assert.ok(engine.length >= 8, `the bad stack must break many rules: ${engine.length}`);
+        // Each change of badStack() is seen, so parity covers every policy it targets.
+        const broken = new Set(engine.map((v) => v.policy));
+        assert.deepEqual(BAD_STACK_POLICIES.filter((p) => !broken.has(p)), [], `policies the bad stack must break; it broke: ${[...broken].join(", ")}`);
         assert.deepEqual(canonical(offline), canonical(engine));
     });
 
@@ -118,18 +123,37 @@ describe("fromRecorded", () => {
 });
 
 describe("enforcement levels and config", () => {
-    const noTls = () => withChange("api", (p) => { delete p.tls; });
+    // The api Ingress without its TLS section: ingress-tls (mandatory) reports its host, and nothing else fires.
+    const noTls = () => withChange("api", (p) => { delete p.spec.tls; });
+    const NO_TLS = [{ policy: "ingress-tls", severity: "mandatory", message: `Host "${API_HOST}" (spec.rules[0]) is not covered by TLS: add it to spec.tls[].hosts.` }];
+    const levels = (vs: ReturnType<typeof check>) => vs.map(({ policy, severity, message }) => ({ policy, severity, message }));
 
     it("severity comes from the policy's enforcement level", () => {
         const catalog = new Map(policyCatalog().map((p) => [p.name, p.severity]));
         assert.equal(catalog.get("ingress-tls"), "mandatory");
         assert.equal(catalog.get("availability-frontend-replicas"), "advisory");
-        assert.ok(check(noTls()).every((v) => v.severity === "mandatory"));
+        assert.deepEqual(levels(check(noTls())), NO_TLS);
     });
 
-    it("pack config overrides it, as --policy-pack-config does", () => {
-        assert.ok(check(noTls(), { "ingress-tls": "advisory" }).filter((v) => v.policy === "ingress-tls").every((v) => v.severity === "advisory"));
+    it("pack config overrides it, as --policy-pack-config does, in both of the CLI's forms", () => {
+        const advisory = NO_TLS.map((v) => ({ ...v, severity: "advisory" }));
+        assert.deepEqual(levels(check(noTls(), { "ingress-tls": "advisory" })), advisory);
+        assert.deepEqual(levels(check(noTls(), { "ingress-tls": { enforcementLevel: "advisory" } })), advisory);
         assert.deepEqual(check(noTls(), { "ingress-tls": { enforcementLevel: "disabled" } }), []);
+        assert.deepEqual(check(noTls(), { "ingress-tls": "disabled" }), []);
+        assert.equal(policyCatalog({ config: { "ingress-tls": "disabled" } }).find((p) => p.name === "ingress-tls")?.severity, "disabled");
+    });
+
+    it("the config's `all` entry sets every policy's level; a policy's own entry wins over it", () => {
+        const advisory = NO_TLS.map((v) => ({ ...v, severity: "advisory" }));
+        assert.deepEqual(levels(check(noTls(), { all: "advisory" })), advisory);
+        assert.deepEqual(check(noTls(), { all: { enforcementLevel: "disabled" } }), []);
+        assert.deepEqual(levels(check(noTls(), { all: "disabled", "ingress-tls": "mandatory" })), NO_TLS);
+        assert.ok(policyCatalog({ config: { all: "advisory" } }).every((p) => p.severity === "advisory"));
+    });
+
+    it("config for another policy leaves this one's level alone", () => {
+        assert.deepEqual(levels(check(noTls(), { "ingress-host-names": "disabled", "availability-frontend-replicas": "mandatory" })), NO_TLS);
     });
 
     it("the host rule takes baseDomain and environment from config", () => {
@@ -181,7 +205,7 @@ describe("pod specs of every workload kind", () => {
 
 describe("what must pass", () => {
     const passes = (name: string, change: (p: any) => void) => assert.deepEqual(check(withChange(name, change)), []);
-    it("an image pinned by digest", () => passes("frontend", (p) => { p.spec.template.spec.containers[0].image = `registry.dcm.example.com/backoffice/frontend@sha256:${"a".repeat(64)}`; }));
+    it("an image pinned by tag and digest", () => passes("frontend", (p) => { p.spec.template.spec.containers[0].image = `registry.dcm.example.com/backoffice/frontend:1.15.0@sha256:${"a".repeat(64)}`; }));
     it("RSA 3072 and P-384 signing keys", () => {
         passes("jwt-signing-key-a-keypair", (p) => { p.algorithm = "RSA"; p.rsaBits = 3072; delete p.ecdsaCurve; });
         passes("jwt-signing-key-a-keypair", (p) => { p.ecdsaCurve = "P384"; });
