@@ -79,8 +79,11 @@ export class FakeKratos {
         return this.requests.filter((r) => r.method === method && new URL(r.url, "http://x").pathname === pathname);
     }
 
-    /** The identity as the admin API renders it; the password config only with include_credential=password. */
-    private render(identity: FakeIdentity, includePassword: boolean): Record<string, unknown> {
+    /**
+     * The identity as the admin API renders it: the password config only with include_credential=password,
+     * metadata_admin on reads but not in the creation answer (as Kratos does).
+     */
+    private render(identity: FakeIdentity, includePassword: boolean, read = true): Record<string, unknown> {
         const email = identity.traits.email;
         const address = (extra: Record<string, unknown>) => ({
             id: crypto.createHash("sha256").update(identity.id + JSON.stringify(extra)).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/, "$1-$2-$3-$4-$5"),
@@ -110,6 +113,7 @@ export class FakeKratos {
             verifiable_addresses: [address({ verified: false, status: "pending" })],
             recovery_addresses: [address({})],
             metadata_public: null,
+            ...(read ? { metadata_admin: null } : {}),
             created_at: identity.createdAt,
             updated_at: identity.createdAt,
             organization_id: null,
@@ -157,7 +161,7 @@ export class FakeKratos {
                 }
                 const identity: FakeIdentity = { id: crypto.randomUUID(), traits: { ...body.traits, email }, createdAt: new Date().toISOString() };
                 this.identities.push(identity);
-                return send(201, this.render(identity, false));
+                return send(201, this.render(identity, false, false));
             }
             const one = /^\/admin\/identities\/([^/]+)$/.exec(url.pathname);
             if (one && req.method === "GET") {

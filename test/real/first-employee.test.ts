@@ -1,0 +1,291 @@
+/**
+ * Plan steps 9 and 11 against real Kratos (issue 10): the rendered bootstrap Job's container, run as the Job
+ * runs it, against the real admin API (a fake Kubernetes API server holds the Secret), then the officer in a
+ * "browser" through Debian nginx doing what the backoffice Ingress does: recovery with the code, a password
+ * through the settings flow, TOTP enrolled with a code computed here; the next bootstrap run sees the
+ * password. Then login needs the second factor, and the post-deploy checks run against it all.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { KRATOS_RATE_LIMITS } from "../../components/integration-hosts";
+import { runChecks } from "../../scripts/lib/checks";
+import { missingComponents, realBinary } from "../../scripts/lib/real/components";
+import { FakeSecretApi } from "../helpers/fake-secret-api";
+import { testPki } from "../helpers/tls-certs";
+import { Browser, nodeText, nodeValue } from "./support/browser";
+import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, startKratos } from "./support/kratos";
+import { ingressPaths, NginxSite, RunningNginx, startNginx, stubBackend } from "./support/nginx";
+import { emulatePod, renderedObject } from "./support/pod";
+import { totp } from "./support/totp";
+
+const missing = missingComponents([...KRATOS_COMPONENTS, "nginx"]);
+const skip = missing.length ? `${missing.join(", ")} not built: run \`npm run real:setup\`` : false;
+const TOKEN = `sa-token-${crypto.randomBytes(8).toString("hex")}`;
+const PASSWORD = `Officer-${crypto.randomBytes(12).toString("base64url")}`;
+const CHECKS = ["kratos-health", "kratos-login-flow", "kratos-admin-hidden"];
+
+describe("the first employee, against real Kratos behind the backoffice proxy", { skip }, () => {
+    let stack: RenderedStack;
+    let kratos: RunningKratos;
+    let proxy: RunningNginx;
+    let preFixProxy: RunningNginx;
+    let api: FakeSecretApi;
+    let ca: string;
+    let work: string;
+    let namespace: string;
+    let email: string;
+    const stubs: { close(): Promise<void> }[] = [];
+    let totpSecret = "";
+    let proxyOptions: Parameters<typeof startNginx>[1];
+
+    /** Runs the rendered Job's container as the Job does; only the in-cluster addresses point here. */
+    async function bootstrap(): Promise<{ code: number | null; output: string }> {
+        const pod = emulatePod(stack.resources, "Job", "first-employee-bootstrap", { "metadata.namespace": namespace });
+        try {
+            const c = pod.container("bootstrap");
+            assert.equal(c.command[0], "node");
+            // The in-cluster admin URL, as rendered, is the Service's: here it is the local Kratos.
+            assert.equal(c.env.KRATOS_ADMIN_URL, stack.adminBaseUrl);
+            const env = {
+                PATH: process.env.PATH ?? "",
+                ...c.env,
+                KRATOS_ADMIN_URL: kratos.adminUrl,
+                KUBERNETES_API_URL: api.url,
+                SERVICE_ACCOUNT_DIR: path.join(work, "sa"),
+                READY_ATTEMPTS: "5",
+                READY_DELAY_MS: "200",
+            };
+            return await new Promise((resolve, reject) => {
+                const child = spawn(process.execPath, [...c.command.slice(1), ...c.args], { env, stdio: ["ignore", "pipe", "pipe"] });
+                let output = "";
+                child.stdout.on("data", (d) => { output += d; });
+                child.stderr.on("data", (d) => { output += d; });
+                const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+                child.on("error", reject);
+                child.on("close", (code) => { clearTimeout(timer); resolve({ code, output }); });
+            });
+        } finally {
+            pod.cleanup();
+        }
+    }
+
+    async function identities(): Promise<any[]> {
+        const res = await fetch(`${kratos.adminUrl}/admin/identities?credentials_identifier=${encodeURIComponent(email)}`);
+        return (await res.json()) as any[];
+    }
+
+    const browser = () => new Browser(stack.backofficeHost, proxy.port, ca);
+    const stackOutputs = () => stack.outputs;
+    const resolveTo = (p: RunningNginx) => [stack.backofficeHost, String(stack.outputs.apiHost)].map((h) => `${h}:443:127.0.0.1:${p.port}`);
+
+    before(async () => {
+        stack = await renderStack("demo");
+        namespace = String(stack.outputs.namespaceName ?? renderedObject(stack.resources, "Job", "first-employee-bootstrap").metadata.namespace);
+        const job = emulatePod(stack.resources, "Job", "first-employee-bootstrap", { "metadata.namespace": namespace });
+        email = job.container("bootstrap").env.EMPLOYEE_EMAIL;
+        job.cleanup();
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-first-employee-"));
+        const hosts = [stack.backofficeHost, String(stack.outputs.apiHost)];
+        const pki = await testPki([...hosts, "localhost"], ["127.0.0.1"]);
+        ca = pki.ca;
+        fs.mkdirSync(path.join(work, "sa"));
+        fs.writeFileSync(path.join(work, "sa", "token"), TOKEN);
+        fs.writeFileSync(path.join(work, "sa", "ca.crt"), pki.ca);
+        fs.writeFileSync(path.join(work, "tls.crt"), pki.cert);
+        fs.writeFileSync(path.join(work, "tls.key"), pki.key);
+        const secretName = String(renderedObject(stack.resources, "Job", "first-employee-bootstrap").spec.template.spec.containers[0].env
+            .find((e: any) => e.name === "RECOVERY_SECRET_NAME").value);
+        api = new FakeSecretApi({ namespace, secretName, token: TOKEN });
+        await api.listen(pki);
+        kratos = await startKratos(stack);
+
+        const spa = await stubBackend("spa");
+        const notFound = await stubBackend("not-found");
+        stubs.push(spa, notFound);
+        const sites: NginxSite[] = hosts.map((host) => ({ host, paths: ingressPaths(stack.resources, host) }));
+        const upstreams: Record<string, number> = {};
+        for (const p of sites.flatMap((s) => s.paths)) {
+            const key = `${p.service}:${p.port}`;
+            const isFrontend = p.path === "/" && sites[0].paths.includes(p);
+            upstreams[key] = p.service.startsWith("kratos-public") ? kratos.publicPort : isFrontend ? spa.port : notFound.port;
+        }
+        const options = { certFile: path.join(work, "tls.crt"), keyFile: path.join(work, "tls.key"), upstreams };
+        proxyOptions = { ...options, sites };
+        proxy = await startNginx(realBinary("nginx"), proxyOptions);
+        // The render before this issue: no Ingress hiding Kratos' admin-redirecting paths.
+        const preFix = sites.map((s) => ({ ...s, paths: s.paths.filter((p) => p.ingress !== "backoffice-kratos-admin-hidden") }));
+        assert.ok(preFix[0].paths.length < sites[0].paths.length, "the render has the admin-hiding Ingress");
+        preFixProxy = await startNginx(realBinary("nginx"), { ...options, sites: preFix });
+    });
+
+    after(async () => {
+        await proxy?.stop();
+        await preFixProxy?.stop();
+        await kratos?.stop();
+        await api?.close();
+        for (const s of stubs) await s.close();
+        if (work) fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it("first run: creates the employee and stores a recovery code and link valid at most 24 hours", async () => {
+        const r = await bootstrap();
+        assert.equal(r.code, 0, r.output);
+        assert.match(r.output, /created/);
+        const found = await identities();
+        assert.equal(found.length, 1);
+        assert.equal(api.data.status, "recovery-pending", r.output);
+        assert.equal(api.data.identity_id, found[0].id);
+        assert.equal(api.data.email, email);
+        const link = new URL(api.data.recovery_link);
+        assert.equal(link.origin, `https://${stack.backofficeHost}`);
+        assert.match(link.searchParams.get("flow") ?? "", /^[0-9a-f-]{36}$/);
+        assert.match(api.data.recovery_code, /^\d{6}$/);
+        const lifetime = Date.parse(api.data.expires_at) - Date.now();
+        assert.ok(lifetime > 23.5 * 3600_000 && lifetime <= 24 * 3600_000 + 60_000, `the link lives ${lifetime} ms`);
+        assert.ok(!r.output.includes(api.data.recovery_code) && !r.output.includes(link.searchParams.get("flow")!), "the code reached the log");
+    });
+
+    it("second run: changes nothing (no second identity, no new code, no write)", async () => {
+        const before = { ...api.data };
+        const patches = api.patches;
+        const r = await bootstrap();
+        assert.equal(r.code, 0, r.output);
+        assert.equal((await identities()).length, 1);
+        assert.deepEqual(api.data, before);
+        assert.equal(api.patches, patches);
+    });
+
+    it("the officer recovers with the code, sets a password and enrols TOTP through Kratos' own flows, via the proxy", async () => {
+        const officer = browser();
+        const flowId = new URL(api.data.recovery_link).searchParams.get("flow")!;
+        const recovery = await officer.request(`/.ory/self-service/recovery/flows?id=${flowId}`);
+        assert.equal(recovery.status, 200, recovery.text);
+        assert.equal(recovery.json.state, "sent_email");
+        const used = await officer.request(`/.ory/self-service/recovery?flow=${flowId}`, { json: { method: "code", code: api.data.recovery_code } });
+        // A browser flow answered as JSON: 422 "go to the settings UI" (or 200 with continue_with), and a session.
+        const settingsUrl: string = used.json?.redirect_browser_to ?? used.json?.continue_with?.find((c: any) => c.action === "show_settings_ui")?.flow?.url;
+        assert.ok(settingsUrl, `recovery answered ${used.status}: ${used.text.slice(0, 300)}`);
+        assert.ok(settingsUrl.startsWith(`https://${stack.backofficeHost}/settings?flow=`), settingsUrl);
+        assert.ok(officer.cookieNames().includes("ory_kratos_session"), "no session after recovery");
+
+        const settingsId = new URL(settingsUrl).searchParams.get("flow")!;
+        const settings = await officer.request(`/.ory/self-service/settings/flows?id=${settingsId}`);
+        assert.equal(settings.status, 200, settings.text);
+        const setPassword = await officer.request(`/.ory/self-service/settings?flow=${settingsId}`, {
+            json: { method: "password", password: PASSWORD, csrf_token: nodeValue(settings.json, "csrf_token") },
+        });
+        assert.equal(setPassword.status, 200, setPassword.text.slice(0, 500));
+        assert.equal(setPassword.json.state, "success");
+
+        const again = await officer.request("/.ory/self-service/settings/browser");
+        assert.equal(again.status, 200, again.text.slice(0, 300));
+        totpSecret = nodeText(again.json, "totp_secret_key") ?? "";
+        assert.match(totpSecret, /^[A-Z2-7]{16,}$/, "Kratos offers TOTP enrolment (selfservice.methods.totp)");
+        assert.ok(again.json.ui.nodes.some((n: any) => n.group === "webauthn"), "Kratos offers a security key or passkey (selfservice.methods.webauthn)");
+        const enrol = await officer.request(`/.ory/self-service/settings?flow=${again.json.id}`, {
+            json: { method: "totp", totp_code: totp(totpSecret), csrf_token: nodeValue(again.json, "csrf_token") },
+        });
+        assert.equal(enrol.status, 200, enrol.text.slice(0, 500));
+        assert.equal(enrol.json.state, "success");
+    });
+
+    it("next run: reports password-set and removes the recovery link and code from the Secret", async () => {
+        const r = await bootstrap();
+        assert.equal(r.code, 0, r.output);
+        assert.deepEqual(api.data, { status: "password-set", email, identity_id: (await identities())[0].id });
+        assert.equal((await identities()).length, 1);
+    });
+
+    it("a password alone no longer opens the backoffice: the session needs the TOTP code (highest available AAL)", async () => {
+        const officer = browser();
+        const login = await officer.request("/.ory/self-service/login/browser");
+        assert.equal(login.status, 200, login.text.slice(0, 300));
+        const first = await officer.request(`/.ory/self-service/login?flow=${login.json.id}`, {
+            json: { method: "password", identifier: email, password: PASSWORD, csrf_token: nodeValue(login.json, "csrf_token") },
+        });
+        // Kratos itself sends the browser on to the second factor (a JSON browser flow: 422 with the URL).
+        assert.equal(first.status, 422, first.text.slice(0, 500));
+        assert.equal(first.json.redirect_browser_to, `https://${stack.backofficeHost}/.ory/self-service/login/browser?aal=aal2`);
+        const half = await officer.request("/.ory/sessions/whoami");
+        assert.equal(half.status, 403, "whoami accepted a password-only session although TOTP is enrolled");
+        assert.equal(half.json.error.id, "session_aal2_required");
+        const settings = await officer.request("/.ory/self-service/settings/browser");
+        assert.equal(settings.status, 403, "settings opened at AAL1");
+
+        const second = await officer.request("/.ory/self-service/login/browser?aal=aal2");
+        assert.equal(second.status, 200, second.text.slice(0, 300));
+        const wrong = await officer.request(`/.ory/self-service/login?flow=${second.json.id}`, {
+            json: { method: "totp", totp_code: totp(totpSecret, Date.now() - 600_000), csrf_token: nodeValue(second.json, "csrf_token") },
+        });
+        assert.equal(wrong.status, 400, "a stale TOTP code was accepted");
+        const done = await officer.request(`/.ory/self-service/login?flow=${second.json.id}`, {
+            json: { method: "totp", totp_code: totp(totpSecret), csrf_token: nodeValue(wrong.json, "csrf_token") ?? nodeValue(second.json, "csrf_token") },
+        });
+        assert.equal(done.status, 200, done.text.slice(0, 500));
+        const whoami = await officer.request("/.ory/sessions/whoami");
+        assert.equal(whoami.status, 200);
+        assert.equal(whoami.json.authenticator_assurance_level, "aal2");
+        assert.equal(whoami.json.identity.traits.email, email);
+    });
+
+    it("kratos-health, kratos-login-flow and kratos-admin-hidden pass through the proxy, ui.action under https://<backoffice>/.ory", async () => {
+        const report = await runChecks({
+            stack: stack.stack, outputs: stackOutputs(), resolve: resolveTo(proxy), caPem: [ca], only: CHECKS, deadlineMs: 20_000, timeoutMs: 5000,
+        });
+        assert.deepEqual(report.results.map((r) => [r.id, r.status, r.reason ?? ""]), CHECKS.map((id) => [id, "pass", ""]));
+        const flow = await browser().request("/.ory/self-service/login/api");
+        assert.ok(String(flow.json.ui.action).startsWith(`https://${stack.backofficeHost}/.ory/self-service/login?flow=`), flow.json.ui.action);
+    });
+
+    it("the public host answers Kratos' admin-redirecting paths with 404, never with the admin URL", async () => {
+        const adminHost = new URL(stack.adminBaseUrl).host;
+        const officer = browser();
+        for (const p of ["/.ory/admin/identities", "/.ory/admin/health/ready", "/.ory/identities", "/.ory/Admin/identities", "/.ory/%61dmin/identities", "/.ory//admin/identities"]) {
+            const res = await officer.request(p);
+            assert.equal(res.status, 404, `${p} answered ${res.status}`);
+            assert.ok(!JSON.stringify(res.headers).includes(adminHost) && !res.text.includes(adminHost), `${p} revealed ${adminHost}`);
+        }
+        for (const method of ["POST", "PUT", "DELETE"]) {
+            // Kratos' CSRF protection refuses a cookieless write before routing it: 403, equally silent.
+            const res = await officer.request("/.ory/admin/identities", { method, json: {} });
+            assert.ok([403, 404].includes(res.status), `${method} answered ${res.status}`);
+            assert.ok(!JSON.stringify(res.headers).includes(adminHost) && !res.text.includes(adminHost), `${method} revealed ${adminHost}`);
+        }
+        // The frontend's own paths are untouched, an /admin page of the single-page app included.
+        assert.equal((await officer.request("/admin/identities", { headers: { accept: "text/html" } })).status, 200);
+    });
+
+    it("before the fix real Kratos reveals the admin URL through the proxy, and kratos-admin-hidden fails on it", async (t) => {
+        const adminHost = new URL(stack.adminBaseUrl).host;
+        const leak = await new Browser(stack.backofficeHost, preFixProxy.port, ca).request("/.ory/admin/identities");
+        assert.equal(leak.status, 307);
+        assert.ok(String(leak.headers.location).includes(adminHost), "real Kratos redirects /admin/... to serve.admin.base_url");
+        const report = await runChecks({
+            stack: stack.stack, outputs: stackOutputs(), resolve: resolveTo(preFixProxy), caPem: [ca], only: ["kratos-admin-hidden"], deadlineMs: 10_000, timeoutMs: 5000,
+        });
+        const [result] = report.results;
+        assert.equal(result.status, "fail", "kratos-admin-hidden passed although /.ory/admin/... redirects to the in-cluster admin URL");
+        t.diagnostic(`kratos-admin-hidden: ${result.reason}`);
+    });
+
+    it("limits each client's rate on /.ory (503 over the burst), and not the frontend", async (t) => {
+        // A proxy of its own: its limit zones have seen no request of the tests above.
+        const fresh = await startNginx(realBinary("nginx"), proxyOptions);
+        t.after(() => fresh.stop());
+        const officer = new Browser(stack.backofficeHost, fresh.port, ca);
+        const burst = KRATOS_RATE_LIMITS.rps * KRATOS_RATE_LIMITS.burstMultiplier;
+        const statuses: number[] = [];
+        // Sequential (the connection limit is not what is measured here), faster than the rate refills.
+        for (let i = 0; i < burst * 2; i++) statuses.push((await officer.request("/.ory/health/alive")).status);
+        assert.ok(statuses.filter((s) => s === 200).length >= burst, `fewer than the burst passed: ${statuses.join(",")}`);
+        assert.ok(statuses.includes(503), `no request was limited: ${statuses.join(",")}`);
+        const frontend: number[] = [];
+        for (let i = 0; i < burst * 2; i++) frontend.push((await officer.request("/", { headers: { accept: "text/html" } })).status);
+        assert.deepEqual([...new Set(frontend)], [200]);
+    });
+});
