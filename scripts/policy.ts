@@ -14,7 +14,8 @@ Renders a bank's stack offline (as npm run render does) and runs the policy pack
 every resource and the stack outputs, with the stack's baseDomain and environment as policy config.
 Prints one row per violation: policy, severity, resource, message.
 --policy-pack-config FILE  policy config in the Pulumi CLI's format, laid over the stack's:
-                           {"<policy>": "advisory" | {"enforcementLevel": ..., "<property>": ...}}
+                           {"<policy>": "advisory" | {"enforcementLevel": ..., "<property>": ...}};
+                           "all": "<level>" sets every policy's level, a policy's own entry wins
 With the Pulumi CLI the same pack runs as: pulumi preview --policy-pack policies
 
 Exit codes: 0 no mandatory violation; 1 a mandatory violation (or the program failed); 2 bad usage or invalid configuration.`;
@@ -58,7 +59,8 @@ function readPackConfig(file: string): PolicyPackConfig {
     if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new Error("must be a JSON object keyed by policy name");
     const known = new Set(policyCatalog().map((p) => p.name));
     for (const [name, value] of Object.entries(doc)) {
-        if (!known.has(name)) throw new Error(`unknown policy "${name}" (known: ${[...known].join(", ")})`);
+        // "all" is the CLI's entry for every policy's enforcement level.
+        if (!known.has(name) && name !== "all") throw new Error(`unknown policy "${name}" (known: all, ${[...known].join(", ")})`);
         const level = typeof value === "string" ? value : (value as { enforcementLevel?: unknown })?.enforcementLevel;
         if (typeof value !== "string" && (typeof value !== "object" || value === null || Array.isArray(value))) throw new Error(`"${name}" must be an enforcement level or an object`);
         if (level !== undefined && !["advisory", "mandatory", "remediate", "disabled"].includes(String(level))) {

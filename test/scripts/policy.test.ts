@@ -1,4 +1,4 @@
-/** `npm run policy`: usage errors, a clean stack (exit 0), a stack breaking a mandatory rule (exit 1), no secret in the output. */
+/** `npm run policy`: usage errors, a clean stack (exit 0), a stack breaking a mandatory rule (exit 1), no secret in the output, the pack config's `all`. */
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -95,5 +95,15 @@ describe("npm run policy", () => {
             assert.ok(!out.includes(CANARY), "a password reached the output");
             assert.ok(!out.includes("PRIVATE KEY"), "a private key reached the output");
         }
+    });
+
+    it("honours the config's all entry as the CLI does: every policy advisory, so the same violations exit 0", async () => {
+        const advisory = configFile("all.json", { all: "advisory", "ingress-host-names": { baseDomain: "other.example" } });
+        const r = await policy(["demo", "--policy-pack-config", advisory]);
+        assert.equal(r.code, 0, r.stderr);
+        const hostRows = r.stdout.split("\n").filter((l) => l.startsWith("ingress-host-names "));
+        assert.ok(hostRows.length >= 2, r.stdout);
+        for (const row of hostRows) assert.match(row, /^ingress-host-names\s+advisory\s/);
+        assert.match(r.stdout, /^0 mandatory and \d+ advisory violation\(s\)/m);
     });
 });
