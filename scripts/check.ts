@@ -12,6 +12,7 @@ import { formatCheckTable } from "./lib/checks/report/table";
 import { jsonReport } from "./lib/checks/report/json";
 import { junitXml } from "./lib/checks/report/junit";
 import { progressReporter, ProgressWriter } from "./lib/checks/report/progress";
+import { Redactor } from "./lib/checks/redact";
 import { checkGroups, DEFAULT_SCENARIO, runChecks, selectChecks } from "./lib/checks/runner";
 import type { StackBackend } from "./lib/stack-backend";
 
@@ -21,11 +22,12 @@ Checks a deployed bank environment against the integration plan and prints a tab
 (check, plan step, result, time, reason). Secrets are never printed.
 
 Options:
-  --outputs FILE          the JSON of \`pulumi stack output --json --show-secrets -s <stack>\`
-                          (default: ask the Pulumi CLI for the stack's outputs)
+  --outputs FILE|-        the JSON of \`pulumi stack output --json --show-secrets -s <stack>\`
+                          (- reads it from stdin, so the secrets never touch the disk;
+                          default: ask the Pulumi CLI for the stack's outputs)
   --resolve H:P:ADDR[:P2] pin host H port P to address ADDR (like curl; repeatable);
                           an optional fourth part connects to port P2 instead (port-forwards)
-  --ca FILE               trust this CA (PEM) besides the system roots (repeatable)
+  --ca FILE               trust this CA (PEM) besides the system roots and NODE_EXTRA_CA_CERTS (repeatable)
   --junit FILE            write a JUnit XML report
   --json FILE             write a JSON report
   --only IDS              run only these checks (comma-separated ids or prefix*)
@@ -42,22 +44,42 @@ export interface CheckDeps {
     backend?: StackBackend;
     stdout?: ProgressWriter;
     stderr?: ProgressWriter;
+    /** Where `--outputs -` reads from; default process.stdin. */
+    stdin?: NodeJS.ReadableStream;
 }
 
 const list = (values: string[] | undefined) => (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
 
-async function stackOutputs(stack: string, file: string | undefined, backend: StackBackend | undefined): Promise<Record<string, unknown>> {
+/** Longest outputs document read from stdin (a stack's outputs are a few kilobytes). */
+const MAX_STDIN = 4 << 20;
+
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stdin) {
+        const b = typeof chunk === "string" ? Buffer.from(chunk) : chunk as Buffer;
+        size += b.length;
+        if (size > MAX_STDIN) throw new InputError("--outputs", `stdin holds more than ${MAX_STDIN} bytes: not a stack's outputs`);
+        chunks.push(b);
+    }
+    return Buffer.concat(chunks).toString("utf8");
+}
+
+async function stackOutputs(stack: string, file: string | undefined, backend: StackBackend | undefined, stdin: NodeJS.ReadableStream): Promise<Record<string, unknown>> {
     if (file) {
+        const source = file === "-" ? "stdin" : file;
         let text: string;
         try {
-            text = fs.readFileSync(file, "utf8");
+            text = file === "-" ? await readStdin(stdin) : fs.readFileSync(file, "utf8");
         } catch (e) {
-            throw new InputError("--outputs", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+            if (e instanceof InputError) throw e;
+            throw new InputError("--outputs", `cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
         try {
             return JSON.parse(text) as Record<string, unknown>;
         } catch (e) {
-            throw new InputError("--outputs", `${file} is not JSON (${(e as Error).message.split("\n")[0]})`);
+            // Not the parser's message: it quotes the text, which may hold a secret.
+            throw new InputError("--outputs", `${source} is not JSON (${e instanceof SyntaxError ? "malformed" : "unreadable"}): pass the JSON of \`pulumi stack output --json --show-secrets\``);
         }
     }
     try {
@@ -70,9 +92,46 @@ async function stackOutputs(stack: string, file: string | undefined, backend: St
     }
 }
 
+/** A report path must be writable before anything runs: a path found bad after the run would lose it. */
+function checkReportPath(flag: string, file: string | undefined): void {
+    if (!file) return;
+    const target = path.resolve(file);
+    const dir = path.dirname(target);
+    const fail = (why: string): never => {
+        throw new InputError(flag, `cannot write ${file}: ${why}`);
+    };
+    const explain = (e: unknown): string => {
+        const code = (e as NodeJS.ErrnoException).code ?? "";
+        if (code === "ENOENT") return `no directory ${dir}`;
+        if (code === "ENOTDIR") return `${dir} is not a directory`;
+        if (code === "EACCES" || code === "EPERM" || code === "EROFS") return "permission denied";
+        return code || (e as Error).message;
+    };
+    let stat: fs.Stats | undefined;
+    try {
+        stat = fs.statSync(target);
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") fail(explain(e));
+    }
+    if (stat?.isDirectory()) fail("it is a directory");
+    try {
+        if (!fs.statSync(dir).isDirectory()) fail(`${dir} is not a directory`);
+        fs.accessSync(stat ? target : dir, fs.constants.W_OK);
+    } catch (e) {
+        if (e instanceof InputError) throw e;
+        fail(explain(e));
+    }
+}
+
+/** A writer whose every write passes the redactor (the last guard on stdout, stderr and progress). */
+function redacting(out: ProgressWriter, redactor: Redactor): ProgressWriter {
+    return { write: (text: string) => out.write(redactor.redact(text)), isTTY: out.isTTY };
+}
+
 export async function main(argv: string[], deps: CheckDeps = {}): Promise<number> {
-    const stdout = deps.stdout ?? process.stdout;
-    const stderr = deps.stderr ?? process.stderr;
+    const redactor = new Redactor();
+    const stdout = redacting(deps.stdout ?? process.stdout, redactor);
+    const stderr = redacting(deps.stderr ?? process.stderr, redactor);
     const io = { out: (t: string) => { stdout.write(t); }, err: (t: string) => { stderr.write(t); } };
     const args = parseCommand(argv, {
         outputs: { type: "string" }, resolve: { type: "string", multiple: true }, ca: { type: "string", multiple: true },
@@ -85,7 +144,9 @@ export async function main(argv: string[], deps: CheckDeps = {}): Promise<number
     try {
         if (v.list) {
             const ids = selectChecks(checkGroups(scenarioFile), list(v.only), list(v.skip)).flatMap((g) => ("chain" in g ? g.chain : [g]));
-            stdout.write(ids.map((c) => `${c.id.padEnd(36)} step ${c.step.padEnd(6)} ${c.title}`).join("\n") + "\n");
+            const idWidth = Math.max(...ids.map((c) => c.id.length));
+            const stepWidth = Math.max(...ids.map((c) => c.step.length));
+            stdout.write(ids.map((c) => `${c.id.padEnd(idWidth)}  step ${c.step.padEnd(stepWidth)}  ${c.title}`).join("\n") + "\n");
             return 0;
         }
         if (args.positionals.length !== 1) return usageError(io, "check takes exactly one stack name.", USAGE);
@@ -101,21 +162,30 @@ export async function main(argv: string[], deps: CheckDeps = {}): Promise<number
             }
         });
         for (const file of caPem) if (!file.includes("-----BEGIN CERTIFICATE-----")) throw new InputError("--ca", "is not a PEM certificate (BEGIN CERTIFICATE)");
+        checkReportPath("--junit", v.junit);
+        checkReportPath("--json", v.json);
+        if (v.junit && v.json && path.resolve(v.junit) === path.resolve(v.json)) throw new InputError("--json", "is the same file as --junit");
         const only = list(v.only);
         const skip = list(v.skip);
         const total = selectChecks(checkGroups(scenarioFile), only, skip).flatMap((g) => ("chain" in g ? g.chain : [g])).length;
         // The Automation API is heavy to load: only when the outputs come from the CLI.
         const backend = deps.backend ?? (v.outputs ? undefined : new (require("./lib/stack-backend") as typeof import("./lib/stack-backend")).PulumiCliBackend(path.resolve(__dirname, "..")));
-        const outputs = await stackOutputs(stack, v.outputs, backend);
+        const outputs = await stackOutputs(stack, v.outputs, backend, deps.stdin ?? process.stdin);
         stderr.write(`Checking stack '${stack}' (${total} checks)...\n`);
         const progress = progressReporter(stderr, total);
         const report = await runChecks({
-            stack, outputs, resolve: v.resolve, caPem, only, skip, deadlineMs, timeoutMs, scenarioFile, onProgress: progress.onProgress,
+            stack, outputs, resolve: v.resolve, caPem, only, skip, deadlineMs, timeoutMs, scenarioFile, onProgress: progress.onProgress, redactor,
         });
         progress.finish();
         stdout.write(`\n${formatCheckTable(report)}`);
-        if (v.junit) fs.writeFileSync(v.junit, junitXml(report));
-        if (v.json) fs.writeFileSync(v.json, jsonReport(report));
+        for (const [flag, file, text] of [["--junit", v.junit, junitXml], ["--json", v.json, jsonReport]] as const) {
+            if (!file) continue;
+            try {
+                fs.writeFileSync(file, redactor.redact(text(report)));
+            } catch (e) {
+                throw new InputError(flag, `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? "write failed"}`);
+            }
+        }
         return report.passed ? 0 : 1;
     } catch (e) {
         if (e instanceof InputError) {

@@ -11,7 +11,8 @@ import { createTokenVerifier, DCM_ISSUER } from "./verifier";
 const USAGE = `Usage: npm run key-keeper -- --audience ALIAS (--jwks-url URL | --public-key FILE) [options]
 
 Serves GET <base-path>/key to DCM's Processing Center: the registered users' secrets, only for a JWT
-signed by DCM's key with iss, aud = ALIAS, exp at most 5 minutes ahead, nbf, iat and a fresh jti.
+signed by DCM's key (typ JWT, no jku, x5u, jwk or x5c header) with iss, aud = ALIAS, exp at most
+5 minutes after iat, nbf, and a jti never seen before.
 
   --audience ALIAS        the bank alias (required)
   --jwks-url URL          DCM's JWKS (the stack output jwksUrl)

@@ -1,7 +1,7 @@
 /**
  * How a bank verifies the DCM Processing Center's JWTs (plan steps 1 and 6): a signature by DCM's key
- * (from the published JWKS, or a PEM), an algorithm allow-list, and the claims iss, aud, exp, nbf, iat,
- * jti, with a short lifetime and no replays.
+ * (from the published JWKS, or a PEM), an algorithm allow-list, typ JWT, no header naming another key,
+ * and the claims iss, aud, exp, nbf, iat, jti, with a short lifetime and no replays.
  */
 import * as https from "node:https";
 import * as tls from "node:tls";
@@ -42,6 +42,13 @@ export class Rejection extends Error {
 export type Verify = (authorization: string | undefined) => Promise<jose.JWTPayload>;
 
 const FORBIDDEN_ALGORITHMS = /^(none|HS\d+)$/i;
+/** The `typ` of DCM's tokens. */
+export const DCM_TOKEN_TYPE = "JWT";
+/**
+ * Header parameters that name or carry a key. DCM never sends them: its key comes from the JWKS or the PEM
+ * the bank configured, so a token bringing its own key, or a URL to fetch one from, is refused outright.
+ */
+const KEY_HEADERS = ["jku", "x5u", "jwk", "x5c"];
 
 /** GETs the JWKS with node:https so a private CA and a tunnel can be used; jose caches and refreshes it. */
 function jwksFetch(options: VerifierOptions): jose.FetchImplementation {
@@ -110,9 +117,19 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Ver
         const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization ?? "");
         if (!m) throw new Rejection(authorization ? "the Authorization header is not a Bearer JWT" : "no Authorization header");
         let payload: jose.JWTPayload;
+        let header: jose.ProtectedHeaderParameters;
         try {
+            header = jose.decodeProtectedHeader(m[1]);
+        } catch {
+            throw new Rejection("the header is not JSON");
+        }
+        const keyHeader = KEY_HEADERS.find((h) => h in header);
+        if (keyHeader) throw new Rejection(`a ${keyHeader} header (DCM never names or sends a key in the token)`);
+        try {
+            // jose compares typ case-insensitively and without an "application/" prefix, as RFC 7515 says.
             ({ payload } = await jose.jwtVerify(m[1], getKey, {
                 algorithms,
+                typ: DCM_TOKEN_TYPE,
                 issuer: options.issuer ?? DCM_ISSUER,
                 audience: options.audience,
                 clockTolerance: tolerance,

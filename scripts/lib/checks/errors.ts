@@ -10,7 +10,8 @@ export class CheckFailure extends Error {
 
 /** Worth another attempt before the deadline: connection refused, DNS, a 5xx, a timeout. */
 export class TransientFailure extends Error {
-    constructor(message: string) {
+    /** The network error's code (ECONNREFUSED...), when a network error caused it. */
+    constructor(message: string, public readonly code?: string) {
         super(message);
         this.name = "TransientFailure";
     }
@@ -32,6 +33,9 @@ export class InputError extends Error {
     }
 }
 
+/** Codes that mean nothing answers at that address (as opposed to an answer that is wrong). */
+export const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "CONNECT_TIMEOUT"]);
+
 const TRANSIENT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ECONNABORTED", "UND_ERR_SOCKET"]);
 
 /** A network error's code as a short, secret-free sentence; transient ones become TransientFailure. */
@@ -43,7 +47,7 @@ export function classifyNetworkError(e: unknown, target: string): Error {
             ECONNREFUSED: "connection refused", ENOTFOUND: "host name does not resolve", EAI_AGAIN: "DNS lookup failed",
             ECONNRESET: "connection reset", ETIMEDOUT: "connection timed out",
         };
-        return new TransientFailure(`${target}: ${what[code] ?? code}`);
+        return new TransientFailure(`${target}: ${what[code] ?? code}`, code);
     }
     if (code.startsWith("ERR_TLS") || /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|DEPTH_ZERO/.test(code)) {
         return new CheckFailure(`${target}: TLS: ${code}`);

@@ -2,6 +2,7 @@
  * The checks' HTTP(S) client: curl-style --resolve pinning (the URL's host name still goes in SNI, the
  * Host header and the certificate check), extra trusted CAs, a timeout per request, no redirects followed.
  */
+import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
@@ -56,16 +57,27 @@ export function parseResolve(entries: string[]): Map<string, Pin> {
     return pins;
 }
 
+/** The CAs in NODE_EXTRA_CA_CERTS (a corporate CA), for Node versions without tls.getCACertificates. */
+function extraCaCertificates(env: NodeJS.ProcessEnv): string[] {
+    const file = env.NODE_EXTRA_CA_CERTS;
+    if (!file) return [];
+    try {
+        return fs.readFileSync(file, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    } catch {
+        // Node itself only warns about an unreadable file; so do we, by trusting nothing more.
+        return [];
+    }
+}
+
 /**
- * A TLS context trusting the default roots and the given CAs. Node's `ca` option replaces the roots and
- * re-parses all of them for every context; adding to the default store reuses the parsed roots.
+ * Every CA Node trusts by default (its roots, the system store when --use-system-ca is on, and
+ * NODE_EXTRA_CA_CERTS) plus the given ones. A `ca` list replaces the defaults, and a fresh context with
+ * addCACert loses NODE_EXTRA_CA_CERTS (nodejs/node#32010): so the defaults are listed explicitly.
  */
-function trustingAlso(caPem: string[]): tls.SecureContext {
-    const context = tls.createSecureContext();
-    const native = (context as unknown as { context?: { addCACert?: (pem: string) => void } }).context;
-    if (typeof native?.addCACert !== "function") return tls.createSecureContext({ ca: [...tls.rootCertificates, ...caPem] });
-    for (const pem of caPem) native.addCACert(pem);
-    return context;
+export function trustedCas(caPem: string[], env: NodeJS.ProcessEnv = process.env): string[] {
+    const getDefaults = (tls as { getCACertificates?: (type: "default") => string[] }).getCACertificates;
+    const defaults = typeof getDefaults === "function" ? getDefaults("default") : [...tls.rootCertificates, ...extraCaCertificates(env)];
+    return [...new Set([...defaults, ...caPem])];
 }
 
 export class HttpClient {
@@ -74,7 +86,7 @@ export class HttpClient {
 
     constructor(resolve: string[] = [], caPem: string[] = []) {
         this.pins = parseResolve(resolve);
-        this.secureContext = caPem.length ? trustingAlso(caPem) : undefined;
+        this.secureContext = caPem.length ? tls.createSecureContext({ ca: trustedCas(caPem) }) : undefined;
     }
 
     private target(url: URL): { host: string; port: number; connectHost: string; connectPort: number } {
@@ -123,6 +135,30 @@ export class HttpClient {
                 });
             });
             req.end(options.body);
+        });
+    }
+
+    /**
+     * Whether anything accepts a TCP connection for the URL's host and port (after --resolve pinning). A
+     * network error is a TransientFailure carrying its code; a wrong answer is not this method's business.
+     */
+    reach(urlText: string, timeoutMs: number): Promise<void> {
+        const url = new URL(urlText);
+        const t = this.target(url);
+        const label = `${t.host}:${t.port}`;
+        return new Promise<void>((resolve, reject) => {
+            const socket = net.connect({ host: t.connectHost, port: t.connectPort });
+            const timer = setTimeout(() => socket.destroy(new TransientFailure(`${label}: no connection within ${timeoutMs} ms`, "CONNECT_TIMEOUT")), timeoutMs);
+            timer.unref();
+            socket.once("error", (e) => {
+                clearTimeout(timer);
+                reject(classifyNetworkError(e, label));
+            });
+            socket.once("connect", () => {
+                clearTimeout(timer);
+                socket.destroy();
+                resolve();
+            });
         });
     }
 

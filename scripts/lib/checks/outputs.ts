@@ -15,6 +15,39 @@ function isPkcs8PrivateKey(pem: string): boolean {
     return /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1] === "PRIVATE KEY";
 }
 
+/** RFC 7638 thumbprint of a public key (the members each key type requires, in lexicographic order). */
+function thumbprint(key: crypto.KeyObject): string {
+    const jwk = key.export({ format: "jwk" }) as Record<string, string>;
+    const members = jwk.kty === "RSA" ? ["e", "kty", "n"] : ["crv", "kty", "x", "y"];
+    const json = JSON.stringify(Object.fromEntries(members.map((m) => [m, jwk[m]])));
+    return crypto.createHash("sha256").update(json).digest("base64url");
+}
+
+/** The curve (EC) or "RSA" each signing algorithm needs. */
+const KEY_KIND: Record<string, string[]> = { ES256: ["prime256v1"], ES384: ["secp384r1"], ES512: ["secp521r1"], RS256: ["rsa"], PS256: ["rsa", "rsa-pss"] };
+
+/**
+ * The outputs' key material must be one key: the private key's public half is publicKeyPem, kid is its
+ * thumbprint, and the key suits signingAlgorithm. A mismatch is bad input, not the bank's fault: DCM's
+ * tokens would not verify with the key the bank received.
+ */
+function checkKeyPair(privateKeyPem: string, publicKeyPem: string, kid: string, algorithm: string): void {
+    let publicKey: crypto.KeyObject;
+    try {
+        publicKey = crypto.createPublicKey(publicKeyPem);
+    } catch {
+        throw new InputError("outputs.publicKeyPem", "is not a public key PEM that parses");
+    }
+    const derived = crypto.createPublicKey(crypto.createPrivateKey(privateKeyPem));
+    const spki = (k: crypto.KeyObject) => k.export({ format: "der", type: "spki" });
+    if (!spki(derived).equals(spki(publicKey))) {
+        throw new InputError("outputs.signingPrivateKeyPem", "does not match outputs.publicKeyPem (it is the private half of another key): take both from the same stack");
+    }
+    const kind = publicKey.asymmetricKeyType === "ec" ? publicKey.asymmetricKeyDetails?.namedCurve : publicKey.asymmetricKeyType;
+    if (!KEY_KIND[algorithm]?.includes(kind ?? "")) throw new InputError("outputs.signingAlgorithm", `'${algorithm}' does not suit the ${kind ?? "unknown"} key in outputs.publicKeyPem`);
+    if (thumbprint(publicKey) !== kid) throw new InputError("outputs.kid", "is not the RFC 7638 thumbprint of outputs.publicKeyPem: take both from the same stack");
+}
+
 export const ALGORITHMS = ["ES256", "ES384", "ES512", "RS256", "PS256"] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 export const ENTITIES = ["identification", "processing"] as const;
@@ -105,6 +138,8 @@ export function stackFacts(outputs: unknown): StackFacts {
     if (!publicKeyPem.includes("-----BEGIN PUBLIC KEY-----")) throw new InputError("outputs.publicKeyPem", "must be an SPKI PEM (BEGIN PUBLIC KEY)");
     const privateKeyPem = text(o, "signingPrivateKeyPem")!;
     if (!isPkcs8PrivateKey(privateKeyPem)) throw new InputError("outputs.signingPrivateKeyPem", "must be a PKCS#8 PEM private key (label PRIVATE KEY, not EC or RSA PRIVATE KEY)");
+    const kid = text(o, "kid")!;
+    checkKeyPair(privateKeyPem, publicKeyPem, kid, signingAlgorithm);
     const usernames = pair(o, "keyKeeperUsernames");
     const passwords = pair(o, "keyKeeperPasswords");
     const backofficeUrl = url(o, "backofficeUrl", `https://${backofficeHost}`);
@@ -120,7 +155,7 @@ export function stackFacts(outputs: unknown): StackFacts {
         jwksUrl: url(o, "jwksUrl", `${apiUrl}/.well-known/jwks.json`),
         keyKeeperUrl: url(o, "keyKeeperUrl", text(o, "keyKeeperUrl")!),
         signingAlgorithm: signingAlgorithm as Algorithm,
-        kid: text(o, "kid")!,
+        kid,
         publicKeyPem,
         privateKeyPem,
         users: ENTITIES.map((entity) => ({ entity, username: usernames[entity], secret: passwords[entity] })),

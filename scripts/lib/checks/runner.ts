@@ -1,9 +1,10 @@
 /**
  * Runs the checks: all groups concurrently (a chain's steps in order), each attempt under a timeout,
- * transient failures retried with backoff until the deadline; every reason passes the redactor.
+ * transient failures retried with backoff until the deadline; every reason passes the redactor. A check
+ * first waits until each host it needs accepts a connection: a host that never does is reported once, and
+ * its checks are not run (rather than each failing with the same reason).
  */
 import * as path from "node:path";
-import { guardKeyKeeperAddress } from "./address-guard";
 import { CheckFailure, CheckSkipped, InputError, TransientFailure } from "./errors";
 import { HttpClient } from "./http";
 import { stackFacts } from "./outputs";
@@ -16,7 +17,8 @@ import { scenarioChain } from "./plan/scenario-steps";
 import { Redactor } from "./redact";
 import { withRetry } from "./retry";
 import { loadScenario } from "./scenario";
-import type { CheckOptions, CheckReport, CheckResult } from "./types";
+import { NOT_RUN } from "./types";
+import type { CheckOptions, CheckReport, CheckResult, UnreachableHost } from "./types";
 
 export const DEFAULT_DEADLINE_MS = 120_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -56,6 +58,46 @@ interface RunState {
     timeoutMs: number;
     redactor: Redactor;
     onProgress?: CheckOptions["onProgress"];
+    /** host:port -> why it is unreachable (undefined: it accepted a connection), one probe per host. */
+    reachability: Map<string, Promise<string | undefined>>;
+    unreachable: Map<string, UnreachableHost & { steps: Set<string>; ms: number }>;
+}
+
+/** host:port of a URL, as --resolve names it. */
+function hostPort(urlText: string): string {
+    const url = new URL(urlText);
+    return `${url.hostname.replace(/^\[|\]$/g, "")}:${url.port || (url.protocol === "https:" ? 443 : 80)}`;
+}
+
+/** Whether the host of url accepts a connection before the deadline; the reason it does not, or undefined. */
+function reach(url: string, state: RunState): Promise<string | undefined> {
+    const key = hostPort(url);
+    let verdict = state.reachability.get(key);
+    if (!verdict) {
+        const started = Date.now();
+        verdict = withRetry((timeoutMs) => state.ctx.http.reach(url, timeoutMs), {
+            deadline: state.deadline,
+            timeoutMs: state.timeoutMs,
+            onRetry: (reason) => state.onProgress?.({ check: `reach ${key}`, state: "retry", reason: state.redactor.redact(reason) }),
+        }).then(
+            () => undefined,
+            // Only silence at the network level makes a host unreachable; anything else is for its checks to judge.
+            (e: unknown) => {
+                if (!(e instanceof TransientFailure)) return undefined;
+                const reason = state.redactor.redact(e.message);
+                state.unreachable.set(key, { host: key, reason, checks: [], steps: new Set(), ms: Date.now() - started });
+                return reason;
+            },
+        );
+        state.reachability.set(key, verdict);
+    }
+    return verdict;
+}
+
+/** An unexpected error's message without the values it may quote (a JSON parse error quotes its input). */
+function unexpected(e: unknown): string {
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return `unexpected error: ${message.split("\n")[0].replace(/"[^"]*"|'[^']*'|`[^`]*`/g, "\"...\"")}`;
 }
 
 async function runOne(def: CheckDefinition, state: RunState): Promise<CheckResult> {
@@ -63,17 +105,28 @@ async function runOne(def: CheckDefinition, state: RunState): Promise<CheckResul
     state.onProgress?.({ check: def.id, state: "start" });
     const base = { id: def.id, step: def.step, title: def.title };
     let result: CheckResult;
+    const needs = def.needs(state.ctx.facts);
+    const down = (await Promise.all(needs.map((url) => reach(url, state)))).findIndex((why) => why !== undefined);
+    if (down >= 0) {
+        const host = hostPort(needs[down]);
+        const entry = state.unreachable.get(host)!;
+        entry.checks.push(def.id);
+        entry.steps.add(def.step);
+        result = { ...base, status: "skip", ms: Date.now() - started, reason: `${NOT_RUN}${host} is unreachable` };
+        state.onProgress?.({ check: def.id, state: "done", result });
+        return result;
+    }
     try {
-        await withRetry((timeoutMs) => def.attempt(state.ctx, timeoutMs), {
+        const warning = await withRetry((timeoutMs) => def.attempt(state.ctx, timeoutMs), {
             deadline: state.deadline,
             timeoutMs: def.timeoutMs ?? state.timeoutMs,
             onRetry: (reason) => state.onProgress?.({ check: def.id, state: "retry", reason: state.redactor.redact(reason) }),
         });
-        result = { ...base, status: "pass", ms: Date.now() - started };
+        result = { ...base, status: "pass", ms: Date.now() - started, ...(warning ? { warning: state.redactor.redact(warning) } : {}) };
     } catch (e) {
         const skipped = e instanceof CheckSkipped;
         const known = e instanceof CheckFailure || e instanceof TransientFailure || skipped || e instanceof InputError;
-        const reason = known ? (e as Error).message : `unexpected error: ${e instanceof Error ? e.message : String(e)}`;
+        const reason = known ? (e as Error).message : unexpected(e);
         result = { ...base, status: skipped ? "skip" : "fail", ms: Date.now() - started, reason: state.redactor.redact(reason) };
     }
     state.onProgress?.({ check: def.id, state: "done", result });
@@ -101,23 +154,41 @@ async function runGroup(group: CheckGroup, state: RunState): Promise<CheckResult
 /** Runs the selected checks; bad outputs, options or scenario throw InputError before anything runs. */
 export async function runChecks(options: CheckOptions): Promise<CheckReport> {
     const started = Date.now();
+    const redactor = options.redactor ?? new Redactor();
+    addOutputSecrets(redactor, options.outputs);
     const facts = stackFacts(options.outputs);
-    const redactor = new Redactor();
-    for (const u of facts.users) redactor.add(u.secret);
-    redactor.add(facts.privateKeyPem);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const groups = selectChecks(checkGroups(options.scenarioFile ?? DEFAULT_SCENARIO, timeoutMs), options.only, options.skip);
-    // A key keeper name resolving to DCM's own network is refused (unless pinned); else pinned to the checked address.
-    const keyKeeperPins = await guardKeyKeeperAddress(facts.keyKeeperUrl, options.resolve ?? [], { allowPrivate: options.allowPrivateKeyKeeper });
     // The stack's own CA (self-signed mode) is trusted like --ca.
-    const http = new HttpClient([...(options.resolve ?? []), ...keyKeeperPins], [...(options.caPem ?? []), ...(facts.tlsCaCertificatePem ? [facts.tlsCaCertificatePem] : [])]);
+    const http = new HttpClient(options.resolve ?? [], [...(options.caPem ?? []), ...(facts.tlsCaCertificatePem ? [facts.tlsCaCertificatePem] : [])]);
     const state: RunState = {
-        ctx: { stack: options.stack, facts, http, addSecret: (v) => redactor.add(v) },
+        ctx: { stack: options.stack, facts, http, addSecret: (v) => redactor.add(v), reveals: (t) => redactor.reveals(t) },
         deadline: started + (options.deadlineMs ?? DEFAULT_DEADLINE_MS),
         timeoutMs,
         redactor,
         onProgress: options.onProgress,
+        reachability: new Map(),
+        unreachable: new Map(),
     };
     const results = (await Promise.all(groups.map((g) => runGroup(g, state)))).flat();
-    return { stack: options.stack, results, passed: results.every((r) => r.status !== "fail"), ms: Date.now() - started };
+    const unreachable = [...state.unreachable.values()].map(({ host, reason, checks }) => ({ host, reason, checks }));
+    // Said once, first: the host, why, and how many checks it kept from running.
+    const hostRows: CheckResult[] = [...state.unreachable.values()].map((u) => ({
+        id: `reach-${u.host}`, step: [...new Set([...u.steps].flatMap((x) => x.split(",")))].sort((a, b) => Number(a) - Number(b)).join(","), title: `${u.host} accepts connections`, status: "fail", ms: u.ms,
+        reason: `${u.reason}; ${u.checks.length} check${u.checks.length === 1 ? "" : "s"} not run`,
+    }));
+    const all = [...hostRows, ...results];
+    return {
+        stack: options.stack, results: all, ...(unreachable.length ? { unreachable } : {}),
+        passed: all.every((r) => r.status !== "fail"), ms: Date.now() - started,
+    };
+}
+
+/** The secret outputs, registered before they are validated: an input error must not print them either. */
+function addOutputSecrets(redactor: Redactor, outputs: unknown): void {
+    if (typeof outputs !== "object" || outputs === null) return;
+    const o = outputs as Record<string, unknown>;
+    const passwords = o.keyKeeperPasswords;
+    if (passwords && typeof passwords === "object") for (const v of Object.values(passwords)) redactor.add(v);
+    redactor.add(o.signingPrivateKeyPem);
 }

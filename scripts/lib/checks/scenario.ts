@@ -202,15 +202,45 @@ function typeOf(v: unknown): string {
     return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
 }
 
-/** A value for a failure message: short, and only its shape when the key looks like it holds a secret. */
-function show(v: unknown, path: string): string {
-    if (/secret|password|token|key|credential/i.test(path) && typeof v === "string") return `a string of ${v.length} characters`;
+/** Every scalar the scenario itself writes (statuses, amounts, ids...): values a failure message may quote. */
+export function scenarioLiterals(scenario: Scenario): Set<string> {
+    const out = new Set<string>();
+    const walk = (v: unknown, depth: number): void => {
+        if (depth > 32) return;
+        if (Array.isArray(v)) v.forEach((x) => walk(x, depth + 1));
+        else if (isObj(v)) Object.values(v).forEach((x) => walk(x, depth + 1));
+        else if (typeof v === "string" && !/\{\{/.test(v)) out.add(JSON.stringify(v));
+        else if (typeof v === "number" || typeof v === "boolean" || v === null) out.add(JSON.stringify(v));
+    };
+    walk(scenario.variables, 0);
+    for (const step of scenario.steps) {
+        walk(step.body, 0);
+        for (const a of step.assertions) walk(a.equals, 0);
+    }
+    return out;
+}
+
+/**
+ * A value the API answered, for a failure message. It is quoted only when the scenario itself holds it
+ * (so it cannot be a secret the API handed out); otherwise only its type and size are told.
+ */
+function show(v: unknown, quotable: Set<string>): string {
+    const text = JSON.stringify(v) ?? "undefined";
+    if (v === undefined || quotable.has(text)) return text;
+    if (typeof v === "string") return `a string of ${v.length} characters`;
+    if (Array.isArray(v)) return `an array of ${v.length}`;
+    return `a ${typeOf(v)}`;
+}
+
+/** The scenario's own value (after templates), for a failure message: shown unless it came from a secret. */
+function showExpected(v: unknown, path: string): string {
+    if (/secret|password|token|key|credential|basic/i.test(path) && typeof v === "string") return `a string of ${v.length} characters`;
     const text = JSON.stringify(v) ?? "undefined";
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /** Why the response does not meet the step's expectations, or undefined when it does. */
-function mismatch(step: ScenarioStep, status: number, body: string, context: Obj): string | undefined {
+function mismatch(step: ScenarioStep, status: number, body: string, context: Obj, quotable: Set<string>): string | undefined {
     if (!step.statuses.includes(status)) return `${step.method} ${step.path} answered ${status}, expected ${step.statuses.join(" or ")}`;
     if (!step.assertions.length && !Object.keys(step.capture).length) return undefined;
     let doc: unknown;
@@ -224,10 +254,10 @@ function mismatch(step: ScenarioStep, status: number, body: string, context: Obj
         if (a.exists !== undefined && (v !== undefined) !== a.exists) return `${a.path} ${a.exists ? "is missing" : "is present"}`;
         if ("equals" in a) {
             const want = render(a.equals, context, a.path);
-            if (JSON.stringify(v) !== JSON.stringify(want)) return `${a.path} is ${show(v, a.path)}, expected ${show(want, a.path)}`;
+            if (JSON.stringify(v) !== JSON.stringify(want)) return `${a.path} is ${show(v, quotable)}, expected ${showExpected(want, a.path)}`;
         }
         if (a.type && typeOf(v) !== a.type) return `${a.path} is ${v === undefined ? "missing" : `of type ${typeOf(v)}`}, expected ${a.type}`;
-        if (a.matches && (typeof v !== "string" || !a.matches.test(v))) return `${a.path} is ${show(v, a.path)}, expected to match /${a.matches.source}/`;
+        if (a.matches && (typeof v !== "string" || !a.matches.test(v))) return `${a.path} is ${show(v, quotable)}, expected to match /${a.matches.source}/`;
         if (a.length !== undefined && (!(Array.isArray(v) || typeof v === "string") || v.length !== a.length)) {
             return `${a.path} has length ${Array.isArray(v) || typeof v === "string" ? v.length : "n/a"}, expected ${a.length}`;
         }
@@ -242,9 +272,12 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Plays one step: renders the request, sends it (polling while expectations do not hold yet, if the step
- * polls), and stores captures in context.vars. onSecret registers captured secrets for redaction.
+ * polls), and stores captures in context.vars. onSecret registers captured secrets for redaction; a failure
+ * quotes an answered value only if it is one of `quotable` (JSON texts, the scenario's own values).
  */
-export async function playStep(step: ScenarioStep, apiUrl: string, context: Obj, http: HttpClient, budgetMs: number, onSecret: (v: unknown) => void): Promise<void> {
+export async function playStep(
+    step: ScenarioStep, apiUrl: string, context: Obj, http: HttpClient, budgetMs: number, onSecret: (v: unknown) => void, quotable: Set<string> = new Set(),
+): Promise<void> {
     const path = render(step.path, context, "path") as string;
     const headers = render(step.headers, context, "headers") as Record<string, string>;
     const body = step.body === undefined ? undefined : JSON.stringify(render(step.body, context, "body"));
@@ -258,7 +291,7 @@ export async function playStep(step: ScenarioStep, apiUrl: string, context: Obj,
             body, timeoutMs: Math.max(100, Math.min(step.timeoutMs ?? budgetMs, budgetMs - (Date.now() - started))),
         });
         if (res.status >= 500) throw new TransientFailure(`${step.method} ${step.path} answered ${res.status}`);
-        const why = mismatch(step, res.status, res.body, context);
+        const why = mismatch(step, res.status, res.body, context, quotable);
         if (!why) {
             const doc = Object.keys(step.capture).length ? JSON.parse(res.body) as unknown : undefined;
             for (const [name, c] of Object.entries(step.capture)) {

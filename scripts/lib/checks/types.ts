@@ -1,4 +1,5 @@
 /** The post-deploy checks' public types (the contract other scripts call through index.ts). */
+import type { Redactor } from "./redact";
 
 export interface CheckResult {
     id: string;
@@ -7,13 +8,31 @@ export interface CheckResult {
     title: string;
     status: "pass" | "fail" | "skip";
     ms: number;
-    /** Why it failed or was skipped; never a secret. */
+    /** Why it failed or was skipped (or not run: a host it needs is unreachable); never a secret. */
     reason?: string;
+    /** A passing check's warning (a certificate expiring soon); never a secret. */
+    warning?: string;
+}
+
+/** A check that was not run because a host it needs is unreachable (a skip, told apart by its reason). */
+export const NOT_RUN = "not run: ";
+export const isNotRun = (r: CheckResult) => r.status === "skip" && (r.reason ?? "").startsWith(NOT_RUN);
+
+/** A host no connection reached until the deadline; the checks that need it were not run. */
+export interface UnreachableHost {
+    /** host:port */
+    host: string;
+    /** Why the last connection failed (refused, DNS, timeout), after retries. */
+    reason: string;
+    /** The checks that were not run for it. */
+    checks: string[];
 }
 
 export interface CheckReport {
     stack: string;
     results: CheckResult[];
+    /** Hosts that stayed unreachable (each also has a failed `reach-<host:port>` result, first in results). */
+    unreachable?: UnreachableHost[];
     passed: boolean;
     ms: number;
 }
@@ -34,8 +53,6 @@ export interface CheckOptions {
     resolve?: string[];
     /** Extra trusted CAs (PEM). */
     caPem?: string[];
-    /** The key keeper may resolve to a private address (the platform's allowPrivateKeyKeeper); default refused. */
-    allowPrivateKeyKeeper?: boolean;
     only?: string[];
     skip?: string[];
     /** Retries of transient failures stop at this deadline; default 120 s. */
@@ -45,4 +62,6 @@ export interface CheckOptions {
     /** The integration scenario (plan steps 12-16); default scenarios/integration.yaml. */
     scenarioFile?: string;
     onProgress?: (event: ProgressEvent) => void;
+    /** Masks secrets in every reason; pass one to share it with other output channels (the CLI does). */
+    redactor?: Redactor;
 }

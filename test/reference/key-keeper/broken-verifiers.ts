@@ -8,8 +8,9 @@ import * as jose from "jose";
 import { DCM_ISSUER, Rejection, Verify } from "../../../reference/key-keeper/verifier";
 
 export const HOLES = [
-    "no-auth", "accepts-alg-none", "hs256-confusion", "skips-signature", "trusts-jwk-header",
-    "skips-expiry", "skips-nbf", "any-audience", "any-issuer", "ignores-kid",
+    "no-auth", "accepts-alg-none", "none-any-case", "hs256-confusion", "skips-signature", "accepts-empty-signature", "trusts-jwk-header",
+    "ignores-key-urls", "any-typ", "skips-expiry", "exp-optional", "no-lifetime-limit", "skips-nbf", "any-audience", "any-issuer",
+    "ignores-kid", "jti-optional", "no-replay-check",
 ] as const;
 export type Hole = (typeof HOLES)[number];
 
@@ -17,6 +18,7 @@ export async function looseVerifier(publicKeyPem: string, alg: string, audience:
     const key = await jose.importSPKI(publicKeyPem, alg, { extractable: true });
     const kid = await jose.calculateJwkThumbprint(await jose.exportJWK(key), "sha256");
     const has = (h: Hole) => hole === h;
+    const seen = new Set<string>();
     return async (authorization) => {
         if (has("no-auth")) return {};
         const token = /^Bearer (.+)$/.exec(authorization ?? "")?.[1];
@@ -30,17 +32,23 @@ export async function looseVerifier(publicKeyPem: string, alg: string, audience:
         } catch {
             throw new Rejection("malformed");
         }
+        if (!has("ignores-key-urls") && ("jku" in header || "x5u" in header)) throw new Rejection("key url in the header");
+        if (!has("any-typ") && String(header.typ).toLowerCase() !== "jwt") throw new Rejection("typ");
         if (header.kid !== kid && !has("ignores-kid") && !(has("trusts-jwk-header") && header.jwk)) throw new Rejection("unknown kid");
         const input = Buffer.from(`${h}.${p}`);
         const signature = Buffer.from(s ?? "", "base64url");
         if (header.alg === "none") {
             if (!has("accepts-alg-none")) throw new Rejection("alg none");
+        } else if (has("none-any-case") && header.alg?.toLowerCase() === "none") {
+            // The deny-list above compared exactly; the dispatch lower-cases: an unsigned path.
         } else if (header.alg === "HS256") {
             if (!has("hs256-confusion")) throw new Rejection("alg HS256");
             const mac = crypto.createHmac("sha256", publicKeyPem).update(input).digest();
             if (!crypto.timingSafeEqual(mac, signature.length === mac.length ? signature : Buffer.alloc(mac.length))) throw new Rejection("bad mac");
         } else if (header.alg !== alg) {
             throw new Rejection("alg not allowed");
+        } else if (has("accepts-empty-signature") && !s) {
+            // "No signature to check" taken as nothing wrong.
         } else if (!has("skips-signature")) {
             const verifyWith = has("trusts-jwk-header") && header.jwk ? await jose.importJWK(header.jwk, alg) : key;
             try {
@@ -52,8 +60,19 @@ export async function looseVerifier(publicKeyPem: string, alg: string, audience:
         const now = Math.floor(Date.now() / 1000);
         if (!has("any-issuer") && claims.iss !== DCM_ISSUER) throw new Rejection("iss");
         if (!has("any-audience") && claims.aud !== audience && !(Array.isArray(claims.aud) && claims.aud.includes(audience))) throw new Rejection("aud");
-        if (!has("skips-expiry") && (typeof claims.exp !== "number" || claims.exp + 30 < now)) throw new Rejection("exp");
+        if (typeof claims.exp !== "number") {
+            if (!has("skips-expiry") && !has("exp-optional")) throw new Rejection("no exp");
+        } else {
+            if (!has("skips-expiry") && claims.exp + 30 < now) throw new Rejection("exp");
+            if (!has("no-lifetime-limit") && (claims.exp - (claims.iat ?? now) > 330 || claims.exp - now > 330)) throw new Rejection("lifetime");
+        }
         if (!has("skips-nbf") && typeof claims.nbf === "number" && claims.nbf - 30 > now) throw new Rejection("nbf");
+        if (typeof claims.jti !== "string") {
+            if (!has("jti-optional")) throw new Rejection("no jti");
+        } else if (!has("no-replay-check")) {
+            if (seen.has(claims.jti)) throw new Rejection("replayed jti");
+            seen.add(claims.jti);
+        }
         return claims;
     };
 }

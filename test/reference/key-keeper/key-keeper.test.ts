@@ -3,6 +3,7 @@
  * deliberately broken variant is caught by the failing check that names its hole, and only by it.
  */
 import assert from "node:assert/strict";
+import * as crypto from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import * as jose from "jose";
 import { runChecks } from "../../../scripts/lib/checks";
@@ -10,7 +11,7 @@ import { main } from "../../../reference/key-keeper/main";
 import { createKeyKeeperServer } from "../../../reference/key-keeper/server";
 import { parseUsers } from "../../../reference/key-keeper/users";
 import { createTokenVerifier, DCM_ISSUER } from "../../../reference/key-keeper/verifier";
-import { dcmToken } from "../../../scripts/lib/checks/jwt";
+import { dcmToken, FORGERIES } from "../../../scripts/lib/checks/jwt";
 import { stackFacts } from "../../../scripts/lib/checks/outputs";
 import { LoopbackEnv, startEnvironment } from "../../scripts/checks/support/environment";
 import { StackMaterial, stackMaterial } from "../../scripts/checks/support/stack";
@@ -22,25 +23,36 @@ async function keyKeeperFailures(options: Parameters<typeof startEnvironment>[0]
     const env = await startEnvironment(options);
     try {
         const report = await runChecks({ stack: "demo", outputs: env.outputs, resolve: env.resolve, caPem: [env.caPem], only: KEY_KEEPER_CHECKS, deadlineMs: 20_000, timeoutMs: 8000 });
-        assert.equal(report.results.length, 11);
+        assert.equal(report.results.length, ALL_REJECTIONS.length + 1);
         return Object.fromEntries(report.results.filter((r) => r.status === "fail").map((r) => [r.id, r.reason ?? ""]));
     } finally {
         await env.close();
     }
 }
 
+/** Every key-keeper-rejects-* check: one per forgery, and the replay. */
+const ALL_REJECTIONS = [...FORGERIES, "replayed-jti"];
+
 /** The checks each hole must fail (a hole may open more than one door). */
 const CAUGHT_BY: Record<Hole, string[]> = {
-    "no-auth": ["no-token", "alg-none", "hs256-confusion", "tampered-signature", "other-key", "expired", "not-yet-valid", "wrong-audience", "wrong-issuer", "unknown-kid"],
+    "no-auth": ALL_REJECTIONS,
     "accepts-alg-none": ["alg-none"],
+    "none-any-case": ["alg-none-uppercase", "alg-none-capitalized"],
     "hs256-confusion": ["hs256-confusion"],
-    "skips-signature": ["tampered-signature", "other-key"],
+    "skips-signature": ["tampered-signature", "empty-signature", "other-key"],
+    "accepts-empty-signature": ["empty-signature"],
     "trusts-jwk-header": ["other-key"],
-    "skips-expiry": ["expired"],
+    "ignores-key-urls": ["jku-header", "x5u-header"],
+    "any-typ": ["wrong-typ"],
+    "skips-expiry": ["expired", "no-exp"],
+    "exp-optional": ["no-exp"],
+    "no-lifetime-limit": ["long-lifetime"],
     "skips-nbf": ["not-yet-valid"],
     "any-audience": ["wrong-audience"],
     "any-issuer": ["wrong-issuer"],
     "ignores-kid": ["unknown-kid"],
+    "jti-optional": ["no-jti"],
+    "no-replay-check": ["replayed-jti"],
 };
 
 describe("the reference key keeper", () => {
@@ -94,16 +106,31 @@ describe("the reference key keeper", () => {
         it("refuses a token that lives longer than 5 minutes, and a replayed jti", async () => {
             const verify = await createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem });
             const key = await jose.importPKCS8(String(material.outputs.signingPrivateKeyPem), "ES256");
-            const long = await new jose.SignJWT({ jti: "j-1" }).setProtectedHeader({ alg: "ES256", kid: material.kid })
+            const long = await new jose.SignJWT({ jti: "j-1" }).setProtectedHeader({ alg: "ES256", kid: material.kid, typ: "JWT" })
                 .setIssuer(DCM_ISSUER).setAudience("demo").setIssuedAt().setExpirationTime("10m").sign(key);
             await assert.rejects(verify(`Bearer ${long}`), /lifetime over 300 s/);
-            const once = await new jose.SignJWT({ jti: "j-2" }).setProtectedHeader({ alg: "ES256", kid: material.kid })
+            const once = await new jose.SignJWT({ jti: "j-2" }).setProtectedHeader({ alg: "ES256", kid: material.kid, typ: "JWT" })
                 .setIssuer(DCM_ISSUER).setAudience("demo").setIssuedAt().setExpirationTime("2m").sign(key);
             await verify(`Bearer ${once}`);
             await assert.rejects(verify(`Bearer ${once}`), /jti replayed/);
-            const noJti = await new jose.SignJWT({}).setProtectedHeader({ alg: "ES256", kid: material.kid })
+            const noJti = await new jose.SignJWT({}).setProtectedHeader({ alg: "ES256", kid: material.kid, typ: "JWT" })
                 .setIssuer(DCM_ISSUER).setAudience("demo").setIssuedAt().setExpirationTime("2m").sign(key);
             await assert.rejects(verify(`Bearer ${noJti}`), /jti/);
+        });
+
+        it("refuses a token naming or carrying a key (jku, x5u, jwk, x5c), and one whose typ is not JWT, even when DCM's key signed it", async () => {
+            const verify = await createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem });
+            const key = await jose.importPKCS8(String(material.outputs.signingPrivateKeyPem), "ES256");
+            const token = (header: Record<string, unknown>) => new jose.SignJWT({ jti: crypto.randomUUID() })
+                .setProtectedHeader({ alg: "ES256", kid: material.kid, typ: "JWT", ...header })
+                .setIssuer(DCM_ISSUER).setAudience("demo").setIssuedAt().setExpirationTime("2m").sign(key);
+            for (const name of ["jku", "x5u"]) await assert.rejects(verify(`Bearer ${await token({ [name]: "https://keys.attacker.example/k" })}`), new RegExp(`a ${name} header`));
+            await assert.rejects(verify(`Bearer ${await token({ x5c: ["MIIB"] })}`), /a x5c header/);
+            await assert.rejects(verify(`Bearer ${await token({ typ: "dpop+jwt" })}`), /typ/);
+            await assert.rejects(verify(`Bearer ${await token({ typ: undefined })}`), /typ/);
+            // typ as RFC 7515 compares it: case-insensitive, with or without "application/".
+            await verify(`Bearer ${await token({ typ: "application/jwt" })}`);
+            await verify(`Bearer ${await token({})}`);
         });
 
         it("will not be configured with alg none or an HMAC algorithm", async () => {

@@ -1,6 +1,7 @@
 /** `npm run check` as DevOps run it: exit codes, reports, progress, and never a secret on any channel. */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { Readable } from "node:stream";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -95,16 +96,16 @@ describe("npm run check", () => {
             assert.equal(r.code, 0, r.stdout + r.stderr);
             assert.match(r.stdout, /^CHECK\s+PLAN STEP\s+RESULT\s+TIME\s+REASON$/m);
             assert.match(r.stdout, /^key-keeper-rejects-hs256-confusion\s+1,6\s+PASS\s+\d+ ms$/m);
-            assert.match(r.stdout, /PASSED: 22 passed, 0 failed, 0 skipped/);
+            assert.match(r.stdout, /PASSED: 33 passed, 0 failed, 0 skipped/);
             // Not a terminal: plain lines, no escape codes.
             assert.match(r.stderr, /^PASS jwks \(\d+ ms\)$/m);
             assert.ok(!r.stderr.includes("\x1b["));
             const report = JSON.parse(fs.readFileSync(json, "utf8"));
             assert.equal(report.passed, true);
-            assert.equal(report.results.length, 22);
+            assert.equal(report.results.length, 33);
             const xml = fs.readFileSync(junit, "utf8");
-            assert.match(xml, /<testsuite name="demo" tests="22" failures="0" skipped="0"/);
-            assert.equal((xml.match(/<testcase /g) ?? []).length, 22);
+            assert.match(xml, /<testsuite name="demo" tests="33" failures="0" skipped="0"/);
+            assert.equal((xml.match(/<testcase /g) ?? []).length, 33);
             assertNoSecret(env, r.stdout, r.stderr, xml, JSON.stringify(report));
         } finally {
             await env.close();
@@ -162,10 +163,88 @@ describe("npm run check", () => {
         assert.match(err, /--outputs: not given, and the Pulumi CLI is not installed/);
     });
 
-    it("lists the check ids with their plan steps", async () => {
+    it("lists the check ids with their plan steps, every column aligned", async () => {
         const r = await inProcess(["--list"]);
         assert.equal(r.code, 0);
         assert.match(r.out, /^key-keeper-rejects-unknown-kid\s+step 1,6\s+GET \/key rejects a token with an unknown kid$/m);
         assert.match(r.out, /^scenario-create-identifier-request\s+step 12\s/m);
+        const lines = r.out.trimEnd().split("\n");
+        const stepAt = new Set(lines.map((l) => l.indexOf(" step ")));
+        const titleAt = new Set(lines.map((l) => /^\S+\s+step \S+\s+/.exec(l)![0].length));
+        assert.equal(stepAt.size, 1, "every 'step' in one column");
+        assert.equal(titleAt.size, 1, "every title in one column");
+        assert.ok(lines.every((l) => / {2}step /.test(l)), "at least two spaces after the longest id");
+    });
+
+    it("reads the outputs from stdin with --outputs -, so they never touch the disk", async () => {
+        const env = await startEnvironment({});
+        try {
+            let out = "";
+            let err = "";
+            const code = await main(["demo", "--outputs", "-", "--only", "jwks,key-keeper-get-key", "--ca", files(env).ca, ...env.resolve.flatMap((r) => ["--resolve", r])], {
+                stdin: Readable.from([Buffer.from(JSON.stringify(env.outputs))]),
+                stdout: { write: (t: string) => { out += t; } }, stderr: { write: (t: string) => { err += t; } },
+            });
+            assert.equal(code, 0, out + err);
+            assert.match(out, /PASSED: 2 passed/);
+            const notJson = await main(["demo", "--outputs", "-"], { stdin: Readable.from([Buffer.from(`{"keyKeeperPasswords": {"processing": "${env.material.users[1].secret}"`)]), stdout: { write: () => true }, stderr: { write: (t: string) => { err += t; } } });
+            assert.equal(notJson, 2);
+            assert.match(err, /--outputs: stdin is not JSON/);
+            assertNoSecret(env, out, err);
+        } finally {
+            await env.close();
+        }
+    });
+
+    it("exits 2 before running anything when a report cannot be written", async () => {
+        const env = await startEnvironment({});
+        try {
+            const f = files(env);
+            const args = ["demo", "--outputs", f.outputs, ...f.resolve, "--ca", f.ca];
+            const cases: [string[], RegExp][] = [
+                [["--json", path.join(f.dir, "no-such-dir", "report.json")], /^invalid input: --json: cannot write .*report\.json: no directory /m],
+                [["--junit", f.dir], /^invalid input: --junit: cannot write .*: it is a directory$/m],
+                [["--junit", path.join(f.outputs, "junit.xml")], /^invalid input: --junit: cannot write .*junit\.xml: .*outputs\.json is not a directory$/m],
+            ];
+            for (const [extra, message] of cases) {
+                const r = await inProcess([...args, ...extra]);
+                assert.equal(r.code, 2, r.err);
+                assert.match(r.err, message);
+            }
+            assert.deepEqual(env.requests, { backoffice: 0, api: 0, keyKeeper: 0, plain: 0 }, "nothing was checked");
+        } finally {
+            await env.close();
+        }
+    });
+
+    it("exits 2 naming the outputs when the private key does not match the public key, instead of blaming the bank", async () => {
+        const env = await startEnvironment({});
+        try {
+            const other = await stackMaterial();
+            const f = files(env);
+            fs.writeFileSync(f.outputs, JSON.stringify({ ...env.outputs, signingPrivateKeyPem: other.outputs.signingPrivateKeyPem }));
+            const r = await inProcess(["demo", "--outputs", f.outputs, ...f.resolve, "--ca", f.ca]);
+            assert.equal(r.code, 2);
+            assert.match(r.err, /^invalid input: outputs\.signingPrivateKeyPem: does not match outputs\.publicKeyPem/m);
+            assert.equal(env.requests.keyKeeper, 0);
+            assertNoSecret(env, r.out, r.err);
+            assert.ok(!r.err.includes(String(other.outputs.signingPrivateKeyPem).split("\n")[1]));
+        } finally {
+            await env.close();
+        }
+    });
+
+    it("the DevOps guide's check table names every check", async () => {
+        // The table moved from the README to docs/devops.md with the guides.
+        const guide = fs.existsSync(path.join(ROOT, "docs", "devops.md")) ? path.join(ROOT, "docs", "devops.md") : path.join(ROOT, "README.md");
+        const text = fs.readFileSync(guide, "utf8");
+        const start = text.indexOf("| plan step | check |");
+        assert.ok(start >= 0, "the guide has the check table");
+        const docs = text.slice(start, text.indexOf("\n\n", start));
+        const r = await inProcess(["--list"]);
+        const ids = r.out.trimEnd().split("\n").map((l) => l.split(/\s+/)[0]);
+        // A check per host or per scenario step is documented by its pattern.
+        const documented = (id: string) => [id, id.replace(/-(backoffice|api)$/, "-<host>"), id.replace(/^scenario-.*/, "scenario-<step>")].some((form) => docs.includes(`\`${form}\``));
+        assert.deepEqual(ids.filter((id) => !documented(id)), []);
     });
 });

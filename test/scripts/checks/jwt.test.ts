@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as jose from "jose";
-import { dcmToken, DCM_ISSUER, FORGERIES, forgedToken, TOKEN_LIFETIME_S } from "../../../scripts/lib/checks/jwt";
+import { dcmToken, DCM_ISSUER, FOREIGN_KEY_URL, FORGERIES, forgedToken, TOKEN_LIFETIME_S } from "../../../scripts/lib/checks/jwt";
 import { StackFacts, stackFacts } from "../../../scripts/lib/checks/outputs";
 import { stackMaterial } from "./support/stack";
 
@@ -57,6 +57,26 @@ for (const alg of ["ES256", "ES384"] as const) {
             // Signed with the real key: only the kid is wrong.
             assert.notEqual(header(t["unknown-kid"]!).kid, facts.kid);
             await verify(t["unknown-kid"]!);
+            // Unsigned, with "none" in other spellings.
+            for (const [kind, spelling] of [["alg-none-uppercase", "NONE"], ["alg-none-capitalized", "None"]] as const) {
+                assert.equal(header(t[kind]!).alg, spelling);
+                assert.ok(t[kind]!.endsWith("."));
+                assert.deepEqual(claims(t[kind]!).aud, facts.alias);
+            }
+            // DCM's valid token without its signature.
+            assert.ok(t["empty-signature"]!.endsWith("."));
+            assert.equal(header(t["empty-signature"]!).alg, alg);
+            await assert.rejects(verify(t["empty-signature"]!), jose.errors.JWSSignatureVerificationFailed);
+            // Signed with the real key, valid but for the one thing each names.
+            assert.equal(header(t["jku-header"]!).jku, FOREIGN_KEY_URL);
+            assert.match(String(header(t["x5u-header"]!).x5u), /^https:\/\/keys\.attacker\.example\//);
+            assert.equal(header(t["wrong-typ"]!).typ, "dpop+jwt");
+            await assert.rejects(verify(t["wrong-typ"]!, { typ: "JWT" }), /typ/);
+            for (const kind of ["jku-header", "x5u-header", "wrong-typ", "no-exp", "long-lifetime", "no-jti"] as const) await verify(t[kind]!);
+            assert.equal(claims(t["no-exp"]!).exp, undefined);
+            assert.ok(claims(t["long-lifetime"]!).exp! - claims(t["long-lifetime"]!).iat! > 300);
+            assert.equal(claims(t["no-jti"]!).jti, undefined);
+            assert.equal(header(await dcmToken(facts)).typ, "JWT");
         });
     });
 }

@@ -46,6 +46,23 @@ describe("stackFacts", () => {
         });
     }
 
+    it("rejects key material that is not one key: the private key of another pair, a kid of another key, an algorithm of another type", async () => {
+        const other = await stackMaterial();
+        const rsa = await stackMaterial("RS256");
+        const cases: [Record<string, unknown>, RegExp][] = [
+            [{ signingPrivateKeyPem: other.outputs.signingPrivateKeyPem }, /^outputs\.signingPrivateKeyPem: does not match outputs\.publicKeyPem/],
+            [{ kid: other.kid }, /^outputs\.kid: is not the RFC 7638 thumbprint of outputs\.publicKeyPem/],
+            [{ signingAlgorithm: "ES384" }, /^outputs\.signingAlgorithm: 'ES384' does not suit the prime256v1 key/],
+            [{ ...rsa.outputs, signingAlgorithm: "ES256" }, /^outputs\.signingAlgorithm: 'ES256' does not suit the rsa key/],
+        ];
+        for (const [change, message] of cases) {
+            assert.throws(() => stackFacts({ ...material.outputs, ...change }), (e: unknown) => e instanceof InputError && message.test(e.message), String(message));
+        }
+        // Matching material of every supported type is accepted.
+        assert.equal(stackFacts(rsa.outputs).kid, rsa.kid);
+        assert.equal(stackFacts((await stackMaterial("ES384")).outputs).signingAlgorithm, "ES384");
+    });
+
     it("reads only outputs the program exports (a renamed output breaks this, not a deployment)", () => {
         const root = path.resolve(__dirname, "..", "..", "..");
         const read = [...fs.readFileSync(path.join(root, "scripts/lib/checks/outputs.ts"), "utf8").matchAll(/\(o, "(\w+)"/g)].map((m) => m[1]);

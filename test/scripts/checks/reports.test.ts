@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CheckReport, formatCheckTable } from "../../../scripts/lib/checks";
+import * as crypto from "node:crypto";
 import { Redactor } from "../../../scripts/lib/checks/redact";
 import { jsonReport } from "../../../scripts/lib/checks/report/json";
 import { junitXml } from "../../../scripts/lib/checks/report/junit";
@@ -65,5 +66,74 @@ describe("reports", () => {
         r.add("abc");
         assert.equal(r.redact("x CANARY-secret-1-longer y CANARY-secret-1 abc"), "x [secret] y [secret] abc");
         assert.equal(r.redact(`line ${"B".repeat(20)}`), "line [secret]");
+    });
+
+    describe("the redactor masks every part of a secret of 8 characters or more, in every form it travels in", () => {
+        const password = "Zq8#k2&Lm9/pW4+xR7=vT1!nB6%cY3?dH5^fJ0~sG8@aE2*u";
+        const username = "dcm-demo-processing";
+        const r = new Redactor();
+        r.add(password);
+        const b64 = (t: string) => Buffer.from(t).toString("base64");
+        const forms: [string, string][] = [
+            ["the whole value", password],
+            ["44 of its 48 characters, after the username and a colon (issue 13)", `${username}:${password.slice(0, 44)}`],
+            ["any 8 characters of it", password.slice(20, 28)],
+            ["a cut from its end", password.slice(-12)],
+            ["its base64", b64(password)],
+            ["a Basic header of user:password", `Basic ${b64(`${username}:${password}`)}`],
+            ["base64 of a cut at each byte offset", [0, 1, 2].map((o) => b64(`xy${password.slice(o, o + 30)}`)).join(" ")],
+            ["its base64url", Buffer.from(password).toString("base64url")],
+            ["its URL encoding", `https://kk.example/key?p=${encodeURIComponent(password)}`],
+            ["its form encoding", `p=${encodeURIComponent(password).replace(/%20/g, "+")}`],
+            ["inside a JSON string", JSON.stringify({ u: password.slice(5) })],
+        ];
+        for (const [name, text] of forms) {
+            it(name, () => {
+                const out = r.redact(`before ${text} after`);
+                assert.ok(r.reveals(text), name);
+                assert.match(out, /^before .*\[secret\].* after$/);
+                // What is left of the secret's form is never 8 characters in a row of it.
+                for (let i = 0; i + 8 <= out.length; i++) assert.ok(!password.includes(out.slice(i, i + 8)), `${name}: '${out}'`);
+            });
+        }
+
+        it("leaves ordinary text alone (7 characters of a secret are not masked)", () => {
+            const text = `GET /key answered 401, expected 200; users[1] is not one of the seeded users (${username}) ${password.slice(0, 7)}`;
+            assert.equal(r.redact(text), text);
+            assert.equal(r.reveals(text), false);
+        });
+
+        it("masks the private JWK members of a registered private key PEM", () => {
+            const { privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+            const pem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+            const d = (privateKey.export({ format: "jwk" }) as { d: string }).d;
+            const k = new Redactor();
+            k.add(pem);
+            assert.equal(k.redact(`{"d":"${d}"}`), "{\"d\":\"[secret]\"}");
+            assert.equal(k.redact(pem.split("\n").slice(1, -2).join("")), "[secret]");
+        });
+    });
+
+    it("a passing check's warning shows as WARN; a check not run for an unreachable host as NOT RUN, counted apart", () => {
+        const r: CheckReport = {
+            stack: "demo", passed: false, ms: 10,
+            unreachable: [{ host: "api.example:443", reason: "connection refused", checks: ["jwks"] }],
+            results: [
+                { id: "reach-api.example:443", step: "2", title: "t", status: "fail", ms: 5, reason: "api.example:443: connection refused; 1 check not run" },
+                { id: "https-key-keeper", step: "1,6", title: "t", status: "pass", ms: 3, warning: "the key keeper's certificate expires on 2026-12-03, in 3 days (fewer than 14)" },
+                { id: "jwks", step: "2", title: "t", status: "skip", ms: 0, reason: "not run: api.example:443 is unreachable" },
+            ],
+        };
+        const table = formatCheckTable(r);
+        assert.match(table, /^https-key-keeper\s+1,6\s+WARN\s+3 ms\s+the key keeper's certificate expires on/m);
+        assert.match(table, /^jwks\s+2\s+NOT RUN\s+0 ms\s+not run: api\.example:443 is unreachable$/m);
+        assert.match(table, /^FAILED: 1 passed, 1 failed, 0 skipped, 1 not run in 10 ms/m);
+        const xml = junitXml(r);
+        assert.match(xml, /<testcase classname="plan step 1,6" name="https-key-keeper" time="0\.003">\n\s+<system-out>warning: the key keeper&apos;s certificate expires/);
+        let plain = "";
+        const p = progressReporter({ write: (t: string) => { plain += t; } }, 3);
+        for (const result of r.results) p.onProgress({ check: result.id, state: "done", result });
+        assert.match(plain, /^WARN https-key-keeper \(3 ms\): the key keeper's certificate/m);
+        assert.match(plain, /^NOT RUN jwks \(0 ms\): not run: /m);
     });
 });

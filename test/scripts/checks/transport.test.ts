@@ -1,10 +1,14 @@
 /** The HTTP client's --resolve pinning and CA trust, and retries with backoff, deadline and timeouts. */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as https from "node:https";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { CheckFailure, InputError, TransientFailure } from "../../../scripts/lib/checks/errors";
-import { HttpClient, parseResolve } from "../../../scripts/lib/checks/http";
+import { HttpClient, parseResolve, trustedCas } from "../../../scripts/lib/checks/http";
 import { withRetry } from "../../../scripts/lib/checks/retry";
 import { createPki, Pki } from "./support/pki";
 
@@ -54,6 +58,48 @@ describe("HttpClient", () => {
         await trusting.request("https://api-x.example.com/", { timeoutMs: 8000 });
         const plain = new HttpClient([`api-x.example.com:443:127.0.0.1:${port}`]);
         await assert.rejects(plain.request("https://api-x.example.com/", { timeoutMs: 8000 }), /UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to verify|TLS/);
+    });
+
+    it("with --ca, still trusts the CAs of NODE_EXTRA_CA_CERTS (a key keeper behind a corporate CA)", async () => {
+        // NODE_EXTRA_CA_CERTS is read when Node starts: the client runs in a child process started with it.
+        const corporate = await createPki("Corporate CA");
+        const other = await createPki("Stack CA");
+        const server = https.createServer(await corporate.issue(["keykeeper.bank.example"]), (_req, res) => res.end("ok"));
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "extra-ca-"));
+        try {
+            const extra = path.join(dir, "corporate.pem");
+            fs.writeFileSync(extra, corporate.caPem);
+            const pin = `keykeeper.bank.example:443:127.0.0.1:${(server.address() as AddressInfo).port}`;
+            const script = (simulateOldNode: boolean) => `
+                ${simulateOldNode ? "delete require('node:tls').getCACertificates;" : ""}
+                const { HttpClient } = require(${JSON.stringify(path.resolve(__dirname, "../../../scripts/lib/checks/http"))});
+                const client = new HttpClient([${JSON.stringify(pin)}], [${JSON.stringify(other.caPem)}]);
+                client.request("https://keykeeper.bank.example/", { timeoutMs: 8000 }).then((r) => console.log("status " + r.status), (e) => console.log("error " + e.message));`;
+            const run = (node: string, simulateOldNode: boolean) => new Promise<string>((resolve) => {
+                const child = spawn(node, ["--require", "ts-node/register/transpile-only", "-e", script(simulateOldNode)], { env: { ...process.env, NODE_EXTRA_CA_CERTS: extra } });
+                let text = "";
+                child.stdout.on("data", (d: Buffer) => { text += d; });
+                child.stderr.on("data", (d: Buffer) => { text += d; });
+                child.on("close", () => resolve(text));
+            });
+            // This Node; this Node without tls.getCACertificates (as Node before 22.15); an older Node if the machine has one
+            // (where a fresh secure context with addCACert loses NODE_EXTRA_CA_CERTS, nodejs/node#32010).
+            const runs = [await run(process.execPath, false), await run(process.execPath, true)];
+            if (fs.existsSync("/usr/bin/node") && fs.realpathSync("/usr/bin/node") !== fs.realpathSync(process.execPath)) runs.push(await run("/usr/bin/node", false));
+            for (const out of runs) assert.match(out, /^status 200$/m, out);
+        } finally {
+            await new Promise<void>((r) => server.close(() => r()));
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("trusts Node's default CAs, the extra ones and the given ones together", () => {
+        const given = "-----BEGIN CERTIFICATE-----\nMIIBgiven\n-----END CERTIFICATE-----";
+        const cas = trustedCas([given]);
+        assert.ok(cas.length > 100, "the default roots are kept");
+        assert.ok(cas.includes(given));
+        assert.equal(cas.filter((c) => c === given).length, 1);
     });
 
     it("reports a refused connection as transient", async () => {

@@ -8,6 +8,8 @@ export interface CheckContext {
     http: HttpClient;
     /** Registers a value to mask in every reason (a secret learnt while checking). */
     addSecret: (value: unknown) => void;
+    /** True when the text holds a known secret or a part of one, in any form the redactor knows. */
+    reveals: (text: string) => boolean;
 }
 
 export interface CheckDefinition {
@@ -17,8 +19,13 @@ export interface CheckDefinition {
     title: string;
     /** Longest single attempt, when it must differ from the run's (a polling scenario step). */
     timeoutMs?: number;
-    /** One attempt: resolves on pass, throws CheckFailure / TransientFailure / CheckSkipped. */
-    attempt: (ctx: CheckContext, timeoutMs: number) => Promise<void>;
+    /**
+     * URLs of the hosts the check talks to: when one stays unreachable until the deadline, the run says so
+     * once and the check is not run.
+     */
+    needs: (facts: StackFacts) => string[];
+    /** One attempt: resolves on pass (with a warning, if any), throws CheckFailure / TransientFailure / CheckSkipped. */
+    attempt: (ctx: CheckContext, timeoutMs: number) => Promise<string | void>;
 }
 
 /** Checks that must run one after another (a scenario whose steps capture values for later ones). */

@@ -1,5 +1,10 @@
-/** Plan step 5: both hosts resolve and answer over HTTPS with a good certificate, redirect plain HTTP, set HSTS. */
+/**
+ * Plan step 5: both hosts resolve and answer over HTTPS with a good certificate, redirect plain HTTP, set HSTS.
+ * The api host is asked for its JWKS path, which it serves itself: `/` goes to DCM's API upstream, whose
+ * health is not the host's.
+ */
 import { CheckFailure, TransientFailure } from "../errors";
+import type { TlsProbe } from "../http";
 import type { StackFacts } from "../outputs";
 import type { CheckDefinition } from "./definition";
 
@@ -11,29 +16,44 @@ const DAY = 86_400_000;
 
 type Role = "backoffice" | "api";
 
-function base(facts: StackFacts, role: Role): { url: string; host: string } {
-    return role === "backoffice" ? { url: facts.backofficeUrl, host: facts.backofficeHost } : { url: facts.apiUrl, host: facts.apiHost };
+/** The host, its base URL, and the URL its own checks ask (answered by the host's own pods). */
+function base(facts: StackFacts, role: Role): { url: string; host: string; probe: string } {
+    return role === "backoffice"
+        ? { url: facts.backofficeUrl, host: facts.backofficeHost, probe: `${facts.backofficeUrl}/` }
+        : { url: facts.apiUrl, host: facts.apiHost, probe: facts.jwksUrl };
 }
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * What a certificate's TLS probe says: throws CheckFailure for a wrong name, a bad date or an untrusted chain;
+ * one expiring within MIN_CERT_DAYS fails, or with soon = "warn" returns a warning.
+ */
+export function certificateVerdict(tls: TlsProbe, host: string, whose = "", soon: "fail" | "warn" = "warn"): string | undefined {
+    const subject = whose ? `${whose} certificate` : "certificate";
+    if (tls.identityError) throw new CheckFailure(`${subject} is not valid for ${host}: it names ${tls.altNames || tls.subject || "nothing"}`);
+    const now = Date.now();
+    if (tls.validTo.getTime() <= now) throw new CheckFailure(`${subject} expired on ${day(tls.validTo)}`);
+    if (tls.validFrom.getTime() > now) throw new CheckFailure(`${subject} is not valid before ${day(tls.validFrom)}`);
+    if (!tls.authorized) throw new CheckFailure(`${subject} does not chain to a trusted root (${tls.authorizationError ?? "unverified"}); in self-signed mode pass --ca`);
+    const days = Math.floor((tls.validTo.getTime() - now) / DAY);
+    if (days >= MIN_CERT_DAYS) return undefined;
+    const why = `${subject} expires on ${day(tls.validTo)}, in ${days} days (fewer than ${MIN_CERT_DAYS})`;
+    if (soon === "fail") throw new CheckFailure(why);
+    return why;
+}
 
 function httpsCheck(role: Role): CheckDefinition {
     return {
         id: `https-${role}`,
         step: "5",
         title: `${role} host answers over HTTPS with a valid certificate`,
+        needs: (facts) => [base(facts, role).url],
         attempt: async ({ facts, http }, timeoutMs) => {
-            const { url, host } = base(facts, role);
-            const tls = await http.probeTls(url, timeoutMs);
-            if (tls.identityError) throw new CheckFailure(`certificate is not valid for ${host}: it names ${tls.altNames || tls.subject || "nothing"}`);
-            const now = Date.now();
-            if (tls.validTo.getTime() <= now) throw new CheckFailure(`certificate expired on ${day(tls.validTo)}`);
-            if (tls.validFrom.getTime() > now) throw new CheckFailure(`certificate is not valid before ${day(tls.validFrom)}`);
-            if (!tls.authorized) throw new CheckFailure(`certificate does not chain to a trusted root (${tls.authorizationError ?? "unverified"}); in self-signed mode pass --ca`);
-            const days = Math.floor((tls.validTo.getTime() - now) / DAY);
-            if (days < MIN_CERT_DAYS) throw new CheckFailure(`certificate expires on ${day(tls.validTo)}, in ${days} days (fewer than ${MIN_CERT_DAYS})`);
-            const res = await http.request(`${url}/`, { timeoutMs });
-            if (res.status >= 500) throw new TransientFailure(`GET ${url}/ answered ${res.status}`);
+            const { url, host, probe } = base(facts, role);
+            certificateVerdict(await http.probeTls(url, timeoutMs), host, "", "fail");
+            const res = await http.request(probe, { timeoutMs });
+            if (res.status >= 500) throw new TransientFailure(`GET ${probe} answered ${res.status}`);
         },
     };
 }
@@ -43,6 +63,7 @@ function redirectCheck(role: Role): CheckDefinition {
         id: `http-redirect-${role}`,
         step: "5",
         title: `plain HTTP to the ${role} host redirects to HTTPS`,
+        needs: (facts) => [`http://${base(facts, role).host}/`],
         attempt: async ({ facts, http }, timeoutMs) => {
             const { host } = base(facts, role);
             const plain = `http://${host}/integration-check?probe=1`;
@@ -57,7 +78,9 @@ function redirectCheck(role: Role): CheckDefinition {
                 target = undefined;
             }
             if (!target || target.protocol !== "https:" || target.hostname !== host) {
-                throw new CheckFailure(`GET http://${host}/ redirects to ${location ? `'${location}'` : "nowhere"}, not to https://${host}/`);
+                // Only the target's origin: its path or query may carry anything.
+                const where = !location ? "nowhere" : target ? `'${target.protocol}//${target.host}/...'` : "an unparseable location";
+                throw new CheckFailure(`GET http://${host}/ redirects to ${where}, not to https://${host}/`);
             }
         },
     };
@@ -68,14 +91,15 @@ function hstsCheck(role: Role): CheckDefinition {
         id: `hsts-${role}`,
         step: "5",
         title: `the ${role} host sets HSTS`,
+        needs: (facts) => [base(facts, role).url],
         attempt: async ({ facts, http }, timeoutMs) => {
-            const { url } = base(facts, role);
-            const res = await http.request(`${url}/`, { timeoutMs });
-            if (res.status >= 500) throw new TransientFailure(`GET ${url}/ answered ${res.status}`);
+            const { probe } = base(facts, role);
+            const res = await http.request(probe, { timeoutMs });
+            if (res.status >= 500) throw new TransientFailure(`GET ${probe} answered ${res.status}`);
             const hsts = String(res.headers["strict-transport-security"] ?? "");
             if (!hsts) throw new CheckFailure("no Strict-Transport-Security header");
             const maxAge = /max-age\s*=\s*"?(\d+)"?/i.exec(hsts);
-            if (!maxAge) throw new CheckFailure(`Strict-Transport-Security '${hsts}' has no max-age`);
+            if (!maxAge) throw new CheckFailure("the Strict-Transport-Security header has no max-age");
             if (Number(maxAge[1]) < MIN_HSTS_SECONDS) throw new CheckFailure(`HSTS max-age is ${maxAge[1]} s, less than ${MIN_HSTS_SECONDS} (180 days)`);
         },
     };

@@ -11,7 +11,7 @@ export function junitXml(report: CheckReport): string {
     const count = (s: string) => report.results.filter((r) => r.status === s).length;
     const cases = report.results.map((r) => {
         const open = `    <testcase classname="plan step ${escape(r.step)}" name="${escape(r.id)}" time="${(r.ms / 1000).toFixed(3)}"`;
-        if (r.status === "pass") return `${open}/>`;
+        if (r.status === "pass") return r.warning ? `${open}>\n      <system-out>warning: ${escape(r.warning)}</system-out>\n    </testcase>` : `${open}/>`;
         const inner = r.status === "fail"
             ? `<failure message="${escape(r.reason ?? "failed")}">${escape(r.title)}</failure>`
             : `<skipped message="${escape(r.reason ?? "skipped")}"/>`;

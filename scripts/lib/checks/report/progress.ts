@@ -3,6 +3,7 @@
  * finished check printed above it; otherwise one plain line per retry and per finished check.
  */
 import type { ProgressEvent } from "../types";
+import { resultLabel } from "./table";
 
 export interface ProgressWriter {
     write(text: string): unknown;
@@ -34,7 +35,8 @@ export function progressReporter(out: ProgressWriter, total: number): { onProgre
                 running.delete(e.check);
                 done++;
                 const r = e.result!;
-                line(`${r.status.toUpperCase()} ${r.id} (${r.ms} ms)${r.reason ? `: ${r.reason}` : ""}`);
+                const why = r.reason ?? r.warning;
+                line(`${resultLabel(r)} ${r.id} (${r.ms} ms)${why ? `: ${why}` : ""}`);
             }
         },
         finish: () => {

@@ -14,6 +14,29 @@ export interface DcmFaults {
     transferAmount?: string;
     /** Puts the processing user's password where the scenario expects `status` (a leak to be masked). */
     echoPassword?: boolean;
+    /** Every string in every answer becomes a cut or an encoding of a user's password (canaries to be masked). */
+    plantCanaries?: boolean;
+}
+
+/** Forms a leaked password takes: after a username and a colon, cut, base64, base64url, URL-encoded, in JSON text. */
+export function leakedForms(username: string, secret: string): string[] {
+    return [
+        `${username}:${secret}`,
+        secret.slice(3, -3),
+        Buffer.from(secret).toString("base64"),
+        Buffer.from(`x${secret}`).toString("base64url"),
+        Buffer.from(`${username}:${secret}`).toString("base64"),
+        encodeURIComponent(`${secret}/&?`),
+        JSON.stringify({ secret: secret.slice(1) }),
+    ];
+}
+
+/** The value with each string replaced by one of forms, in turn (keys kept: the scenario's paths still find them). */
+export function plant(value: unknown, forms: string[], counter = { n: 0 }): unknown {
+    if (typeof value === "string") return forms[counter.n++ % forms.length];
+    if (Array.isArray(value)) return value.map((v) => plant(v, forms, counter));
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plant(v, forms, counter)]));
+    return value;
 }
 
 export interface DcmApi {
@@ -30,9 +53,10 @@ export function createDcmApi(alias: string, users: { username: string; secret: s
     const customerSecrets: string[] = [];
     const calls: string[] = [];
     const id = () => crypto.randomUUID();
+    const canaries = users.flatMap((u) => leakedForms(u.username, u.secret));
     const send = (res: http.ServerResponse, status: number, body: unknown) => {
         res.writeHead(status, { "content-type": "application/json" });
-        res.end(JSON.stringify(body));
+        res.end(JSON.stringify(faults.plantCanaries ? plant(body, canaries) : body));
     };
     const authorized = (req: http.IncomingMessage, user: { username: string; secret: string }) =>
         req.headers.authorization === `Basic ${Buffer.from(`${user.username}:${user.secret}`).toString("base64")}`;

@@ -26,6 +26,14 @@ export interface HostFaults {
     hstsMaxAge?: number;
     /** backoffice: Kratos admin answers under /.ory/admin. */
     adminExposed?: boolean;
+    /** backoffice: every path under /admin/ or /.ory/admin/ gets this answer. */
+    adminAnswer?: { status: number; body: string; contentType?: string; location?: string };
+    /** backoffice: a single-page frontend: every unknown path answers 200 with index.html. */
+    spaFallback?: boolean;
+    /** api: DCM's API upstream is down: everything but the JWKS answers 502. */
+    upstreamDown?: boolean;
+    /** keyKeeper: answers every request itself (a bank's own key keeper), instead of the reference one. */
+    answer?: (req: http.IncomingMessage) => { status: number; body: string; contentType?: string };
     /** backoffice: / answers JSON instead of HTML. */
     noHtml?: boolean;
     /** backoffice: Kratos' ui.action built from this base URL. */
@@ -113,6 +121,12 @@ export async function startEnvironment(options: EnvOptions = {}): Promise<Loopba
                         return;
                     }
                     if (role !== "plain" && role !== "keyKeeper" && !f.noHsts) res.setHeader("strict-transport-security", `max-age=${f.hstsMaxAge ?? HSTS}; includeSubDomains`);
+                    if (f.answer) {
+                        const a = f.answer(req);
+                        res.writeHead(a.status, { "content-type": a.contentType ?? "application/json" });
+                        res.end(a.body);
+                        return;
+                    }
                     handler(req, Buffer.concat(chunks).toString("utf8"), res);
                 })();
             });
@@ -137,11 +151,27 @@ export async function startEnvironment(options: EnvOptions = {}): Promise<Loopba
             return json(res, 200, { id: flow, type: "api", ui: { action: `${f.kratosBaseUrl ?? `https://${BACKOFFICE}/.ory`}/self-service/login?flow=${flow}`, method: "POST", nodes: [] } });
         }
         if (path.startsWith("/.ory/admin/") && f.adminExposed) return json(res, 200, []);
+        if (/^(\/\.ory)?\/admin\//.test(path) && f.adminAnswer) {
+            const a = f.adminAnswer;
+            res.writeHead(a.status, { "content-type": a.contentType ?? "application/json", ...(a.location ? { location: a.location } : {}) });
+            res.end(a.body);
+            return;
+        }
+        if (f.spaFallback) {
+            res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+            res.end("<!doctype html><html><head><title>DCM backoffice</title><script src=\"/assets/app.js\"></script></head><body><div id=app></div></body></html>");
+            return;
+        }
         json(res, 404, { error: "not found" });
     });
     const api = wrap("api", (req, body, res) => {
         const path = (req.url ?? "/").split("?")[0];
         if (path === "/.well-known/jwks.json") return json(res, 200, faults.api.jwks ?? material.jwks);
+        if (faults.api.upstreamDown) {
+            res.writeHead(502, { "content-type": "text/html" });
+            res.end("<html><body>502 Bad Gateway</body></html>");
+            return;
+        }
         if (dcm.handle(req, body, res)) return;
         json(res, 404, { error: "not found" });
     });
