@@ -3,6 +3,7 @@
  *   --preview FILE    from `pulumi preview --json` output (repeat for several banks)
  *   --render-diff REV from offline renders of every bank at a git revision and at the working tree
  */
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { toJson, toSarif } from "./lib/audit/data";
@@ -103,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
     const flags = report.banks.reduce((n, b) => n + b.changes.reduce((m, c) => m + c.flags.length, 0), 0);
     const changes = report.banks.reduce((n, b) => n + b.changes.length, 0);
     if (outputs.length) process.stderr.write(`wrote ${outputs.join(", ")}: ${report.banks.length} bank(s), ${changes} change(s), ${flags} flag(s)\n`);
-    for (const f of report.failures) process.stderr.write(`PREVIEW FAILED: ${f.bank} (${f.file}): ${f.errors.length} error(s); see the report.\n`);
+    for (const f of report.failures) process.stderr.write(`${f.source.toUpperCase()} FAILED: ${f.bank} (${f.file}): ${f.errors.length} error(s); see the report.\n`);
     for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
     const gate = failOn !== undefined && hasFlagAtOrAbove(report, failOn as Severity);
     if (gate) process.stderr.write(`--fail-on ${failOn}: the report has a flag at ${failOn} or above.\n`);
@@ -125,7 +126,7 @@ function readPreview(file: string): PreviewDocument {
     } catch (e) {
         throw new AuditInputError(`--preview: ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
     }
-    return parsePreview(bytes, file);
+    return parsePreview(bytes.toString("utf8"), file, crypto.createHash("sha256").update(bytes).digest("hex"));
 }
 
 if (require.main === module) runCli(main);

@@ -25,14 +25,15 @@ export function buildChange(input: ChangeInput, masker: Masker, policy?: PolicyC
     const roots = [input.old, input.new];
     const fields: FieldChange[] = input.fields.slice(0, MAX_FIELDS).map((f) => {
         // Secret by marking: Pulumi's or the program's knowledge of the field, or a secret marker on the value.
-        const marked = masker.isKnownSecretPath(urn, type, f.path) || isUnderSecret(masker, urn, type, f.path, true) || isSecretValue(f.old) || isSecretValue(f.new);
-        const secret = marked || masker.isSecretPathIn(urn, type, f.path, roots) || isUnderSecret(masker, urn, type, f.path, false);
+        const parents = secretParents(masker, urn, type, f.path);
+        const marked = masker.isKnownSecretPath(urn, type, f.path) || parents.known || isSecretValue(f.old) || isSecretValue(f.new);
+        const secret = marked || parents.named || masker.isSecretPathIn(urn, type, f.path, roots);
         let byShape = false;
         const side = (v: unknown) => {
             if (v === undefined) return undefined;
             if (secret) return displayValue(maskAll(v));
             const masked = masker.mask(urn, type, f.path, v);
-            if (!containsMarker(v) && JSON.stringify(masked) !== JSON.stringify(v)) byShape = true;
+            if (masked !== v && !containsMarker(v)) byShape = true;
             return displayValue(masked);
         };
         const out: FieldChange = { path: masker.scrub(f.path), kind: f.kind, old: side(f.old), new: side(f.new) };
@@ -73,20 +74,25 @@ function maskAll(v: unknown): unknown {
     return v === null ? null : MASK;
 }
 
-/** Whether any parent path of `path` is secret (then the whole subtree is); `known`: by marking only, not by name. */
-function isUnderSecret(masker: Masker, urn: string, type: string, path: string, known: boolean): boolean {
+/**
+ * Whether a parent path of `path` is secret (then the whole subtree is): `known` by the program's or Pulumi's
+ * marking, `named` by a parent field's secret-looking name.
+ */
+function secretParents(masker: Masker, urn: string, type: string, path: string): { known: boolean; named: boolean } {
     let segments: (string | number)[];
     try {
         segments = parsePath(path);
     } catch {
-        return false;
+        return { known: false, named: false };
     }
     let prefix = "";
+    let named = false;
     for (const s of segments.slice(0, -1)) {
         prefix = childPath(prefix, s);
-        if (known ? masker.isKnownSecretPath(urn, type, prefix) : masker.isSecretPath(urn, type, prefix)) return true;
+        if (masker.isKnownSecretPath(urn, type, prefix)) return { known: true, named };
+        named ||= masker.isSecretPath(urn, type, prefix);
     }
-    return false;
+    return { known: false, named };
 }
 
 function kubernetesName(c: RawChange): string | undefined {

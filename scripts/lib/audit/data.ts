@@ -36,6 +36,7 @@ export function toSarif(report: AuditReport): string {
         ...FLAG_ORDER.map((k) => `audit/${k}`),
         ...new Set(policyResults.map(({ p }) => `policy/${p.policy}`)),
         "audit/preview-failed",
+        "audit/render-failed",
     ];
     const location = (bank: string, urn?: string) => ({
         physicalLocation: { artifactLocation: { uri: stackFile(bank) }, region: { startLine: 1 } },
@@ -43,8 +44,8 @@ export function toSarif(report: AuditReport): string {
     });
     const results = [
         ...report.failures.flatMap((f) => f.errors.map((e) => ({
-            ruleId: "audit/preview-failed", level: "error",
-            message: { text: `Preview of ${f.bank} failed (${f.file}): ${e.message}` },
+            ruleId: `audit/${f.source}-failed`, level: "error",
+            message: { text: `${f.source === "render" ? "Render" : "Preview"} of ${f.bank} failed (${f.file}): ${e.message}` },
             locations: [location(f.bank, e.urn)],
         }))),
         ...flags.map(({ change: c, flag: f }) => ({

@@ -110,7 +110,9 @@ export function projectState(projectDir: string): { commit?: string; dirty?: boo
 
 function pulumiCliVersion(): string {
     try {
-        const out = execFileSync("pulumi", ["version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).trim();
+        const out = execFileSync("pulumi", ["version"], {
+            encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000, env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+        }).trim();
         return /^v?\d+\.\d+\.\d+[\w.+-]*$/.test(out) ? out : "unknown (unexpected `pulumi version` output)";
     } catch {
         return "not known (no `pulumi` on PATH where the report was made)";

@@ -83,6 +83,7 @@ export function auditPreviews(docs: PreviewDocument[], options: PreviewAuditOpti
     })));
     const failures: PreviewFailure[] = docs.filter((d) => d.failed).map((doc) => ({
         bank: bankOf(doc),
+        source: "preview" as const,
         file: doc.file,
         errors: doc.diagnostics.filter((d) => d.severity === "error").map((d) => ({ urn: d.urn, message: masker.scrub(d.message) })),
     }));
@@ -146,7 +147,19 @@ function opOf(g: Grouped): Op {
 }
 
 /** A state's properties as the flags and policies read them: outputs overlaid by inputs, secret markers removed. */
-const merged = (s?: ResourceState) => (s ? (unwrapSecrets({ ...s.outputs, ...s.inputs }) as Record<string, unknown>) : undefined);
+const merged = (s?: ResourceState) => (s ? (plain({ ...s.outputs, ...s.inputs }) as Record<string, unknown>) : undefined);
+
+/** unwrapSecrets, copying only what holds a marker (most states hold none). */
+function plain(v: unknown): unknown {
+    if (typeof v !== "object" || v === null) return v;
+    if (isSecretValue(v)) return unwrapSecrets(v[SECRET_KEY]);
+    let out: Record<string, unknown> | unknown[] | undefined;
+    for (const [k, x] of Object.entries(v)) {
+        const y = plain(x);
+        if (y !== x) (out ??= Array.isArray(v) ? [...v] : { ...v })[k as never] = y as never;
+    }
+    return out ?? v;
+}
 
 /**
  * The value at a path of a state: inside a value Pulumi blinded (`"[secret]"`), the mask; inside a secret marker, the

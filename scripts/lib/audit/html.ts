@@ -26,7 +26,7 @@ export function toHtml(report: AuditReport): string {
     parts.push(`<title>${esc(report.title)}</title><style>${STYLE}</style></head><body>`);
     parts.push(`<h1>${esc(report.title)}</h1><p>Source: ${esc(report.source)}</p>`);
     for (const f of report.failures) {
-        parts.push(`<div class="failed"><strong>PREVIEW FAILED</strong> for bank ${esc(f.bank)} (${esc(f.file)}): this change cannot be applied as it is. Pulumi reported:<ul>${f.errors.map((e) => `<li>${e.urn ? `<code>${esc(e.urn)}</code>: ` : ""}${esc(e.message)}</li>`).join("")}</ul></div>`);
+        parts.push(`<div class="failed"><strong>${esc(f.source.toUpperCase())} FAILED</strong> for bank ${esc(f.bank)} (${esc(f.file)}): this change cannot be applied as it is. ${f.source === "render" ? "The program" : "Pulumi"} reported:<ul>${f.errors.map((e) => `<li>${e.urn ? `<code>${esc(e.urn)}</code>: ` : ""}${esc(e.message)}</li>`).join("")}</ul></div>`);
     }
     for (const w of report.warnings) parts.push(`<p class="warn"><strong>Warning:</strong> ${esc(w)}</p>`);
     parts.push(`<h2>Summary</h2><table><tr><th>Bank</th>${ops.map((op) => `<th>${esc(op)}</th>`).join("")}<th>Flags</th></tr>`);

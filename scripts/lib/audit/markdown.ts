@@ -16,7 +16,7 @@ export function toMarkdown(report: AuditReport): string {
     const out: string[] = [];
     out.push(`# ${md(report.title)}`, "", `Source: ${md(report.source)}`, "");
     for (const f of report.failures) {
-        out.push(`> **PREVIEW FAILED** for bank ${md(f.bank)} (${md(f.file)}): this change cannot be applied as it is. Pulumi reported:`);
+        out.push(`> **${f.source.toUpperCase()} FAILED** for bank ${md(f.bank)} (${md(f.file)}): this change cannot be applied as it is. ${f.source === "render" ? "The program" : "Pulumi"} reported:`);
         for (const e of f.errors) out.push(`> - ${e.urn ? `${code(e.urn)}: ` : ""}${md(e.message)}`);
         out.push("");
     }

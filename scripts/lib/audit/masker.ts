@@ -117,14 +117,25 @@ export class Masker {
     mask(urn: string, type: string, path: string, value: unknown, secret = false): unknown {
         if (isSecretValue(value)) return this.mask(urn, type, path, value[SECRET_KEY], true);
         const isSecret = secret || (path !== "" && this.isSecretPath(urn, type, path));
-        if (Array.isArray(value)) return value.map((v, i) => this.mask(urn, type, childPath(path, i), v, isSecret));
+        // What nothing was masked in is returned as it is (the caller tells a masked value by identity).
+        if (Array.isArray(value)) {
+            let out: unknown[] | undefined;
+            value.forEach((v, i) => {
+                const m = this.mask(urn, type, childPath(path, i), v, isSecret);
+                if (m !== v) (out ??= [...value])[i] = m;
+            });
+            return out ?? value;
+        }
         if (typeof value === "object" && value !== null) {
-            const out: Record<string, unknown> = {};
+            let out: Record<string, unknown> | undefined;
             // `{ name: "SMTP_PASSWORD", value: "..." }`: the value is as secret as its name says.
             const name = (value as { name?: unknown }).name;
             const pairSecret = typeof name === "string" && isSecretName(name);
-            for (const [k, v] of Object.entries(value)) out[k] = this.mask(urn, type, childPath(path, k), v, isSecret || (pairSecret && k === "value"));
-            return out;
+            for (const [k, v] of Object.entries(value)) {
+                const m = this.mask(urn, type, childPath(path, k), v, isSecret || (pairSecret && k === "value"));
+                if (m !== v) (out ??= { ...value })[k] = m;
+            }
+            return out ?? value;
         }
         if (isSecret) return value === null || value === undefined ? value : MASK;
         if (typeof value === "string") return this.scrub(value);

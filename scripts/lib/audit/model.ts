@@ -71,9 +71,12 @@ export interface Diagnostic {
     message: string;
 }
 
-/** A preview that failed (Pulumi reported errors): the change cannot be applied as it is. Messages are masked. */
+/** A preview (Pulumi reported errors) or render that failed: the change cannot be applied as it is. Masked. */
 export interface PreviewFailure {
     bank: string;
+    /** What failed: a `pulumi preview`, or an offline render of --render-diff. */
+    source: "preview" | "render";
+    /** The preview file, or which render. */
     file: string;
     errors: { urn?: string; message: string }[];
 }

@@ -95,12 +95,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 const typeName = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : `a ${typeof v}`);
 
 /** Parses and checks a preview document; every problem is named (field path and rule) in one AuditInputError. */
-export function parsePreview(input: string | Buffer, file: string): PreviewDocument {
-    const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : input;
-    const sha256 = crypto.createHash("sha256").update(bytes).digest("hex");
+export function parsePreview(input: string | Buffer, file: string, digest?: string): PreviewDocument {
+    // A string is hashed as its UTF-8 bytes, the same digest as of the file it was read from; a caller that hashed
+    // the bytes it read passes the digest.
+    const sha256 = digest ?? crypto.createHash("sha256").update(input).digest("hex");
     let raw: unknown;
     try {
-        raw = JSON.parse(bytes.toString("utf8"));
+        raw = JSON.parse(typeof input === "string" ? input : input.toString("utf8"));
     } catch (e) {
         throw new AuditInputError(`${file} is not valid JSON (${(e as Error).message}); expected the output of \`pulumi preview --json\`.`);
     }
@@ -230,9 +231,12 @@ function parseState(v: unknown, where: string, fail: Problem): ResourceState | u
         const value = v[k];
         if (!isObject(value)) props[k] = {};
         else {
-            const depth = depthOf(value, MAX_DEPTH + 1);
-            if (depth > MAX_DEPTH) bad(`${where}.${k}`, `must be nested at most ${MAX_DEPTH} levels deep`, value);
-            else props[k] = fromPulumiSecrets(value) as Record<string, unknown>;
+            try {
+                props[k] = fromPulumiSecrets(value) as Record<string, unknown>;
+            } catch (e) {
+                if (!(e instanceof TooDeep)) throw e;
+                bad(`${where}.${k}`, `must be nested at most ${MAX_DEPTH} levels deep`, value);
+            }
         }
     }
     if (!ok) return undefined;
@@ -249,37 +253,47 @@ function parseState(v: unknown, where: string, fail: Problem): ResourceState | u
     };
 }
 
-/** How deep a value nests, counted up to `limit` (beyond it the walk stops). */
-function depthOf(v: unknown, limit: number): number {
-    if (typeof v !== "object" || v === null || limit <= 0) return 0;
-    let max = 0;
-    for (const x of Object.values(v)) {
-        max = Math.max(max, depthOf(x, limit - 1));
-        if (max >= limit - 1) break;
-    }
-    return 1 + max;
-}
+class TooDeep extends Error {}
 
 /**
  * Pulumi's serialized secret (`{ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ... }`) with
  * its `plaintext` (JSON text, from `--show-secrets` exports), `value` (the SDK's wire form) or `ciphertext`, as the
- * program's `{ "$secret": value }` marker; a ciphertext's value is never needed, so it is the mask. Depth is bounded
- * by the caller.
+ * program's `{ "$secret": value }` marker; a ciphertext's value is never needed, so it is the mask. Values nested
+ * deeper than MAX_DEPTH throw TooDeep. What holds no sentinel is returned as it is, not copied.
  */
-export function fromPulumiSecrets(v: unknown): unknown {
-    if (Array.isArray(v)) return v.map(fromPulumiSecrets);
-    if (!isObject(v)) return v;
-    if (v[PULUMI_SIG_KEY] === PULUMI_SECRET_SIG) {
-        let inner: unknown = MASK;
-        if (typeof v.plaintext === "string") {
-            try {
-                inner = JSON.parse(v.plaintext);
-                if (depthOf(inner, MAX_DEPTH + 1) > MAX_DEPTH) inner = MASK;
-            } catch {
-                inner = v.plaintext;
-            }
-        } else if ("value" in v) inner = v.value;
-        return { [SECRET_KEY]: fromPulumiSecrets(inner) };
+export function fromPulumiSecrets(v: unknown, depth = 0): unknown {
+    if (typeof v !== "object" || v === null) return v;
+    if (depth >= MAX_DEPTH) throw new TooDeep();
+    if (Array.isArray(v)) {
+        let out: unknown[] | undefined;
+        v.forEach((x, i) => {
+            const y = fromPulumiSecrets(x, depth + 1);
+            if (y !== x) (out ??= [...v])[i] = y;
+        });
+        return out ?? v;
     }
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromPulumiSecrets(x)]));
+    const o = v as Record<string, unknown>;
+    if (o[PULUMI_SIG_KEY] === PULUMI_SECRET_SIG) {
+        let inner: unknown = MASK;
+        if (typeof o.plaintext === "string") {
+            try {
+                inner = JSON.parse(o.plaintext);
+            } catch {
+                inner = o.plaintext;
+            }
+        } else if ("value" in o) inner = o.value;
+        try {
+            return { [SECRET_KEY]: fromPulumiSecrets(inner, depth + 1) };
+        } catch (e) {
+            // A secret too deep to read is still a secret: masked whole.
+            if (e instanceof TooDeep) return { [SECRET_KEY]: MASK };
+            throw e;
+        }
+    }
+    let out: Record<string, unknown> | undefined;
+    for (const k of Object.keys(o)) {
+        const y = fromPulumiSecrets(o[k], depth + 1);
+        if (y !== o[k]) (out ??= { ...o })[k] = y;
+    }
+    return out ?? o;
 }

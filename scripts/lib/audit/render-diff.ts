@@ -11,7 +11,7 @@ import { PROJECT_ROOT, runOffline, type OfflineOutcome } from "../offline-run";
 import { listStacks, readProject } from "../stack-config";
 import { compareRenders } from "./compare-renders";
 import { Masker } from "./masker";
-import type { AuditReport, Diagnostic, RenderDiffEvidence, ResourceChange } from "./model";
+import type { AuditReport, Diagnostic, PreviewFailure, RenderDiffEvidence, ResourceChange } from "./model";
 import { checkPolicies } from "./policy";
 import { AuditInputError } from "./preview";
 import { assembleReport } from "./report";
@@ -65,6 +65,7 @@ export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ rep
         const masker = new Masker();
         const changes: ResourceChange[] = [];
         const diagnostics: Diagnostic[] = [];
+        const failures: PreviewFailure[] = [];
         let failed = false;
         const unlisted = new Set<string>();
         for (const bank of banks) {
@@ -74,6 +75,7 @@ export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ rep
                 if (o && !o.ok) {
                     failed = true;
                     diagnostics.push({ bank, severity: "error", message: `render ${side} failed: ${o.error}` });
+                    failures.push({ bank, source: "render", file: `the render ${side}`, errors: [{ message: o.error }] });
                 }
             }
             if ((before && !before.ok) || (after && !after.ok)) continue;
@@ -84,11 +86,12 @@ export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ rep
         }
         // Messages may quote values: scrubbed with everything the masker learned (commit subjects too).
         for (const d of diagnostics) d.message = masker.scrub(d.message);
+        for (const f of failures) for (const e of f.errors) e.message = masker.scrub(e.message);
         for (const c of sides.commits) c.subject = masker.scrub(c.subject);
         const report = assembleReport({
             title: `Audit of the working tree against ${options.rev}`,
             source: `offline renders at ${options.rev} (${commit.slice(0, 12)}) and of the working tree at ${sides.head.commit.slice(0, 12)}${sides.head.dirty ? " with uncommitted changes" : ""}`,
-            changes, diagnostics, policyRan: true, banks,
+            changes, diagnostics, policyRan: true, banks, failures,
             notes: [
                 ...(unlisted.size ? [`The program marks secret fields the audit's table (scripts/lib/audit/secret-fields.ts) does not list, so a preview would mask them by shape only: ${[...unlisted].join(", ")}.`] : []),
                 "Offline renders: generated values (passwords, keys) are compared as unchanged when their generator is unchanged; Kubernetes server-side fields are not modelled.",

@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { toJson, toSarif } from "../../../scripts/lib/audit/data";
 import { KNOWN_AFTER_APPLY } from "../../../scripts/lib/audit/display";
 import { auditPreviews } from "../../../scripts/lib/audit/from-preview";
+import { assembleReport } from "../../../scripts/lib/audit/report";
 import { toHtml } from "../../../scripts/lib/audit/html";
 import { toMarkdown } from "../../../scripts/lib/audit/markdown";
 import type { AuditReport, ResourceChange } from "../../../scripts/lib/audit/model";
@@ -176,6 +177,15 @@ describe("audit report from a preview", () => {
             assert.doesNotMatch(toMarkdown(report), /## Bank demo\n\nNo changes\./, "never a bare 'No changes' for a failed preview");
         }
         assert.match(toMarkdown(reportOf("demo-failed-program.json")), /keyKeeperUrl: must be an https URL/);
+    });
+
+    it("shows a failed render of --render-diff first too, as the program's failure", () => {
+        const report = assembleReport({ title: "t", source: "s", changes: [], diagnostics: [], policyRan: false, banks: ["demo"],
+            failures: [{ bank: "demo", source: "render", file: "the render at origin/main", errors: [{ message: "Invalid configuration for stack 'demo'" }] }] });
+        const md = toMarkdown(report);
+        assert.ok(md.indexOf("**RENDER FAILED** for bank demo (the render at origin/main)") < md.indexOf("## Summary"));
+        assert.match(toHtml(report), /<strong>RENDER FAILED<\/strong> for bank demo/);
+        assert.match(toSarif(report), /"ruleId": "audit\/render-failed"/);
     });
 
     it("runs the policy pack over each new state and shows violations beside the change", () => {
