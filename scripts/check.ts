@@ -192,7 +192,9 @@ export async function main(argv: string[], deps: CheckDeps = {}): Promise<number
             stderr.write(`invalid input: ${e.message}\n`);
             return 2;
         }
-        throw e;
+        // Through the redacting stderr, not runCli's: an unexpected error's message passes the redactor too.
+        stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+        return 1;
     }
 }
 
