@@ -121,8 +121,13 @@ export function flagsFor(c: RawChange): Flag[] {
                     ? `Protection removed from ${what}: nothing stops a later change from replacing or deleting it, and the bank would have to act when one does.`
                     : `Protection removed from ${what} in the same change that ${c.op === "replace" ? "replaces" : c.op === "delete" ? "deletes" : "changes"} it: Pulumi will not stop it.`,
             });
-        } else if (c.op === "same") {
-            flags.push({ severity: "medium", kind: "unprotected", message: "Protection removed: a later change can replace or delete this resource." });
+        } else {
+            flags.push({
+                severity: "medium", kind: "unprotected",
+                message: c.op === "same"
+                    ? "Protection removed: a later change can replace or delete this resource."
+                    : `Protection removed in the same change that ${c.op === "replace" ? "replaces" : c.op === "delete" ? "deletes" : "changes"} this resource: Pulumi will not stop it.`,
+            });
         }
     }
     if (c.op === "same") return flags;

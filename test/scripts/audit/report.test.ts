@@ -90,6 +90,16 @@ describe("audit report from a preview", () => {
         assert.match(toMarkdown(both), /### same RandomPassword key-keeper-processing \(protection removed\)/);
     });
 
+    it("flags protection removed from any other resource as medium, whatever else the change does", () => {
+        const urn = urnOf("demo", "dcm:integration:Kratos$kubernetes:core/v1:ConfigMap", "kratos-config");
+        const state = (a: string, protect: boolean) => ({ urn, custom: true, type: "kubernetes:core/v1:ConfigMap", protect, inputs: { data: { a } } });
+        const report = auditPreviews([previewOf({
+            steps: [{ op: "update", urn, oldState: state("1", true), newState: state("2", false), detailedDiff: { "data.a": { kind: "update", inputDiff: false } } }],
+        })], { policies: false });
+        assert.deepEqual(byName(report, "kratos-config").flags.map((f) => [f.kind, f.severity]), [["unprotected", "medium"]]);
+        assert.match(byName(report, "kratos-config").flags[0].message, /Protection removed in the same change that changes this resource/);
+    });
+
     it("says Pulumi refuses a protected replacement only when the resource stays protected", () => {
         const identification = byName(both, "key-keeper-identification");
         assert.ok(!identification.flags.some((f) => /refuses/.test(f.message)), "protection removed in the same change: Pulumi goes ahead");
