@@ -3,6 +3,17 @@ import * as pulumi from "@pulumi/pulumi";
 
 type Selector = Record<string, string>;
 type Rule = k8s.types.input.networking.v1.NetworkPolicySpec;
+type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+
+/** An egress allowance to addresses outside the cluster: which pods, to which CIDRs, on which ports. */
+export interface ExternalEgress {
+    /** Pod labels of the clients; `dcm/role` may be a list (matched with `In`). */
+    pods: { matchLabels: Selector; roles: string[] };
+    /** Destination addresses (CIDRs, validated to be at most /24 wide). */
+    cidrs: string[];
+    /** TCP ports. */
+    ports: number[];
+}
 
 export interface BankNetworkPoliciesArgs {
     /** Namespace of the policies (its default-deny policy stays: these only admit). */
@@ -11,24 +22,31 @@ export interface BankNetworkPoliciesArgs {
     labels: Record<string, string>;
     /** Namespace of the ingress controller. */
     ingressNamespace: string;
-    /** Pod labels of each workload. */
-    pods: { frontend: Selector; jwksServer: Selector; kratosServer: Selector; kratos: Selector; bootstrap: Selector };
+    /** Pod labels of each workload; `bootstrap` holds the label only the first-employee Job's pods carry. */
+    pods: { frontend: Selector; jwksServer: Selector; kratosServer: Selector; bootstrap: Selector };
     /** Ports: the frontend's and JWKS server's container port, Kratos public and admin. */
     ports: { frontend: number; jwksServer: number; kratosPublic: number; kratosAdmin: number };
-    /** TCP ports Kratos may reach outside the cluster (database, SMTP); empty in dev mode. */
-    kratosEgressPorts: number[];
-    /** CIDR of the Kubernetes API server (the bootstrap Job writes its Secret there). */
-    apiServerCidr: string;
+    /** Kratos' database clients (server, courier, migrations) to the database server; absent in dev mode. */
+    kratosDatabase?: ExternalEgress;
+    /** The Kratos courier to the mail server; absent in dev mode. */
+    kratosSmtp?: ExternalEgress;
+    /** The API server's endpoint addresses (/32, /128): the bootstrap Job writes its Secret there. */
+    apiServerCidrs: string[];
 }
+
+/** Ports of the API server: 443 through the `kubernetes` Service, 6443 at its endpoints (after kube-proxy's DNAT). */
+export const API_SERVER_PORTS = [443, 6443];
 
 /**
  * What may flow in a bank's namespace on top of its default deny: the ingress controller to the frontend,
- * the JWKS server and Kratos public; Kratos admin from the namespace only; Kratos to its database and SMTP;
- * the bootstrap Job to Kratos admin and the API server; DNS for every pod.
+ * the JWKS server and Kratos public; Kratos admin from the first-employee Job only; Kratos to its database and
+ * mail server by address; the bootstrap Job to Kratos admin and the API server's endpoints; DNS for every pod.
+ * No rule is open: every ingress rule names its sources, every egress rule its destinations.
  */
 export class BankNetworkPolicies extends pulumi.ComponentResource {
     constructor(name: string, args: BankNetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dcm:integration:BankNetworkPolicies", name, {}, opts);
+        if (args.apiServerCidrs.length === 0) throw new pulumi.ResourceError(`BankNetworkPolicies ${name}: apiServerCidrs is empty`, this);
         const labels = { ...args.labels, "app.kubernetes.io/name": "network-policies", "app.kubernetes.io/component": "network" };
         const policy = (policyName: string, spec: Rule) => new k8s.networking.v1.NetworkPolicy(`${name}-${policyName}`, {
             metadata: { name: policyName, namespace: args.namespace, labels },
@@ -36,6 +54,15 @@ export class BankNetworkPolicies extends pulumi.ComponentResource {
         }, { parent: this });
         const fromIngress = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.ingressNamespace } } }];
         const tcp = (port: number) => ({ protocol: "TCP", port });
+        const toAddresses = (cidrs: string[]): Peer[] => cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+        const external = (policyName: string, egress: ExternalEgress) => policy(policyName, {
+            podSelector: {
+                matchLabels: egress.pods.matchLabels,
+                matchExpressions: [{ key: "dcm/role", operator: "In", values: egress.pods.roles }],
+            },
+            policyTypes: ["Egress"],
+            egress: [{ to: toAddresses(egress.cidrs), ports: egress.ports.map(tcp) }],
+        });
 
         policy("allow-dns", {
             podSelector: {},
@@ -63,26 +90,22 @@ export class BankNetworkPolicies extends pulumi.ComponentResource {
             policyTypes: ["Ingress"],
             ingress: [{ from: fromIngress, ports: [tcp(args.ports.kratosPublic)] }],
         });
-        policy("kratos-admin-from-namespace", {
+        policy("kratos-admin-from-bootstrap", {
             podSelector: { matchLabels: args.pods.kratosServer },
             policyTypes: ["Ingress"],
-            // An empty podSelector alone means "this namespace's pods": never another namespace, never the ingress.
-            ingress: [{ from: [{ podSelector: {} }], ports: [tcp(args.ports.kratosAdmin)] }],
+            // The admin API creates identities and recovery codes: only the first-employee Job's pods, never the
+            // rest of the namespace (a compromised frontend or JWKS pod must not reach it).
+            ingress: [{ from: [{ podSelector: { matchLabels: args.pods.bootstrap } }], ports: [tcp(args.ports.kratosAdmin)] }],
         });
-        if (args.kratosEgressPorts.length > 0) {
-            policy("kratos-egress", {
-                podSelector: { matchLabels: args.pods.kratos },
-                policyTypes: ["Egress"],
-                // The database and mail hosts live in the DSN and SMTP URI (secrets): admitted by port only.
-                egress: [{ ports: args.kratosEgressPorts.map(tcp) }],
-            });
-        }
+        if (args.kratosDatabase) external("kratos-database-egress", args.kratosDatabase);
+        if (args.kratosSmtp) external("kratos-smtp-egress", args.kratosSmtp);
         policy("first-employee-bootstrap-egress", {
             podSelector: { matchLabels: args.pods.bootstrap },
             policyTypes: ["Egress"],
             egress: [
                 { to: [{ podSelector: { matchLabels: args.pods.kratosServer } }], ports: [tcp(args.ports.kratosAdmin)] },
-                { to: [{ ipBlock: { cidr: args.apiServerCidr } }], ports: [tcp(443), tcp(6443)] },
+                // The pod holds the recovery link: the API server's own addresses only, never the internet.
+                { to: toAddresses(args.apiServerCidrs), ports: API_SERVER_PORTS.map(tcp) },
             ],
         });
 

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { KRATOS_ADMIN_CLIENT_LABEL } from "../infra/labels";
 import { resources, RESTRICTED_CONTAINER, restrictedPodSecurity } from "./workload";
 
 /** The script the Job runs (plain Node.js, no dependency). */
@@ -53,7 +54,12 @@ export class FirstEmployee extends pulumi.ComponentResource {
         }
         const labels = { ...args.labels, "app.kubernetes.io/name": "first-employee", "app.kubernetes.io/component": "bootstrap" };
         const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
-        this.podLabels = { "app.kubernetes.io/name": "first-employee", "dcm/role": "first-employee-bootstrap" };
+        // The admin-client label is this Job's alone: the Kratos admin NetworkPolicy admits only pods carrying it.
+        this.podLabels = {
+            "app.kubernetes.io/name": "first-employee",
+            "dcm/role": "first-employee-bootstrap",
+            [KRATOS_ADMIN_CLIENT_LABEL.key]: KRATOS_ADMIN_CLIENT_LABEL.value,
+        };
         const script = fs.readFileSync(BOOTSTRAP_SCRIPT_PATH, "utf8");
 
         const scriptMap = new k8s.core.v1.ConfigMap(`${name}-script`, {

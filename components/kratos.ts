@@ -6,6 +6,7 @@ import {
     COURIER_METRICS_PORT, DEV_MODE_DSN, DEV_MODE_SMTP_URI, employeeIdentitySchema, IDENTITY_SCHEMA_FILE, KRATOS_ADMIN_PORT,
     KRATOS_CONFIG_DIR, KRATOS_CONFIG_FILE, KRATOS_PUBLIC_PORT, KRATOS_SECRET_ENV, KratosSecretKey, kratosPublicUrl, kratosYaml,
 } from "./kratos-config";
+import { KRATOS_MIGRATIONS_ROLE, KratosMigrations } from "./kratos-migrations";
 import { httpProbe, resources, RESTRICTED_CONTAINER, restrictedPodSecurity } from "./workload";
 
 /** uid of the `ory` user in the oryd/kratos image. */
@@ -26,16 +27,19 @@ export interface KratosArgs {
     fromName: string;
     /** Dev mode: in-pod SQLite, one replica, courier inside the server; no secret config. Default false. */
     devMode?: boolean;
-    /** PostgreSQL DSN and courier SMTP URI (secrets); required unless devMode. */
-    secrets?: { dsn: pulumi.Input<string>; smtpUri: pulumi.Input<string> };
+    /**
+     * Secrets, required unless devMode: the server's PostgreSQL DSN (a role without DDL rights), the courier's
+     * SMTP URI, and the migrations Job's DSN (a role with DDL rights, seen by that Job only).
+     */
+    secrets?: { dsn: pulumi.Input<string>; smtpUri: pulumi.Input<string>; migrationDsn: pulumi.Input<string> };
     /** Server replicas outside dev mode; default 2. */
     replicas?: number;
 }
 
 /**
  * Ory Kratos for the bank's employees, modelled on Ory's Helm chart: config and identity schema, generated
- * secrets, migrations in an init container (every rollout), the server (public 4433, admin 4434), a courier,
- * and ClusterIP Services. The admin Service is for the namespace only: nothing routes to it from outside.
+ * secrets, migrations as their own Job with their own DSN (an init container in dev mode), the server (public 4433, admin 4434), a courier,
+ * and ClusterIP Services. The admin Service has no route from outside; its NetworkPolicy admits the first-employee Job only.
  */
 export class Kratos extends pulumi.ComponentResource {
     /** Public URL `https://<backoffice host>/.ory`. */
@@ -48,8 +52,10 @@ export class Kratos extends pulumi.ComponentResource {
     public readonly adminUrl: pulumi.Output<string>;
     /** Pod labels of the Kratos server (for NetworkPolicies). */
     public readonly serverPodLabels: Record<string, string>;
-    /** Pod labels of every pod that talks to the database and SMTP (server and courier). */
-    public readonly egressPodLabels: Record<string, string>;
+    /** Pods that talk to the database: common labels plus their `dcm/role`s (server, courier, migrations); none in dev mode. */
+    public readonly databaseClients: { matchLabels: Record<string, string>; roles: string[] };
+    /** Pods that talk to the mail server: the courier; none in dev mode. */
+    public readonly smtpClients: { matchLabels: Record<string, string>; roles: string[] };
     /** The server Deployment: ready means migrations ran and the admin API answers. */
     public readonly deployment: k8s.apps.v1.Deployment;
 
@@ -63,7 +69,9 @@ export class Kratos extends pulumi.ComponentResource {
             ({ name: objectName, namespace: args.namespace, labels: { ...labels, ...extra } });
         this.publicUrl = kratosPublicUrl(args.backofficeHost);
         this.serverPodLabels = { "app.kubernetes.io/name": "kratos", "dcm/role": "kratos-server" };
-        this.egressPodLabels = { "app.kubernetes.io/name": "kratos" };
+        const kratosPods = { "app.kubernetes.io/name": "kratos" };
+        this.databaseClients = { matchLabels: kratosPods, roles: devMode ? [] : ["kratos-server", "kratos-courier", KRATOS_MIGRATIONS_ROLE] };
+        this.smtpClients = { matchLabels: kratosPods, roles: devMode ? [] : ["kratos-courier"] };
 
         const adminBaseUrl = pulumi.interpolate`http://kratos-admin.${args.namespace}.svc.cluster.local:${KRATOS_ADMIN_PORT}/`;
         const configYaml = adminBaseUrl.apply((adminUrl) => kratosYaml({
@@ -89,6 +97,12 @@ export class Kratos extends pulumi.ComponentResource {
             // Exactly 32 (XChaCha20-Poly1305 key); replacing it makes stored ciphertexts unreadable: protected.
             secretsCipher: password("secret-cipher", 32, true),
         };
+        // Outside dev mode the schema is migrated by its own Job with its own DSN; in dev mode the SQLite file
+        // lives in the server pod's emptyDir, so an init container of that pod migrates it.
+        const migrations = devMode ? undefined : new KratosMigrations(`${name}-migrations`, {
+            namespace: args.namespace, labels, image: args.image, dsn: args.secrets!.migrationDsn,
+        }, { parent: this });
+
         const secret = new k8s.core.v1.Secret(`${name}-secrets`, {
             metadata: meta("kratos"),
             type: "Opaque",
@@ -134,7 +148,7 @@ export class Kratos extends pulumi.ComponentResource {
                         serviceAccountName: serviceAccount.metadata.name,
                         automountServiceAccountToken: false,
                         securityContext: restrictedPodSecurity(KRATOS_UID),
-                        initContainers: [{
+                        initContainers: devMode ? [{
                             name: "kratos-migrate",
                             image: args.image,
                             args: ["migrate", "sql", "-e", "--yes", "--config", KRATOS_CONFIG_FILE],
@@ -142,7 +156,7 @@ export class Kratos extends pulumi.ComponentResource {
                             volumeMounts: mounts,
                             securityContext: RESTRICTED_CONTAINER,
                             resources: resources("50m", "128Mi", "500m"),
-                        }],
+                        }] : [],
                         containers: [{
                             name: "kratos",
                             image: args.image,
@@ -163,7 +177,8 @@ export class Kratos extends pulumi.ComponentResource {
                     },
                 },
             },
-        }, { parent: this });
+        // The server starts on a migrated schema: the Job completes first.
+        }, { parent: this, dependsOn: migrations ? [migrations.job] : [] });
 
         if (!devMode) {
             // One courier for all replicas (Ory: with several servers the courier runs as a singleton).

@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, formatProblems, RawConfig, SECRET_KEYS, SECRET_PRESENT, secretValueProblem, StackSettings, validateStackConfig } from "./validation";
 
 const STRUCTURED_KEYS = new Set(["signingKeys"]);
+// Lists that may also be written as one plain string (`pulumi config set apiServerCidr 10.0.0.1/32`).
+const LIST_KEYS = new Set(["apiServerCidr", "kratosDatabaseCidrs", "kratosSmtpCidrs"]);
 
 /** Collects this project's config keys (parsing structured values) and validates them together. */
 export function loadSettings(): StackSettings {
@@ -31,7 +33,9 @@ export function loadSettings(): StackSettings {
             continue;
         }
         try {
-            raw[key] = STRUCTURED_KEYS.has(key) ? config.getObject(key) : config.get(key);
+            const text = config.get(key);
+            raw[key] = LIST_KEYS.has(key) && text !== undefined && !text.trimStart().startsWith("[") ? text
+                : STRUCTURED_KEYS.has(key) || LIST_KEYS.has(key) ? config.getObject(key) : text;
         } catch (e) {
             problems.push({ key, message: `is not valid JSON/YAML structure: ${(e as Error).message}` });
         }
@@ -50,9 +54,11 @@ export interface KratosSecretConfig {
     dsn: pulumi.Output<string>;
     /** SMTP connection URI of the courier. */
     smtpUri: pulumi.Output<string>;
+    /** PostgreSQL DSN with DDL rights, for the migrations Job only. */
+    migrationDsn: pulumi.Output<string>;
 }
 
-/** Reads kratosDsn and kratosSmtpUri with requireSecret (only when not in dev mode; validation made sure they are set). */
+/** Reads kratosDsn, kratosSmtpUri and kratosMigrationDsn with requireSecret (only when not in dev mode; validation made sure they are set). */
 export function kratosSecrets(): KratosSecretConfig {
     const config = new pulumi.Config();
     const checked = (key: string) => config.requireSecret(key).apply((value) => {
@@ -60,5 +66,5 @@ export function kratosSecrets(): KratosSecretConfig {
         if (rule) throw new pulumi.RunError(`${pulumi.getProject()}:${key} ${rule}`);
         return value;
     });
-    return { dsn: checked("kratosDsn"), smtpUri: checked("kratosSmtpUri") };
+    return { dsn: checked("kratosDsn"), smtpUri: checked("kratosSmtpUri"), migrationDsn: checked("kratosMigrationDsn") };
 }

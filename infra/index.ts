@@ -11,10 +11,11 @@ import { IntegrationHosts } from "../components/integration-hosts";
 import { JWKS_SERVER_PORT, JwksServer } from "../components/jwks-server";
 import { Kratos } from "../components/kratos";
 import { KRATOS_ADMIN_PORT, KRATOS_PUBLIC_PORT } from "../components/kratos-config";
-import { JwtKeySet } from "../components/jwt-key-set";
+import { JwtKeySet, signerSecretNameFor } from "../components/jwt-key-set";
 import { JwtSigningKey } from "../components/jwt-signing-key";
 import { KeyKeeperSecrets } from "../components/key-keeper-secrets";
 import { kratosSecrets, loadSettings } from "./config";
+import { SMTP_PORTS } from "./validation";
 import { bankLabels, componentLabels } from "./labels";
 
 // Validated before the first resource: a bad config creates nothing.
@@ -32,6 +33,12 @@ const keySet = new JwtKeySet("jwt", {
     labels: componentLabels(labels, "jwt-keys", "signing"),
     keys: signingKeys,
     active: activeKey,
+    // The private key goes where DCM's signer runs, not into the bank's namespace.
+    signer: {
+        namespace: platform.signerNamespace,
+        serviceAccount: platform.signerServiceAccount,
+        secretName: signerSecretNameFor(bank.alias, platform.environment),
+    },
 });
 
 const keyKeeper = new KeyKeeperSecrets("key-keeper", {
@@ -96,13 +103,13 @@ new BankNetworkPolicies("network", {
         frontend: frontend.podLabels,
         jwksServer: jwksServer.podLabels,
         kratosServer: kratos.serverPodLabels,
-        kratos: kratos.egressPodLabels,
         bootstrap: firstEmployee.podLabels,
     },
     ports: { frontend: FRONTEND_PORT, jwksServer: JWKS_SERVER_PORT, kratosPublic: KRATOS_PUBLIC_PORT, kratosAdmin: KRATOS_ADMIN_PORT },
-    // PostgreSQL and SMTP submission (validation holds the DSN and SMTP URI to these ports).
-    kratosEgressPorts: bank.kratosDevMode ? [] : [5432, 465, 587],
-    apiServerCidr: platform.apiServerCidr,
+    // By address and port (validation holds the DSN to 5432 and the SMTP URI to 465/587); none in dev mode.
+    kratosDatabase: bank.kratosDevMode ? undefined : { pods: kratos.databaseClients, cidrs: bank.kratosDatabaseCidrs, ports: [5432] },
+    kratosSmtp: bank.kratosDevMode ? undefined : { pods: kratos.smtpClients, cidrs: bank.kratosSmtpCidrs, ports: SMTP_PORTS.map(Number) },
+    apiServerCidrs: platform.apiServerCidr,
 });
 
 export const alias = bank.alias;

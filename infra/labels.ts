@@ -17,3 +17,10 @@ export function bankLabels(settings: StackSettings): Record<string, string> {
 export function componentLabels(base: Record<string, string>, name: string, component: string): Record<string, string> {
     return { ...base, "app.kubernetes.io/name": name, "app.kubernetes.io/component": component };
 }
+
+/**
+ * The label that admits a pod to the Kratos admin API (NetworkPolicy `kratos-admin-from-bootstrap`). Only the
+ * first-employee Job's pod template carries it (the policy pack's `network-kratos-admin-client` checks that no
+ * other workload does), so no pod gets there by sharing a common label such as `app.kubernetes.io/name`.
+ */
+export const KRATOS_ADMIN_CLIENT_LABEL = { key: "dcm/kratos-admin-client", value: "first-employee-bootstrap" } as const;

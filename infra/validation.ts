@@ -3,7 +3,12 @@
  * No Pulumi import: the program, the offline render and Jira onboarding all call these functions.
  */
 import * as net from "node:net";
+import { API_SERVER_RULE, cidrList, CidrListRule, SERVER_RULE } from "./cidrs";
+import { imageProblem } from "./images";
 import { ISO_4217_CODES } from "./iso4217";
+
+/** The pinned-image rule, shared with the policy pack (infra/images.ts). */
+export { imageProblem };
 
 /** How host certificates are obtained. */
 export type TlsMode = "cert-manager" | "self-signed" | "provided";
@@ -43,6 +48,10 @@ export interface BankConfig {
     activeSigningKey: string;
     /** Kratos runs on an in-pod SQLite database with no secret to fill in (demo banks only; data is lost on restart). */
     kratosDevMode: boolean;
+    /** Addresses of the Kratos database server, the only database egress (empty in dev mode). */
+    kratosDatabaseCidrs: string[];
+    /** Addresses of the mail server the courier submits to, its only SMTP egress (empty in dev mode). */
+    kratosSmtpCidrs: string[];
 }
 
 /** Platform-wide settings (Pulumi.yaml defaults). */
@@ -65,8 +74,12 @@ export interface PlatformConfig {
     dcmApiUpstream: string;
     /** Namespace of the ingress controller, the only source admitted to the bank's public pods. */
     ingressNamespace: string;
-    /** CIDR of the Kubernetes API server, the only place the first-employee bootstrap may write its Secret. */
-    apiServerCidr: string;
+    /** The API server's endpoint addresses (/32, /128), the only place the first-employee bootstrap may write its Secret. */
+    apiServerCidr: string[];
+    /** Namespace where DCM's JWT signer runs: the bank's signing key Secret is created there. */
+    signerNamespace: string;
+    /** DCM's signer's service account in signerNamespace, the only subject allowed to read the signing key Secret. */
+    signerServiceAccount: string;
     /** A bank's keyKeeperUrl may name a private address (reached over a private link); loopback, link-local and unspecified never. */
     allowPrivateKeyKeeper: boolean;
 }
@@ -113,10 +126,15 @@ export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string
     dcmApiUpstream: { scope: "platform", doc: "In-cluster URL of DCM's API." },
     kratosDsn: { scope: "bank", secret: true, doc: "Secret: PostgreSQL DSN of the bank's Kratos database (postgres://..., port 5432)." },
     kratosSmtpUri: { scope: "bank", secret: true, doc: "Secret: SMTP URI of the Kratos courier (smtps://... or smtp://..., port 465 or 587)." },
+    kratosMigrationDsn: { scope: "bank", secret: true, doc: "Secret: PostgreSQL DSN with DDL rights, used only by the Kratos migrations Job (the server's kratosDsn has none)." },
+    kratosDatabaseCidrs: { scope: "bank", doc: "Addresses of the Kratos database server (list of CIDRs, at most /24 wide); its only database egress. Required unless dev mode." },
+    kratosSmtpCidrs: { scope: "bank", doc: "Addresses of the courier's mail server (list of CIDRs, at most /24 wide); its only SMTP egress. Required unless dev mode." },
     kratosDevMode: { scope: "bank", doc: "true: Kratos on an in-pod SQLite database, no secrets needed (demo banks only). Default false." },
     bootstrapImage: { scope: "platform", doc: "Node.js image of the first-employee bootstrap Job, pinned." },
     ingressNamespace: { scope: "platform", doc: "Namespace of the ingress controller (admitted by the NetworkPolicies)." },
-    apiServerCidr: { scope: "platform", doc: "CIDR of the Kubernetes API server (egress of the first-employee bootstrap)." },
+    apiServerCidr: { scope: "platform", doc: "The API server's endpoint addresses, each /32 or /128 (kubectl get endpoints kubernetes -n default); no default." },
+    signerNamespace: { scope: "platform", doc: "Namespace of DCM's JWT signer; the signing key Secret lives there. Default dcm-platform." },
+    signerServiceAccount: { scope: "platform", doc: "Service account of DCM's JWT signer, the only reader of the signing key Secret. Default dcm-signer." },
     allowPrivateKeyKeeper: { scope: "platform", doc: "true: a keyKeeperUrl may name a private address (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7). Default false." },
 };
 
@@ -129,7 +147,7 @@ const OFFLINE_PLACEHOLDER = /^offline-placeholder-for-[A-Za-z]+$/;
 
 /**
  * The rule a secret value breaks, or undefined. Never quotes the value. The offline render's placeholder passes.
- * @param key kratosDsn or kratosSmtpUri
+ * @param key kratosDsn, kratosMigrationDsn or kratosSmtpUri
  */
 export function secretValueProblem(key: string, value: string): string | undefined {
     if (value === SECRET_PRESENT || OFFLINE_PLACEHOLDER.test(value)) return undefined;
@@ -139,10 +157,15 @@ export function secretValueProblem(key: string, value: string): string | undefin
     } catch {
         return "must be an absolute URL (the value is not shown: it is secret)";
     }
-    if (key === "kratosDsn") {
+    if (key === "kratosDsn" || key === "kratosMigrationDsn") {
         if (!["postgres:", "postgresql:"].includes(url.protocol)) return "must be a PostgreSQL DSN (postgres://user:password@host:5432/db)";
         if (!url.hostname) return "must name the database host";
         if (url.port && url.port !== "5432") return "must use port 5432: the Kratos NetworkPolicy admits only that database port";
+        // pgx's default (prefer) and disable/allow/require may talk in plaintext or to any server holding a certificate.
+        const modes = url.searchParams.getAll("sslmode");
+        if (modes.length !== 1 || !VERIFYING_SSLMODES.includes(modes[0])) {
+            return `must verify the database server's certificate: add sslmode=verify-full (or verify-ca) once, e.g. postgres://user:password@host:5432/db?sslmode=verify-full (outside dev mode no other mode is accepted)`;
+        }
         return undefined;
     }
     if (key === "kratosSmtpUri") {
@@ -150,10 +173,21 @@ export function secretValueProblem(key: string, value: string): string | undefin
         if (!url.hostname) return "must name the SMTP host";
         const port = url.port || (url.protocol === "smtps:" ? "465" : "587");
         if (!SMTP_PORTS.includes(port)) return `must use port ${SMTP_PORTS.join(" or ")}: the Kratos NetworkPolicy admits only those`;
+        // Kratos reads these with Go's strconv.ParseBool: anything but a false value turns the protection off.
+        for (const flag of ["disable_starttls", "skip_ssl_verify"]) {
+            if (url.searchParams.getAll(flag).some((v) => !GO_FALSE.includes(v))) {
+                return `must not set ${flag}: mail (recovery links) would travel unencrypted or to an unverified server (outside dev mode)`;
+            }
+        }
         return undefined;
     }
     return undefined;
 }
+
+/** sslmode values under which pgx checks the server's certificate (verify-full also its host name). */
+const VERIFYING_SSLMODES: readonly string[] = ["verify-full", "verify-ca"];
+/** Values Go's strconv.ParseBool reads as false. */
+const GO_FALSE: readonly string[] = ["0", "f", "F", "false", "FALSE", "False"];
 
 /** Submission ports the Kratos courier may reach (RFC 8314 implicit TLS, RFC 6409 submission). */
 export const SMTP_PORTS: readonly string[] = ["465", "587"];
@@ -165,7 +199,6 @@ const MAX_HOST = 253;
 // Deliberately simple: one @, a non-empty local part without spaces, and a dotted domain of DNS labels.
 const EMAIL = /^[^\s@<>()",;:]+@([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const SLOT = /^[a-z][a-z0-9]{0,15}$/;
-const DIGEST = /@sha256:[a-f0-9]{64}$/;
 
 /** Reads the raw value of one key; what the stack file holds (strings, or objects for structured keys). */
 export type RawConfig = Readonly<Record<string, unknown>>;
@@ -241,8 +274,12 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
 
     const ingressNamespace = required("ingressNamespace");
     if (ingressNamespace !== undefined && !DNS_LABEL.test(ingressNamespace)) fail("ingressNamespace", DNS_LABEL_RULE);
-    const apiServerCidr = required("apiServerCidr");
-    if (apiServerCidr !== undefined && !isIpv4Cidr(apiServerCidr)) fail("apiServerCidr", `must be an IPv4 CIDR such as 10.0.0.1/32; got '${apiServerCidr}'`);
+    // No default: a permissive one (0.0.0.0/0) would let the pod holding the recovery link reach the internet.
+    const apiServerCidr = cidrs("apiServerCidr", API_SERVER_RULE);
+    const signerNamespace = required("signerNamespace");
+    if (signerNamespace !== undefined && !DNS_LABEL.test(signerNamespace)) fail("signerNamespace", DNS_LABEL_RULE);
+    const signerServiceAccount = required("signerServiceAccount");
+    if (signerServiceAccount !== undefined && dnsNameProblem(signerServiceAccount)) fail("signerServiceAccount", "must be a Kubernetes object name (a DNS subdomain)");
 
     // The bank.
     const alias = required("alias");
@@ -287,6 +324,15 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
     const devModeRaw = str("kratosDevMode") ?? "false";
     if (devModeRaw !== "true" && devModeRaw !== "false") fail("kratosDevMode", `must be true or false; got '${devModeRaw}'`);
     const kratosDevMode = devModeRaw === "true";
+    // The database and mail server addresses go with the DSN and SMTP URI: required outside dev mode, refused in it.
+    const serverCidrs = (key: string): string[] => {
+        const present = raw[key] !== undefined && raw[key] !== null && raw[key] !== "";
+        if (kratosDevMode && present) fail(key, "must not be set when kratosDevMode is true: dev mode has no database or mail server");
+        if (kratosDevMode || devModeRaw !== "false") return [];
+        return cidrs(key, SERVER_RULE) ?? [];
+    };
+    const kratosDatabaseCidrs = serverCidrs("kratosDatabaseCidrs");
+    const kratosSmtpCidrs = serverCidrs("kratosSmtpCidrs");
     for (const key of SECRET_KEYS) {
         const value = raw[key];
         const present = typeof value === "string" && value !== "";
@@ -315,6 +361,8 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         dcmApiUpstream: dcmApiUpstream!,
         ingressNamespace: ingressNamespace!,
         apiServerCidr: apiServerCidr!,
+        signerNamespace: signerNamespace!,
+        signerServiceAccount: signerServiceAccount!,
         allowPrivateKeyKeeper,
     };
     const bank: BankConfig = {
@@ -326,8 +374,22 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         signingKeys,
         activeSigningKey,
         kratosDevMode,
+        kratosDatabaseCidrs,
+        kratosSmtpCidrs,
     };
     return { ok: true, settings: deriveSettings(bank, platform) };
+
+    /** A required list of CIDRs (see infra/cidrs.ts); every broken entry is reported. */
+    function cidrs(key: string, rule: CidrListRule): string[] | undefined {
+        const value = raw[key];
+        if (value === undefined || value === null || value === "") {
+            fail(key, `is required; ${rule.hint}`);
+            return undefined;
+        }
+        const result = cidrList(value, rule);
+        for (const problem of result.problems) fail(problem.startsWith("[") ? `${key}${problem.slice(0, problem.indexOf("]") + 1)}` : key, problem.startsWith("[") ? problem.slice(problem.indexOf("]") + 2) : problem);
+        return result.problems.length === 0 ? result.cidrs : undefined;
+    }
 
     function image(key: string): string | undefined {
         const ref = required(key);
@@ -401,11 +463,6 @@ function signingKeySlots(value: unknown, fail: (key: string, message: string) =>
         if (typeof slot === "string") slots.push({ slot, algorithm: alg as SigningAlgorithm, ...(bits ? { rsaBits: bits } : {}) });
     });
     return slots;
-}
-
-function isIpv4Cidr(value: string): boolean {
-    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
-    return Boolean(m) && m!.slice(1, 5).every((o) => Number(o) <= 255) && Number(m![5]) <= 32;
 }
 
 /** A rule broken by a DNS name (RFC 1123), or undefined. */
@@ -511,22 +568,6 @@ export function keyKeeperHostProblem(hostname: string, allowPrivate: boolean): s
     const kind = addressKind(host);
     if (!kind || (kind === "private" && allowPrivate)) return undefined;
     return `must not name a ${kind} address (${host}): ${why}${kind === "private" ? "; a key keeper on a private network needs allowPrivateKeyKeeper: true in the platform config" : ""}`;
-}
-
-/** A rule broken by a container image reference, or undefined: pinned by digest or by a tag other than latest. */
-export function imageProblem(ref: string): string | undefined {
-    const [name, digest] = ref.split("@", 2);
-    const colon = name.indexOf(":", name.lastIndexOf("/") + 1);
-    const repository = colon < 0 ? name : name.slice(0, colon);
-    const tag = colon < 0 ? undefined : name.slice(colon + 1);
-    if (!repository || /\s/.test(ref) || repository !== repository.toLowerCase()) {
-        return `must be an image reference with a lowercase repository; got '${ref}'`;
-    }
-    if (digest !== undefined) return DIGEST.test(`@${digest}`) ? undefined : `has an invalid digest; expected @sha256:<64 hex>`;
-    if (tag === undefined) return `must be pinned with a tag or @sha256 digest; '${ref}' has neither`;
-    if (tag === "latest") return "must be pinned: the tag 'latest' moves; use a version tag or a digest";
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) return `has an invalid tag '${tag}'`;
-    return undefined;
 }
 
 /** The known key closest to a misspelt one (edit distance at most 3), for "did you mean". */

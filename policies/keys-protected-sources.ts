@@ -1,7 +1,7 @@
 /** Mandatory: whatever key or password feeds the Secrets jwt-signing-key and key-keeper-users is as precious as they are, wherever the program creates it. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { nameOf } from "./lib/kubernetes";
-import { PROTECTED_SECRETS } from "./keys-protected";
+import { isProtectedSecretName } from "./keys-protected";
 
 const SOURCE_TYPES = ["tls:index/privateKey:PrivateKey", "random:index/randomPassword:RandomPassword"];
 
@@ -27,7 +27,7 @@ export const keysProtectedSources: StackValidationPolicy = {
     description: "Every tls.PrivateKey and random.RandomPassword that the Secrets jwt-signing-key and key-keeper-users are built from is protected.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
-        const secrets = args.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && PROTECTED_SECRETS.includes(nameOf(r.props)));
+        const secrets = args.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && isProtectedSecretName(nameOf(r.props)));
         for (const secret of secrets) {
             for (const source of sourcesOf(secret)) {
                 if (SOURCE_TYPES.includes(source.type) && !source.opts.protect) {

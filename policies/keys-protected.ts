@@ -5,6 +5,11 @@ import { nameOf } from "./lib/kubernetes";
 /** Kubernetes Secrets whose loss means re-keying or re-registering with the bank. */
 export const PROTECTED_SECRETS = ["jwt-signing-key", "key-keeper-users"];
 
+/** True for those Secrets; the signer Secret is named per bank (`jwt-signing-key-<alias>-<environment>`). */
+export function isProtectedSecretName(name: string): boolean {
+    return PROTECTED_SECRETS.includes(name) || name.startsWith("jwt-signing-key-");
+}
+
 /** The component types whose keys and passwords are the signing key and the key-keeper secrets. */
 const SIGNING_KEY_COMPONENT = "dcm:integration:JwtSigningKey";
 const KEY_KEEPER_COMPONENT = "dcm:integration:KeyKeeperSecrets";
@@ -20,7 +25,7 @@ export function protectedRole(type: string, urn: string, props: Record<string, u
     const parents = parentTypesOfUrn(urn);
     if (type === "tls:index/privateKey:PrivateKey" && parents.includes(SIGNING_KEY_COMPONENT)) return "a JWT signing key";
     if (type === "random:index/randomPassword:RandomPassword" && parents.includes(KEY_KEEPER_COMPONENT)) return "a key-keeper password";
-    if (type === "kubernetes:core/v1:Secret" && PROTECTED_SECRETS.includes(nameOf(props))) return `the Secret ${nameOf(props)}`;
+    if (type === "kubernetes:core/v1:Secret" && isProtectedSecretName(nameOf(props))) return `the Secret ${nameOf(props)}`;
     return undefined;
 }
 

@@ -15,9 +15,12 @@ import { ingressTls } from "./ingress-tls";
 import { keysPasswordLength } from "./keys-password-length";
 import { keysProtected } from "./keys-protected";
 import { keysProtectedSources } from "./keys-protected-sources";
+import { keysSignerSecretAccess } from "./keys-signer-secret-access";
 import { keysSigningKeyStrength } from "./keys-signing-key-strength";
 import { namespaceDefaultDeny } from "./namespace-default-deny";
 import { namespaceLabels } from "./namespace-labels";
+import { networkKratosAdminClient } from "./network-kratos-admin-client";
+import { networkRulesBounded } from "./network-rules-bounded";
 import { outputsSecrets } from "./outputs-secrets";
 import { podsRestricted } from "./pods-restricted";
 import { secretsAnnotations } from "./secrets-annotations";
@@ -45,8 +48,11 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     keysPasswordLength,
     keysProtected,
     keysProtectedSources,
+    keysSignerSecretAccess,
     namespaceLabels,
     namespaceDefaultDeny,
+    networkRulesBounded,
+    networkKratosAdminClient,
     outputsSecrets,
     availabilityFrontendReplicas,
     availabilityFrontendPdb,

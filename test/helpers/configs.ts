@@ -14,6 +14,8 @@ export function validRaw(alias = "demo", overrides: Record<string, unknown> = {}
         keyKeeperUrl: "https://keykeeper.demo-bank.example/api",
         // As the demo stack: Kratos needs no secret in dev mode.
         kratosDevMode: "true",
+        // A platform setting with no default (the cluster's own API server endpoints), as the stack files set it.
+        apiServerCidr: ["10.96.0.1/32"],
         ...overrides,
     };
 }

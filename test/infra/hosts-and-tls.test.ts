@@ -131,7 +131,7 @@ describe("the bank's hosts, workloads and TLS", () => {
                     assert.equal(c.securityContext.capabilities.add, undefined, cid);
                     assert.equal(c.securityContext.readOnlyRootFilesystem, true, cid);
                     assert.equal(c.securityContext.privileged ?? false, false, cid);
-                    assert.match(c.image, /^[^:@]+(:[\w][\w.-]*|@sha256:[a-f0-9]{64})$/, `${cid}: pinned image`);
+                    assert.match(c.image, /^[^:@]+(:\d+\/[^:@]+)?:[\w][\w.-]*@sha256:[a-f0-9]{64}$/, `${cid}: pinned by tag and digest`);
                     assert.ok(!c.image.endsWith(":latest"), cid);
                     for (const k of ["cpu", "memory"]) {
                         assert.ok(c.resources?.requests?.[k], `${cid}: requests.${k}`);
@@ -192,7 +192,9 @@ describe("the bank's hosts, workloads and TLS", () => {
             assert.deepEqual(file.selfservice.allowed_return_urls, [`https://${backoffice}/`]);
             const deployment = find(objects, "Deployment", "kratos");
             const spec = deployment.spec.template.spec;
-            assert.deepEqual(spec.initContainers[0].args.slice(0, 4), ["migrate", "sql", "-e", "--yes"]);
+            // Dev mode migrates the pod's own SQLite file in an init container; production has a migrations Job.
+            if (r === demo) assert.deepEqual(spec.initContainers[0].args.slice(0, 4), ["migrate", "sql", "-e", "--yes"]);
+            else assert.deepEqual(spec.initContainers, []);
             const env2 = new Set(spec.containers[0].env.map((e: any) => e.name));
             for (const name of ["DSN", "SECRETS_COOKIE", "SECRETS_CIPHER", "COURIER_SMTP_CONNECTION_URI"]) assert.ok(env2.has(name), name);
             assert.ok(spec.containers[0].env.every((e: any) => e.value === undefined), "every Kratos variable comes from the Secret");
@@ -210,10 +212,15 @@ describe("the bank's hosts, workloads and TLS", () => {
         for (const r of [demo, dnipro]) {
             const objects = plainObjects(r.resources);
             const policies = objects.filter((o) => o.kind === "NetworkPolicy").map((o) => o as any);
-            const admin = find(objects, "NetworkPolicy", "kratos-admin-from-namespace");
-            assert.deepEqual(admin.spec.ingress, [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: KRATOS_ADMIN_PORT }] }]);
+            const admin = find(objects, "NetworkPolicy", "kratos-admin-from-bootstrap");
+            assert.deepEqual(admin.spec.ingress, [{
+                from: [{ podSelector: { matchLabels: {
+                    "app.kubernetes.io/name": "first-employee", "dcm/role": "first-employee-bootstrap", "dcm/kratos-admin-client": "first-employee-bootstrap",
+                } } }],
+                ports: [{ protocol: "TCP", port: KRATOS_ADMIN_PORT }],
+            }]);
             // No other policy admits anything to the admin port.
-            for (const p of policies.filter((x) => x.metadata.name !== "kratos-admin-from-namespace")) {
+            for (const p of policies.filter((x) => x.metadata.name !== "kratos-admin-from-bootstrap")) {
                 for (const rule of p.spec.ingress ?? []) assert.ok(!(rule.ports ?? []).some((port: any) => port.port === KRATOS_ADMIN_PORT), p.metadata.name);
             }
             const fromIngress = policies.filter((p) => (p.spec.ingress ?? []).some((rule: any) =>
@@ -224,9 +231,11 @@ describe("the bank's hosts, workloads and TLS", () => {
             assert.deepEqual(dns.spec.podSelector, {});
             assert.deepEqual(dns.spec.egress[0].ports.map((p: any) => p.port), [53, 53]);
         }
-        const egress = find(plainObjects(dnipro.resources), "NetworkPolicy", "kratos-egress");
-        assert.deepEqual(egress.spec.egress[0].ports.map((p: any) => p.port).sort(), [465, 5432, 587]);
-        assert.ok(!plainObjects(demo.resources).some((o) => o.metadata.name === "kratos-egress"), "dev mode reaches no database or mail server");
+        const database = find(plainObjects(dnipro.resources), "NetworkPolicy", "kratos-database-egress");
+        assert.deepEqual(database.spec.egress, [{ to: [{ ipBlock: { cidr: "10.42.17.5/32" } }], ports: [{ protocol: "TCP", port: 5432 }] }]);
+        const smtp = find(plainObjects(dnipro.resources), "NetworkPolicy", "kratos-smtp-egress");
+        assert.deepEqual(smtp.spec.egress, [{ to: [{ ipBlock: { cidr: "10.42.18.25/32" } }], ports: [465, 587].map((port) => ({ protocol: "TCP", port })) }]);
+        assert.ok(!plainObjects(demo.resources).some((o) => /^kratos-.*-egress$/.test(o.metadata.name)), "dev mode reaches no database or mail server");
     });
 
     it("uses cert-manager by default: one issuer annotation per host, on exactly one Ingress each", () => {

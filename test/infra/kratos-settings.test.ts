@@ -11,20 +11,27 @@ import { PROJECT, validRaw } from "../helpers/configs";
 
 const DSN = "postgres://kratos:s3cr3t-pw@db.dcm.example.com:5432/kratos?sslmode=verify-full";
 const SMTP = "smtps://mailer:s3cr3t-pw@smtp.dcm.example.com/";
-const production = (extra: Record<string, unknown> = {}) => validRaw("dnipro", { kratosDevMode: undefined, kratosDsn: DSN, kratosSmtpUri: SMTP, ...extra });
+const MIGRATION_DSN = "postgres://kratos_owner:s3cr3t-pw@db.dcm.example.com:5432/kratos?sslmode=verify-full";
+/** What a bank outside dev mode sets: the three secrets and the two servers' addresses. */
+const PRODUCTION = {
+    kratosDevMode: undefined, kratosDsn: DSN, kratosSmtpUri: SMTP, kratosMigrationDsn: MIGRATION_DSN,
+    kratosDatabaseCidrs: ["10.42.17.5/32"], kratosSmtpCidrs: ["10.42.18.25/32"],
+};
+const production = (extra: Record<string, unknown> = {}) => validRaw("dnipro", { ...PRODUCTION, ...extra });
 const problemsOf = (raw: Record<string, unknown>) => {
     const r = validateStackConfig(raw, "dnipro");
     return r.ok ? [] : r.problems;
 };
 
 describe("Kratos settings", () => {
-    it("needs both secrets outside dev mode, and neither in dev mode", () => {
+    it("needs the three secrets and both servers' addresses outside dev mode, and none of them in dev mode", () => {
         assert.deepEqual(problemsOf(production()), []);
         const missing = problemsOf(validRaw("dnipro", { kratosDevMode: "false" }));
-        assert.deepEqual(missing.map((p) => p.key).sort(), ["kratosDsn", "kratosSmtpUri"]);
-        assert.match(missing[0].message, /is required unless kratosDevMode is true; set it with `pulumi config set --secret/);
+        assert.deepEqual(missing.map((p) => p.key).sort(), ["kratosDatabaseCidrs", "kratosDsn", "kratosMigrationDsn", "kratosSmtpCidrs", "kratosSmtpUri"]);
+        assert.match(missing.find((p) => p.key === "kratosMigrationDsn")!.message, /is required unless kratosDevMode is true; set it with `pulumi config set --secret/);
+        assert.match(missing.find((p) => p.key === "kratosDatabaseCidrs")!.message, /is required; name the server's own addresses/);
         const both = problemsOf(production({ kratosDevMode: "true" }));
-        assert.deepEqual(both.map((p) => p.key).sort(), ["kratosDsn", "kratosSmtpUri"]);
+        assert.deepEqual(both.map((p) => p.key).sort(), ["kratosDatabaseCidrs", "kratosDsn", "kratosMigrationDsn", "kratosSmtpCidrs", "kratosSmtpUri"]);
         assert.deepEqual(problemsOf(validRaw("dnipro", { kratosDevMode: "yes" })).map((p) => p.key), ["kratosDevMode"]);
         const ok = validateStackConfig(validRaw("dnipro"), "dnipro");
         assert.ok(ok.ok && ok.settings.bank.kratosDevMode);
@@ -50,11 +57,11 @@ describe("Kratos settings", () => {
         assert.equal(secretValueProblem("kratosSmtpUri", "smtp://smtp.example:587/"), undefined);
     });
 
-    it("validates the platform's ingress namespace and API server CIDR", () => {
+    it("validates the platform's ingress namespace and API server addresses", () => {
         assert.deepEqual(problemsOf(production({ ingressNamespace: "Ingress_Nginx" })).map((p) => p.key), ["ingressNamespace"]);
-        assert.deepEqual(problemsOf(production({ apiServerCidr: "10.0.0.300/32" })).map((p) => p.key), ["apiServerCidr"]);
-        assert.deepEqual(problemsOf(production({ apiServerCidr: "10.96.0.1/33" })).map((p) => p.key), ["apiServerCidr"]);
-        assert.deepEqual(problemsOf(production({ apiServerCidr: "172.20.0.10/32" })), []);
+        assert.deepEqual(problemsOf(production({ apiServerCidr: ["10.0.0.300/32"] })).map((p) => p.key), ["apiServerCidr[0]"]);
+        assert.deepEqual(problemsOf(production({ apiServerCidr: ["10.96.0.1/33"] })).map((p) => p.key), ["apiServerCidr[0]"]);
+        assert.deepEqual(problemsOf(production({ apiServerCidr: ["172.20.0.10/32"] })), []);
         assert.deepEqual(problemsOf(production({ bootstrapImage: "node:latest" })).map((p) => p.key), ["bootstrapImage"]);
     });
 });
@@ -78,8 +85,13 @@ describe("reading the Kratos secrets in the program", () => {
                 assert.ok(!e.message.includes("kratosSmtpUri must be stored"), "the secret one passes");
                 return true;
             });
-            configure(production({ signingKeys: undefined }), ["kratosDsn", "kratosSmtpUri"]);
-            assert.equal(loadSettings().bank.kratosDevMode, false);
+            configure(production({ signingKeys: undefined }), ["kratosDsn", "kratosSmtpUri", "kratosMigrationDsn"]);
+            const settings = loadSettings();
+            assert.equal(settings.bank.kratosDevMode, false);
+            assert.deepEqual(settings.bank.kratosDatabaseCidrs, ["10.42.17.5/32"], "a YAML list arrives as JSON");
+            // `pulumi config set apiServerCidr 10.0.0.1/32,fd00::1/128` stores one plain string.
+            configure(production({ signingKeys: undefined, apiServerCidr: "10.0.0.1/32, fd00::1/128" }), ["kratosDsn", "kratosSmtpUri", "kratosMigrationDsn"]);
+            assert.deepEqual(loadSettings().platform.apiServerCidr, ["10.0.0.1/32", "fd00::1/128"]);
         } finally {
             delete process.env.PULUMI_CONFIG_SECRET_KEYS;
         }

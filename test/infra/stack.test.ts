@@ -115,7 +115,12 @@ describe("a bank stack (demo, with planted canaries)", () => {
         assert.equal((deny?.spec as any).egress, undefined);
         assert.ok(objects.some((o) => o.kind === "ResourceQuota"));
         assert.ok(objects.some((o) => o.kind === "LimitRange"));
-        for (const o of objects.filter((x) => x.kind !== "Namespace")) assert.equal(o.metadata.namespace, "bank-demo-integrate");
+        // Everything in the bank's namespace but the signing key and its reader Role and RoleBinding, which go
+        // where DCM's signer runs (test/infra/least-privilege.test.ts).
+        for (const o of objects.filter((x) => x.kind !== "Namespace")) {
+            const signer = o.metadata.name === "jwt-signing-key-demo-integrate" || o.metadata.name === "jwt-signing-key-demo-integrate-reader";
+            assert.equal(o.metadata.namespace, signer ? "dcm-platform" : "bank-demo-integrate", `${o.kind}/${o.metadata.name}`);
+        }
     });
 
     it("publishes a JWKS whose kid is the RFC 7638 thumbprint of the public key", () => {

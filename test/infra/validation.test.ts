@@ -47,9 +47,10 @@ const BAD_CONFIGS: { name: string; change: Record<string, unknown>; key: string;
     { name: "provided TLS without a secret", change: { tlsMode: "provided" }, key: "tlsSecretName", message: /is required when tlsMode is provided/ },
     { name: "TLS secret not a Kubernetes name", change: { tlsMode: "provided", tlsSecretName: "Bad_Name" }, key: "tlsSecretName", message: /must be a Kubernetes object name \(a DNS subdomain\)/ },
     { name: "TLS issuer not a Kubernetes name", change: { tlsIssuer: "Bad_Name" }, key: "tlsIssuer", message: /must be a Kubernetes object name \(a DNS subdomain\)/ },
-    { name: "image with latest", change: { frontendImage: "registry.example/frontend:latest" }, key: "frontendImage", message: /'latest' moves/ },
-    { name: "image without tag", change: { kratosImage: "oryd/kratos" }, key: "kratosImage", message: /must be pinned with a tag or @sha256 digest/ },
-    { name: "image with a bad digest", change: { jwksServerImage: "nginx@sha256:abc" }, key: "jwksServerImage", message: /invalid digest/ },
+    { name: "image with latest", change: { frontendImage: "registry.example/frontend:latest" }, key: "frontendImage", message: /uses the tag "latest", which moves: pin a version tag and its digest/ },
+    { name: "image without tag", change: { kratosImage: "oryd/kratos" }, key: "kratosImage", message: /has no tag \(implicitly latest\): pin it as name:tag@sha256:/ },
+    { name: "image with a tag but no digest", change: { kratosImage: "oryd/kratos:v1.3.1" }, key: "kratosImage", message: /has no digest: a tag can be moved to other content/ },
+    { name: "image with a bad digest", change: { jwksServerImage: "nginx:1.27.3@sha256:abc" }, key: "jwksServerImage", message: /has a malformed digest/ },
     { name: "DCM API with credentials", change: { dcmApiUpstream: "http://u:p@dcm-api:8080" }, key: "dcmApiUpstream", message: /must not contain credentials/ },
     { name: "DCM API over ftp", change: { dcmApiUpstream: "ftp://dcm-api" }, key: "dcmApiUpstream", message: /must use http or https/ },
     { name: "signing algorithm unknown", change: { signingKeys: [{ slot: "a", algorithm: "HS256" }] }, key: "signingKeys[0].algorithm", message: /must be one of ES256, ES384, ES512, RS256, PS256; got 'HS256'/ },
@@ -124,8 +125,8 @@ describe("config validation", () => {
         assert.equal(text.split("\n").length, 6);
     });
 
-    it("accepts images pinned by digest, and RSA keys of 3072 bits or more", () => {
-        const digest = `registry.example/frontend@sha256:${"a".repeat(64)}`;
+    it("accepts images pinned by tag and digest, and RSA keys of 3072 bits or more", () => {
+        const digest = `registry.example/frontend:1.14.2@sha256:${"a".repeat(64)}`;
         const result = validateStackConfig(validRaw("demo", {
             frontendImage: digest,
             signingKeys: [{ slot: "a", algorithm: "ES256" }, { slot: "b", algorithm: "RS256", rsaBits: 4096 }],

@@ -11,6 +11,13 @@ export const STACK = "demo";
 export const NAMESPACE = "bank-demo-integrate";
 export const BACKOFFICE_HOST = "backoffice-demo-integrate.dcm.example.com";
 export const API_HOST = "api-demo-integrate.dcm.example.com";
+/** The first-employee Job's pod labels: the admin-client label admits it, and only it, to Kratos admin. */
+const BOOTSTRAP_POD_LABELS = { "dcm/role": "first-employee-bootstrap", "dcm/kratos-admin-client": "first-employee-bootstrap" };
+/** DCM's signer's namespace and the bank's signing-key Secret in it. */
+export const SIGNER_NAMESPACE = "dcm-platform";
+export const SIGNER_SECRET = "jwt-signing-key-demo-integrate";
+/** Digest of the fixture's own (DCM-registry) images: a test value, every image must carry one (name:tag@sha256:...). */
+const DCM_TEST_DIGEST = `sha256:${"d".repeat(64)}`;
 /** Planted in every secret value of the fixture: no violation message may contain it. */
 export const CANARY = "CANARY7f3c";
 
@@ -139,7 +146,7 @@ export function compliantStack(): PolicyResource[] {
         markedProps: stackOutputs,
     };
     const kratos = podSpec([{
-        ...container("kratos", "oryd/kratos:v1.3.1", 4433),
+        ...container("kratos", "oryd/kratos:v1.3.1@sha256:fe2428f103a6240c064b6ea77d3088610865c55fcebccb30355857eccdc25b4b", 4433),
         args: ["serve", "all", "--config", "/etc/config/kratos.yml"],
         env: [
             { name: "DSN", valueFrom: { secretKeyRef: { name: "kratos", key: "dsn" } } },
@@ -148,7 +155,7 @@ export function compliantStack(): PolicyResource[] {
         ],
         volumeMounts: [{ name: "config", mountPath: "/etc/config" }],
     }], {
-        initContainers: [{ ...container("migrate", "oryd/kratos:v1.3.1", 4433), readinessProbe: undefined, livenessProbe: undefined }],
+        initContainers: [{ ...container("migrate", "oryd/kratos:v1.3.1@sha256:fe2428f103a6240c064b6ea77d3088610865c55fcebccb30355857eccdc25b4b", 4433), readinessProbe: undefined, livenessProbe: undefined }],
         volumes: [{ name: "config", configMap: { name: "kratos-config" } }],
     });
     return [
@@ -168,9 +175,21 @@ export function compliantStack(): PolicyResource[] {
         resource("random:index/randomPassword:RandomPassword", "kratos-secret-cookie", { length: 32 }, {}, ["dcm:integration:Kratos"]),
         resource("kubernetes:core/v1:Secret", "jwt-signer", {
             apiVersion: "v1", kind: "Secret", type: "Opaque",
-            metadata: { name: "jwt-signing-key", namespace: NAMESPACE, labels: LABELS },
+            // Where DCM's signer runs, readable by its service account alone (Role and RoleBinding below).
+            metadata: { name: SIGNER_SECRET, namespace: SIGNER_NAMESPACE, labels: LABELS },
             stringData: { "private-key.pem": PRIVATE_KEY_PEM, kid: "kid-1", alg: "ES256" },
         }, { protect: true, dependencies: [SIGNING_KEY_URN], propertyDependencies: { stringData: [SIGNING_KEY_URN] } }),
+        resource("kubernetes:rbac.authorization.k8s.io/v1:Role", "jwt-signer-reader", {
+            apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role",
+            metadata: { name: `${SIGNER_SECRET}-reader`, namespace: SIGNER_NAMESPACE, labels: LABELS },
+            rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [SIGNER_SECRET], verbs: ["get"] }],
+        }),
+        resource("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "jwt-signer-reader", {
+            apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding",
+            metadata: { name: `${SIGNER_SECRET}-reader`, namespace: SIGNER_NAMESPACE, labels: LABELS },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `${SIGNER_SECRET}-reader` },
+            subjects: [{ kind: "ServiceAccount", name: "dcm-signer", namespace: SIGNER_NAMESPACE }],
+        }),
         resource("kubernetes:core/v1:Secret", "key-keeper-users", {
             apiVersion: "v1", kind: "Secret", type: "Opaque",
             metadata: { name: "key-keeper-users", namespace: NAMESPACE, labels: LABELS },
@@ -203,14 +222,14 @@ export function compliantStack(): PolicyResource[] {
                 ].join("\n"),
             },
         }),
-        deployment("frontend", "frontend", 2, podSpec([container("frontend", "registry.dcm.example.com/backoffice/frontend:1.14.2", 8080)])),
+        deployment("frontend", "frontend", 2, podSpec([container("frontend", `registry.dcm.example.com/backoffice/frontend:1.14.2@${DCM_TEST_DIGEST}`, 8080)])),
         pdb("frontend-pdb", "frontend"),
         service("frontend", [{ name: "http", port: 80, targetPort: 8080 }]),
         deployment("kratos", "kratos", 2, kratos),
         pdb("kratos-pdb", "kratos"),
         service("kratos-public", [{ name: "public", port: 80, targetPort: 4433 }]),
         service("kratos-admin", [{ name: "admin", port: 80, targetPort: 4434 }]),
-        deployment("jwks-server", "jwks-server", 2, podSpec([container("nginx", "nginxinc/nginx-unprivileged:1.27.3-alpine", 8080)], {
+        deployment("jwks-server", "jwks-server", 2, podSpec([container("nginx", "nginxinc/nginx-unprivileged:1.27.3-alpine@sha256:9e7238f579a54582263a960d1b0094b4a3ecce641342eda3f8e2ff82b1703d2b", 8080)], {
             volumes: [{ name: "jwks", configMap: { name: "jwks" } }],
         })),
         service("jwks-server", [{ name: "http", port: 80, targetPort: 8080 }]),
@@ -221,15 +240,36 @@ export function compliantStack(): PolicyResource[] {
             metadata: { name: "first-employee", namespace: NAMESPACE, labels: LABELS },
             spec: {
                 template: {
-                    metadata: { labels: LABELS },
+                    metadata: { labels: { ...LABELS, ...BOOTSTRAP_POD_LABELS } },
                     spec: podSpec([{
-                        ...container("create-employee", "registry.dcm.example.com/backoffice/first-employee:1.0.0", 8080),
+                        ...container("create-employee", `registry.dcm.example.com/backoffice/first-employee:1.0.0@${DCM_TEST_DIGEST}`, 8080),
                         env: [
                             { name: "EMAIL", value: "officer@demo-bank.example" },
                             { name: "KRATOS_ADMIN_URL", value: "http://kratos-admin" },
                         ],
                     }], { restartPolicy: "Never" }),
                 },
+            },
+        }),
+        resource("kubernetes:networking.k8s.io/v1:NetworkPolicy", "kratos-admin-from-bootstrap", {
+            apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy",
+            metadata: { name: "kratos-admin-from-bootstrap", namespace: NAMESPACE, labels: LABELS },
+            spec: {
+                podSelector: { matchLabels: { "app.kubernetes.io/name": "kratos" } },
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [{ podSelector: { matchLabels: BOOTSTRAP_POD_LABELS } }], ports: [{ protocol: "TCP", port: 4434 }] }],
+            },
+        }),
+        resource("kubernetes:networking.k8s.io/v1:NetworkPolicy", "first-employee-bootstrap-egress", {
+            apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy",
+            metadata: { name: "first-employee-bootstrap-egress", namespace: NAMESPACE, labels: LABELS },
+            spec: {
+                podSelector: { matchLabels: BOOTSTRAP_POD_LABELS },
+                policyTypes: ["Egress"],
+                egress: [
+                    { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "kratos" } } }], ports: [{ protocol: "TCP", port: 4434 }] },
+                    { to: [{ ipBlock: { cidr: "10.96.0.1/32" } }], ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] },
+                ],
             },
         }),
     ];

@@ -68,7 +68,9 @@ const CASES: Record<string, RuleCase[]> = {
         { title: "the latest tag", resource: FRONTEND, change: (p) => { frontendContainer(p).image = "registry.dcm.example.com/backoffice/frontend:latest"; }, message: /uses the tag "latest"/ },
         { title: "a registry port is not a tag", resource: FRONTEND, change: (p) => { frontendContainer(p).image = "registry.dcm.example.com:5000/backoffice/frontend"; }, message: /image "registry\.dcm\.example\.com:5000\/backoffice\/frontend" has no tag/ },
         { title: "an init container without tag", resource: KRATOS, change: (p) => { p.spec.template.spec.initContainers[0].image = "oryd/kratos"; }, message: /^initContainers\[0\] "migrate" image "oryd\/kratos" has no tag/ },
-        { title: "a malformed digest", resource: FRONTEND, change: (p) => { frontendContainer(p).image = "frontend@sha256:abc"; }, message: /has a malformed digest/ },
+        { title: "a malformed digest", resource: FRONTEND, change: (p) => { frontendContainer(p).image = "frontend:1.14.2@sha256:abc"; }, message: /has a malformed digest/ },
+        { title: "a tag without its digest", resource: FRONTEND, change: (p) => { frontendContainer(p).image = "registry.dcm.example.com/backoffice/frontend:1.14.2"; }, message: /^containers\[0\] "frontend" image "registry\.dcm\.example\.com\/backoffice\/frontend:1\.14\.2" has no digest: .*name:tag@sha256:/ },
+        { title: "a digest without the tag it was taken from", resource: FRONTEND, change: (p) => { frontendContainer(p).image = `registry.dcm.example.com/backoffice/frontend@sha256:${"a".repeat(64)}`; }, message: /has no tag \(implicitly latest\)/ },
     ],
     "secrets-configmaps": [
         { title: "a PEM private key", resource: "jwt-jwks", change: (p) => { p.data["signing.pem"] = PRIVATE_KEY_PEM; }, message: /^data\["signing\.pem"\] holds a PEM private key: move it to a Secret/ },
@@ -103,12 +105,12 @@ const CASES: Record<string, RuleCase[]> = {
     "keys-protected": [
         { title: "an unprotected signing key", resource: "jwt-signing-key-a-keypair", change: (_p, r) => { r.protect = false; }, message: /^jwt-signing-key-a-keypair holds a JWT signing key but is not protected/ },
         { title: "an unprotected key-keeper password", resource: "key-keeper-identification", change: (_p, r) => { r.protect = false; }, message: /^key-keeper-identification holds a key-keeper password but is not protected/ },
-        { title: "the signer Secret unprotected", resource: "jwt-signer", change: (_p, r) => { r.protect = false; }, message: /^jwt-signer holds the Secret jwt-signing-key but is not protected/ },
+        { title: "the signer Secret unprotected", resource: "jwt-signer", change: (_p, r) => { r.protect = false; }, message: /^jwt-signer holds the Secret jwt-signing-key-demo-integrate but is not protected/ },
         { title: "the key-keeper Secret unprotected", resource: "key-keeper-users", change: (_p, r) => { r.protect = false; }, message: /holds the Secret key-keeper-users but is not protected/ },
     ],
     "keys-protected-sources": [
         { title: "an unprotected password feeding key-keeper-users", resource: "key-keeper-users", change: (_p, r) => { r.dependencies!.push(urnOf("random:index/randomPassword:RandomPassword", "kratos-secret-cookie", STACK, ["dcm:integration:Kratos"])); }, message: /^kratos-secret-cookie feeds the Secret key-keeper-users but is not protected/, at: "kratos-secret-cookie" },
-        { title: "an unprotected key feeding jwt-signing-key through a property", resource: "jwt-signing-key-a-keypair", change: (_p, r) => { r.protect = false; }, message: /^jwt-signing-key-a-keypair feeds the Secret jwt-signing-key but is not protected/ },
+        { title: "an unprotected key feeding jwt-signing-key through a property", resource: "jwt-signing-key-a-keypair", change: (_p, r) => { r.protect = false; }, message: /^jwt-signing-key-a-keypair feeds the Secret jwt-signing-key-demo-integrate but is not protected/ },
     ],
     "namespace-labels": [
         { title: "no alias label", resource: "bank", change: (p) => { delete p.metadata.labels["dcm/alias"]; }, message: /^Namespace "bank-demo-integrate" lacks the label dcm\/alias=demo/ },
@@ -137,6 +139,24 @@ const CASES: Record<string, RuleCase[]> = {
     ],
     "availability-kratos-pdb": [
         { title: "the PDB in another namespace", resource: "kratos-pdb", change: (p) => { p.metadata.namespace = "other"; }, message: /^Kratos "kratos" runs 2 replicas but no PodDisruptionBudget selects its pods/, at: KRATOS },
+    ],
+    "network-rules-bounded": [
+        { title: "an egress rule without destinations", resource: "first-employee-bootstrap-egress", change: (p) => { delete p.spec.egress[1].to; }, message: /^spec\.egress\[1\] has no 'to': it admits every destination; name the pods or addresses\.$/ },
+        { title: "an egress rule to the internet", resource: "first-employee-bootstrap-egress", change: (p) => { p.spec.egress[1].to[0].ipBlock.cidr = "0.0.0.0/0"; }, message: /^spec\.egress\[1\]\.to\[0\]\.ipBlock 0\.0\.0\.0\/0 is wider than a \/24/ },
+        { title: "a /16 block", resource: "first-employee-bootstrap-egress", change: (p) => { p.spec.egress[1].to[0].ipBlock.cidr = "10.96.0.0/16"; }, message: /10\.96\.0\.0\/16 is wider than a \/24/ },
+        { title: "an IPv6 block of everything", resource: "first-employee-bootstrap-egress", change: (p) => { p.spec.egress[1].to[0].ipBlock.cidr = "::/0"; }, message: /::\/0 is wider than a \/120/ },
+        { title: "an ingress rule without sources", resource: "kratos-admin-from-bootstrap", change: (p) => { delete p.spec.ingress[0].from; }, message: /^spec\.ingress\[0\] has no 'from': it admits every source/ },
+    ],
+    "network-kratos-admin-client": [
+        { title: "the admin port admitted from the whole namespace", resource: "kratos-admin-from-bootstrap", change: (p) => { p.spec.ingress[0].from = [{ podSelector: {} }]; }, message: /spec\.ingress\[0\]\.from\[0\] admits the Kratos admin port but does not require the label dcm\/kratos-admin-client=first-employee-bootstrap/ },
+        { title: "the admin port admitted from other namespaces", resource: "kratos-admin-from-bootstrap", change: (p) => { p.spec.ingress[0].from[0].namespaceSelector = {}; }, message: /selects namespaces/ },
+        { title: "a rule with no ports", resource: "kratos-admin-from-bootstrap", change: (p) => { delete p.spec.ingress[0].ports; p.spec.ingress[0].from = [{ podSelector: { matchLabels: { app: "x" } } }]; }, message: /admits the Kratos admin port but does not require the label/ },
+        { title: "the label on another workload", resource: FRONTEND, change: (p) => { p.spec.template.metadata.labels["dcm/kratos-admin-client"] = "first-employee-bootstrap"; }, message: /^frontend \(Deployment\) carries dcm\/kratos-admin-client on its pods: only the first-employee Job may reach the Kratos admin API\.$/ },
+    ],
+    "keys-signer-secret-access": [
+        { title: "the key in the bank's namespace", resource: "jwt-signer", change: (p) => { p.metadata.namespace = "bank-demo-integrate"; }, message: /^Secret "jwt-signing-key-demo-integrate" holds DCM's signing key in the bank's namespace "bank-demo-integrate"/ },
+        { title: "list granted on every Secret", resource: "jwt-signer-reader", change: (p) => { p.rules = [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] }]; }, message: /^Role "jwt-signing-key-demo-integrate-reader" can read Secret "jwt-signing-key-demo-integrate" beyond "get" on that one name/ },
+        { title: "no reader Role", resource: "jwt-signer-reader", change: (p) => { p.rules[0].resourceNames = ["other"]; }, message: /has no Role granting its signer read access/, at: "jwt-signer" },
     ],
     "workloads-probes": [
         { title: "no readiness probe", resource: "jwks-server", change: (p) => { delete p.spec.template.spec.containers[0].readinessProbe; }, message: /^containers\[0\] "nginx" has no readinessProbe\.$/ },

@@ -122,7 +122,7 @@ describe("a bad variant of the program is caught", () => {
 
     it("the signing key published in the JWKS ConfigMap", () => {
         const vs = mutated((rs) => {
-            const signer = rs.find((r) => r.type === "kubernetes:core/v1:Secret" && (r.props.metadata as any).name === "jwt-signing-key")!;
+            const signer = rs.find((r) => r.type === "kubernetes:core/v1:Secret" && (r.props.metadata as any).name.startsWith("jwt-signing-key"))!;
             const jwks = rs.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && (r.props.metadata as any).name === "jwks")!;
             (jwks.props.data as any)["private-key.pem"] = (signer.props.stringData as any)["private-key.pem"];
         });
