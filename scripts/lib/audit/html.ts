@@ -33,8 +33,9 @@ export function toHtml(report: AuditReport): string {
     for (const b of report.banks) {
         const flags = b.changes.flatMap((c) => c.flags);
         const cell = ["critical", "high", "medium"].map((s) => [s, flags.filter((f) => f.severity === s).length] as const)
-            .filter(([, n]) => n).map(([s, n]) => `<span class="flag ${s}">${n} ${s}</span>`).join("") || "none";
-        parts.push(`<tr><td>${esc(b.bank)}</td>${ops.map((op) => `<td>${b.counts[op] ?? 0}</td>`).join("")}<td>${cell}</td></tr>`);
+            .filter(([, n]) => n).map(([s, n]) => `<span class="flag ${s}">${n} ${s}</span>`).join("");
+        const failed = report.failures.some((f) => f.bank === b.bank) ? `<span class="flag critical">failed</span>` : "";
+        parts.push(`<tr><td>${esc(b.bank)}</td>${ops.map((op) => `<td>${b.counts[op] ?? 0}</td>`).join("")}<td>${failed + cell || "none"}</td></tr>`);
     }
     parts.push(`</table><h2>What matters, highest first</h2>`);
     const all = allFlags(report).map(({ change: c, flag: f }) => ({ c, f }));

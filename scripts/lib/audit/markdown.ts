@@ -22,11 +22,14 @@ export function toMarkdown(report: AuditReport): string {
     }
     for (const w of report.warnings) out.push(`> **Warning:** ${md(w)}`, "");
     const ops = opsIn(report);
-    out.push("## Summary", "", `| Bank | ${ops.join(" | ")} | Flags |`, `|---|${ops.map(() => "---:").join("|")}|---|`);
+    // One cell per operation that occurs (none when a failed preview counted nothing).
+    const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
+    out.push("## Summary", "", row(["Bank", ...ops, "Flags"]), `|---|${ops.map(() => "---:|").join("")}---|`);
     for (const b of report.banks) {
         const flags = b.changes.flatMap((c) => c.flags);
         const bySeverity = ["critical", "high", "medium"].map((s) => [s, flags.filter((f) => f.severity === s).length] as const).filter(([, n]) => n);
-        out.push(`| ${md(b.bank)} | ${ops.map((op) => b.counts[op] ?? 0).join(" | ")} | ${bySeverity.map(([s, n]) => `${n} ${s}`).join(", ") || "none"} |`);
+        const failed = report.failures.some((f) => f.bank === b.bank);
+        out.push(row([md(b.bank), ...ops.map((op) => b.counts[op] ?? 0), [failed ? "failed" : "", bySeverity.map(([s, n]) => `${n} ${s}`).join(", ")].filter(Boolean).join(", ") || "none"]));
     }
     out.push("");
     out.push("## What matters, highest first", "");

@@ -186,7 +186,10 @@ describe("audit report from a preview", () => {
             }
             assert.doesNotMatch(toMarkdown(report), /## Bank demo\n\nNo changes\./, "never a bare 'No changes' for a failed preview");
         }
-        assert.match(toMarkdown(reportOf("demo-failed-program.json")), /keyKeeperUrl: must be an https URL/);
+        const program = toMarkdown(reportOf("demo-failed-program.json"));
+        assert.match(program, /keyKeeperUrl: must be an https URL/);
+        assert.match(program, /\| Bank \| Flags \|\n\|---\|---\|\n\| demo \| failed \|/, "nothing counted: a well-formed table that says so");
+        assert.match(toMarkdown(reportOf("demo-failed-after-root.json")), /\| Bank \| same \| Flags \|\n\|---\|---:\|---\|\n\| demo \| 1 \| failed \|/);
     });
 
     it("shows a failed render of --render-diff first too, as the program's failure", () => {
