@@ -26,8 +26,8 @@ const LEVEL: Record<Severity, "error" | "warning" | "note"> = { critical: "error
 // GitHub code scanning orders results by this (0.1 to 10).
 const SECURITY_SEVERITY: Record<Severity, string> = { critical: "9.5", high: "8.0", medium: "5.0", low: "2.0" };
 
-/** The stack file a bank's change is about: where code-scanning UIs place the result. */
-const stackFile = (bank: string) => `stacks/Pulumi.${bank}.yaml`;
+/** The stack file a bank's change is about, where code-scanning UIs place the result; the project file for a name that is no alias. */
+const stackFile = (bank: string) => (/^[a-z0-9][a-z0-9-]{0,62}$/.test(bank) ? `stacks/Pulumi.${bank}.yaml` : "Pulumi.yaml");
 
 export function toSarif(report: AuditReport): string {
     const flags = allFlags(report);
