@@ -10,6 +10,10 @@ import { describe, it } from "node:test";
 import { CheckReport, DEFAULT_SCENARIO, InputError, runChecks } from "../../../scripts/lib/checks";
 import type { ProgressEvent } from "../../../scripts/lib/checks";
 import { createTokenVerifier } from "../../../reference/key-keeper/verifier";
+import { TransientFailure } from "../../../scripts/lib/checks/errors";
+import type { HttpClient } from "../../../scripts/lib/checks/http";
+import { stackFacts } from "../../../scripts/lib/checks/outputs";
+import { backofficeChecks } from "../../../scripts/lib/checks/plan/backoffice";
 import { EnvOptions, LoopbackEnv, startEnvironment } from "./support/environment";
 import { stackMaterial } from "./support/stack";
 
@@ -233,6 +237,20 @@ describe("kratos-admin-hidden judges what an answer reveals, not its status", { 
             assert.deepEqual(failed(report), {});
             assert.equal(report.results[0].status, "pass");
         });
+    });
+
+    it("a host that refuses, has no DNS name or no route exposes nothing; a timeout is retried, not taken for an answer", async () => {
+        const facts = stackFacts((await stackMaterial()).outputs);
+        const check = backofficeChecks().find((c) => c.id === "kratos-admin-hidden")!;
+        const spa = { status: 200, headers: { "content-type": "text/html" }, body: "<!doctype html><html><body><div id=app></div></body></html>" };
+        const answering = (apiError: Error) => ({
+            stack: "demo", facts, addSecret: () => undefined, reveals: () => false,
+            http: { request: async (url: string) => { if (url.startsWith(facts.apiUrl)) throw apiError; return spa; } } as unknown as HttpClient,
+        });
+        for (const code of ["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH"]) {
+            await check.attempt(answering(new TransientFailure(`GET ${facts.apiUrl}/admin/identities: ${code}`, code)), 1000);
+        }
+        await assert.rejects(check.attempt(answering(new TransientFailure("no answer within 1000 ms")), 1000), TransientFailure);
     });
 
     it("is not run, with the other backoffice checks, when the backoffice host is unreachable", async () => {

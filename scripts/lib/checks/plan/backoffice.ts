@@ -8,6 +8,9 @@ const ADMIN_MEMBERS = ["schema_id", "traits", "recovery_addresses", "verifiable_
 /** The in-cluster admin URL: the kratos-admin Service, or Kratos' admin port. */
 const ADMIN_URL = /kratos-admin|:4434(?!\d)/i;
 
+/** Network errors that mean no server is there to expose anything (a timeout or a reset might be one that is). */
+const NOTHING_THERE = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH"]);
+
 const hasAdminMembers = (v: unknown) => Boolean(v) && typeof v === "object" && ADMIN_MEMBERS.some((m) => m in (v as object));
 
 /**
@@ -110,8 +113,8 @@ export function backofficeChecks(): CheckDefinition[] {
                     try {
                         return { url, res: await http.request(url, { headers: { accept: "application/json" }, timeoutMs }) };
                     } catch (e) {
-                        // Nothing listening there exposes nothing.
-                        if (e instanceof TransientFailure && e.code === "ECONNREFUSED") return { url, res: undefined };
+                        // Nothing listening there (refused, no such name, no route) exposes nothing.
+                        if (e instanceof TransientFailure && NOTHING_THERE.has(e.code ?? "")) return { url, res: undefined };
                         throw e;
                     }
                 }));
