@@ -199,6 +199,10 @@ describe("audit report from a preview", () => {
         assert.ok(md.indexOf("**RENDER FAILED** for bank demo (the render at origin/main)") < md.indexOf("## Summary"));
         assert.match(toHtml(report), /<strong>RENDER FAILED<\/strong> for bank demo/);
         assert.match(toSarif(report), /"ruleId": "audit\/render-failed"/);
+        assert.match(toSarif(report), /"uri": "stacks\/Pulumi\.demo\.yaml"/);
+        const odd = assembleReport({ title: "t", source: "s", changes: [], diagnostics: [], policyRan: false,
+            failures: [{ bank: "../../etc/x", source: "preview", file: "x.json", errors: [{ message: "error: boom" }] }] });
+        assert.match(toSarif(odd), /"uri": "Pulumi\.yaml"/, "a bank name that is no alias never becomes a path");
     });
 
     it("runs the policy pack over each new state and shows violations beside the change", () => {
