@@ -151,20 +151,37 @@ export async function main(argv: string[], deps: CheckDeps = {}): Promise<number
         }
         if (args.positionals.length !== 1) return usageError(io, "check takes exactly one stack name.", USAGE);
         const stack = args.positionals[0];
-        const deadlineMs = v.deadline ? parseDuration(v.deadline, "--deadline") : undefined;
-        const timeoutMs = v.timeout ? parseDuration(v.timeout, "--timeout") : undefined;
-        parseResolve(v.resolve ?? []);
-        const caPem = (v.ca ?? []).map((file) => {
+        // Every option problem is reported at once, before anything runs.
+        const problems: InputError[] = [];
+        const valid = <T>(f: () => T): T | undefined => {
             try {
-                return fs.readFileSync(file, "utf8");
+                return f();
+            } catch (e) {
+                if (!(e instanceof InputError)) throw e;
+                problems.push(e);
+                return undefined;
+            }
+        };
+        const deadlineMs = v.deadline ? valid(() => parseDuration(v.deadline!, "--deadline")) : undefined;
+        const timeoutMs = v.timeout ? valid(() => parseDuration(v.timeout!, "--timeout")) : undefined;
+        valid(() => parseResolve(v.resolve ?? []));
+        const caPem = (v.ca ?? []).flatMap((file) => valid(() => {
+            let pem: string;
+            try {
+                pem = fs.readFileSync(file, "utf8");
             } catch (e) {
                 throw new InputError("--ca", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
             }
-        });
-        for (const file of caPem) if (!file.includes("-----BEGIN CERTIFICATE-----")) throw new InputError("--ca", "is not a PEM certificate (BEGIN CERTIFICATE)");
-        checkReportPath("--junit", v.junit);
-        checkReportPath("--json", v.json);
-        if (v.junit && v.json && path.resolve(v.junit) === path.resolve(v.json)) throw new InputError("--json", "is the same file as --junit");
+            if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new InputError("--ca", `${file} is not a PEM certificate (BEGIN CERTIFICATE)`);
+            return [pem];
+        }) ?? []);
+        valid(() => checkReportPath("--junit", v.junit));
+        valid(() => checkReportPath("--json", v.json));
+        if (v.junit && v.json && path.resolve(v.junit) === path.resolve(v.json)) problems.push(new InputError("--json", "is the same file as --junit"));
+        if (problems.length) {
+            for (const p of problems) stderr.write(`invalid input: ${p.message}\n`);
+            return 2;
+        }
         const only = list(v.only);
         const skip = list(v.skip);
         const total = selectChecks(checkGroups(scenarioFile), only, skip).flatMap((g) => ("chain" in g ? g.chain : [g])).length;

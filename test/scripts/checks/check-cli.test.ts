@@ -211,6 +211,11 @@ describe("npm run check", () => {
                 assert.equal(r.code, 2, r.err);
                 assert.match(r.err, message);
             }
+            // Every problem at once.
+            const all = await inProcess([...args, "--json", f.dir, "--junit", path.join(f.dir, "no-such-dir", "j.xml"), "--deadline", "soon", "--ca", f.outputs]);
+            assert.equal(all.code, 2);
+            assert.deepEqual(all.err.trim().split("\n").map((l) => l.replace(/:.*/, "")), ["invalid input", "invalid input", "invalid input", "invalid input"]);
+            for (const field of ["--deadline", "--ca", "--junit", "--json"]) assert.match(all.err, new RegExp(`^invalid input: ${field}: `, "m"));
             assert.deepEqual(env.requests, { backoffice: 0, api: 0, keyKeeper: 0, plain: 0 }, "nothing was checked");
         } finally {
             await env.close();
