@@ -1,14 +1,18 @@
 /**
- * The contract between the unit tests' fake Kratos (test/helpers/fake-kratos.ts) and real Kratos: the same
- * admin API exchanges the bootstrap makes, sent to both, must come back with the same statuses, the same
- * JSON shape (every path and its type, both ways) and the same values where the bootstrap reads them. A fake
- * that drifts from Kratos (issue 10: the `password` credential it left out) fails here.
+ * The contracts between the unit tests' fake Kratoses and real Kratos. The bootstrap's fake admin API
+ * (test/helpers/fake-kratos.ts): the same exchanges the bootstrap makes, sent to both, must come back with the
+ * same statuses, the same JSON shape (every path and its type, both ways) and the same values where the
+ * bootstrap reads them; a fake that drifts (issue 10: the `password` credential it left out) fails here. The
+ * post-deploy checks' fake Kratos public (test/scripts/checks/support/environment.ts): what it answers must be
+ * what Kratos answers, in status and in every path and type it sends (it may send less, never other).
  */
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
+import * as https from "node:https";
 import { after, before, describe, it } from "node:test";
 import { missingComponents } from "../../scripts/lib/real/components";
 import { FakeKratos } from "../helpers/fake-kratos";
+import { LoopbackEnv, startEnvironment } from "../scripts/checks/support/environment";
 import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, startKratos } from "./support/kratos";
 
 const missing = missingComponents(KRATOS_COMPONENTS);
@@ -128,5 +132,62 @@ describe("the fake Kratos admin API against real Kratos", { skip }, () => {
             const lifetime = Date.parse(code.expires_at) - Date.now();
             assert.ok(lifetime > 23.9 * 3600_000 && lifetime <= 24 * 3600_000, `expires_at ${code.expires_at}`);
         }
+    });
+});
+
+/** GET through the checks' loopback environment: the host's name for TLS, its loopback port for the socket. */
+function envGet(env: LoopbackEnv, url: string): Promise<{ status: number; body: unknown }> {
+    const u = new URL(url);
+    const entry = env.resolve.find((r) => r.startsWith(`${u.hostname}:443:`));
+    if (!entry) throw new Error(`the environment does not serve ${u.hostname}`);
+    const port = Number(entry.split(":")[3]);
+    return new Promise((resolve, reject) => {
+        https.get({ host: "127.0.0.1", port, servername: u.hostname, ca: env.caPem, path: u.pathname + u.search, headers: { host: u.hostname, accept: "application/json" } }, (res) => {
+            let text = "";
+            res.on("data", (c) => { text += c; });
+            res.on("end", () => {
+                let body: unknown = text;
+                try { body = JSON.parse(text); } catch { /* compared as text */ }
+                resolve({ status: res.statusCode ?? 0, body });
+            });
+        }).on("error", reject);
+    });
+}
+
+describe("the post-deploy checks' fake Kratos public against real Kratos", { skip }, () => {
+    let kratos: RunningKratos | undefined;
+    let env: LoopbackEnv | undefined;
+    let exposed: LoopbackEnv | undefined;
+    before(async () => {
+        kratos = await startKratos(await renderStack("demo"));
+        env = await startEnvironment();
+        exposed = await startEnvironment({ faults: { backoffice: { adminExposed: true } } });
+    });
+    after(async () => {
+        await kratos?.stop();
+        await env?.close();
+        await exposed?.close();
+    });
+
+    /** The fake's answer must be Kratos' in status, and send no path or type Kratos does not. */
+    const holds = (what: string, fake: { status: number; body: unknown }, real: { status: number; body: unknown }) => {
+        assert.equal(fake.status, real.status, `${what}: status`);
+        const want = shape(real.body);
+        assert.deepEqual([...shape(fake.body)].filter((p) => !want.has(p)), [], `${what}: the fake sends what Kratos does not`);
+    };
+
+    it("answers /health/ready and /self-service/login/api as Kratos does, ui.action under the public base URL", async () => {
+        const base = String(env!.outputs.kratosPublicUrl ?? `https://${String(env!.outputs.backofficeHost)}/.ory`);
+        holds("health", await envGet(env!, `${base}/health/ready`), await call(kratos!.publicUrl, "GET", "/health/ready"));
+        const fake = await envGet(env!, `${base}/self-service/login/api`);
+        const real = await call(kratos!.publicUrl, "GET", "/self-service/login/api");
+        holds("login flow", fake, real);
+        assert.ok(String((fake.body as any).ui.action).startsWith(`${base}/self-service/login?flow=`));
+        assert.ok(String((real.body as any).ui.action).includes("/.ory/self-service/login?flow="));
+    });
+
+    it("imitates an exposed admin API with what Kratos admin answers to GET /admin/identities", async () => {
+        const base = `https://${String(exposed!.outputs.backofficeHost)}/.ory`;
+        holds("admin identities", await envGet(exposed!, `${base}/admin/identities`), await call(kratos!.adminUrl, "GET", "/admin/identities"));
     });
 });

@@ -102,6 +102,8 @@ function prepare(stack: RenderedStack, options: KratosOptions): { pod: EmulatedP
         const merged: Record<string, string> = {
             PATH: process.env.PATH ?? "",
             HOME: process.env.HOME ?? "/tmp",
+            // No usage report to Ory from a test (in the cluster the NetworkPolicies give Kratos no internet either).
+            SQA_OPT_OUT: "true",
             ...rendered,
             ...(options.dsn ? { DSN: options.dsn } : {}),
             ...options.env,
