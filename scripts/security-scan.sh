@@ -18,6 +18,8 @@ Renders each stack offline (all of stacks/Pulumi.*.yaml when none is named) and 
 checkov is installed from PyPI on first use into ${CACHE}.
 
 Exit codes: 0 no finding; 1 a finding (or a stack failed to render); 2 bad usage.
+
+Guide: docs/security.md#controls-and-what-each-stops
 USAGE
 }
 

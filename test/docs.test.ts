@@ -219,19 +219,19 @@ function helpFlags(help: string): Set<string> {
     return new Set(["--help", ...[...help.matchAll(FLAG)].map((m) => m[0])]);
 }
 
-/** Scripts that run a TypeScript command (`ts-node --transpile-only FILE`): those have a --help to read. */
-function tsCommands(): Map<string, string> {
+/** Scripts that run a command of ours, TypeScript (`ts-node --transpile-only FILE`) or shell (`bash FILE`): those have a --help to read. */
+function helpCommands(): Map<string, string> {
     const out = new Map<string, string>();
     for (const [name, script] of Object.entries(pkg.scripts)) {
-        const m = /^ts-node --transpile-only (\S+\.ts)$/.exec(script.trim());
-        if (m) out.set(name, m[1]);
+        const m = /^(?:ts-node --transpile-only (\S+\.ts)|bash (\S+\.sh))$/.exec(script.trim());
+        if (m) out.set(name, m[1] ?? m[2]);
     }
     return out;
 }
 
 /**
  * A command's --help: in this process through its exported `main` (modules load once, so this is fast), or as
- * a child process for a script without one (its top level is the command).
+ * a child process for a script without one (its top level is the command) and for a shell script.
  */
 async function runHelp(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const abs = path.join(ROOT, file);
@@ -253,8 +253,9 @@ async function runHelp(file: string): Promise<{ code: number | null; stdout: str
             process.stdout.write = write;
         }
     }
+    const [command, args] = file.endsWith(".sh") ? ["bash", [file, "--help"]] : [process.execPath, ["--require", "ts-node/register/transpile-only", file, "--help"]];
     return new Promise((resolve) => {
-        execFile(process.execPath, ["--require", "ts-node/register/transpile-only", file, "--help"], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+        execFile(command, args, { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
             resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr });
         });
     });
@@ -350,7 +351,7 @@ describe("links in the docs", () => {
 
 describe("commands and flags named in the docs", () => {
     const helps = new Map<string, string>();
-    const commands = tsCommands();
+    const commands = helpCommands();
     const failures: string[] = [];
 
     before(async () => {
