@@ -10,7 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { BOOTSTRAP_SCRIPT_PATH, RECOVERY_SECRET_NAME } from "../../components/first-employee";
+import * as pulumi from "@pulumi/pulumi";
+import { BOOTSTRAP_SCRIPT_PATH, FirstEmployee, RECOVERY_SECRET_NAME } from "../../components/first-employee";
 import { FakeKratos } from "../helpers/fake-kratos";
 import { FakeSecretApi } from "../helpers/fake-secret-api";
 import { testPki } from "../helpers/tls-certs";
@@ -187,5 +188,39 @@ describe("the first-employee bootstrap", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("the FirstEmployee component's recovery link lifetime", () => {
+    const jobs: Record<string, any>[] = [];
+    before(async () => {
+        await pulumi.runtime.setMocks({
+            newResource: (a) => {
+                if (a.type === "kubernetes:batch/v1:Job") jobs.push(a.inputs);
+                return { id: `${a.name}-id`, state: a.inputs };
+            },
+            call: () => ({}),
+        }, "dcm-integration", "demo");
+    });
+    const args = (recoveryExpiresIn?: string) => ({
+        namespace: NAMESPACE, labels: {}, email: EMAIL, kratosAdminUrl: "http://kratos-admin:4434/", image: "node:24", kratosReady: [], recoveryExpiresIn,
+    });
+    const expiresInOf = (job: Record<string, any>) => job.spec.template.spec.containers[0].env.find((e: any) => e.name === "RECOVERY_EXPIRES_IN").value;
+
+    it("refuses more than 24 hours, or no duration, naming the component and the rule", () => {
+        for (const bad of ["25h", "72h", "1441m", "0h", "1d", "24h30m", ""]) {
+            assert.throws(() => new FirstEmployee(`bad-${bad || "empty"}`, args(bad)), (e: Error) => {
+                assert.ok(e instanceof pulumi.ResourceError, `${bad}: a ResourceError, got ${e.name}`);
+                assert.match(e.message, new RegExp(`^FirstEmployee bad-${bad || "empty"}: recoveryExpiresIn must be like 24h or 90m, more than 0 and at most 24h, got '${bad}'$`));
+                return true;
+            });
+        }
+    });
+
+    it("passes 24h by default, and a shorter lifetime as given, to the Job", async () => {
+        new FirstEmployee("default", args());
+        new FirstEmployee("short", args("90m"));
+        await new Promise((r) => setTimeout(r, 100));
+        assert.deepEqual(jobs.map(expiresInOf).sort(), ["24h", "90m"]);
     });
 });
