@@ -68,12 +68,23 @@ export function parseCidr(value: string): Cidr | string {
     return { text: `${m[1].toLowerCase()}/${prefix}`, family, prefix };
 }
 
+/** A list as the CLI hands structured config over (JSON text), or one comma-separated plain string. */
+function listFromText(text: string): unknown[] | undefined {
+    if (!text.trimStart().startsWith("[")) return text.split(",").map((s) => s.trim());
+    try {
+        const parsed: unknown = JSON.parse(text);
+        return Array.isArray(parsed) ? parsed : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 /**
  * Validates a list setting: a YAML list of strings, or one string of comma-separated entries (as
  * `pulumi config set` stores a plain value). Returns the canonical entries and every problem found.
  */
 export function cidrList(value: unknown, rule: CidrListRule): { cidrs: string[]; problems: string[] } {
-    const entries = Array.isArray(value) ? value : typeof value === "string" ? value.split(",").map((s) => s.trim()) : undefined;
+    const entries = Array.isArray(value) ? value : typeof value === "string" ? listFromText(value) : undefined;
     if (entries === undefined) return { cidrs: [], problems: [`must be a list of CIDRs; ${rule.hint}`] };
     if (entries.length === 0 || entries.every((e) => e === "")) return { cidrs: [], problems: [`must list at least one address; ${rule.hint}`] };
     if (entries.length > MAX_CIDRS) return { cidrs: [], problems: [`must list at most ${MAX_CIDRS} entries, got ${entries.length}`] };

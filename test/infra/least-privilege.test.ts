@@ -43,6 +43,9 @@ describe("validation: the API server's addresses", () => {
         const r = validateStackConfig(validRaw("demo", { apiServerCidr: "10.0.0.5/32,10.0.0.6/32" }), "demo");
         assert.ok(r.ok);
         assert.deepEqual(r.settings.platform.apiServerCidr, ["10.0.0.5/32", "10.0.0.6/32"]);
+        // As the CLI hands a YAML list to the program: JSON text.
+        assert.deepEqual(problemsOf({ apiServerCidr: '["10.96.0.1/32"]' }), []);
+        assert.match(problemsOf({ apiServerCidr: '["10.96.0.1/32"' })[0].message, /must be a list of CIDRs/);
     });
 
     it("refuses every address, anything wider than a /24, and subnets, each entry by its index, all at once", () => {

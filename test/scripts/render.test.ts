@@ -38,7 +38,7 @@ describe("npm run render", () => {
         const [a, b] = [out("a"), out("b")];
         const first = renderCli(["dnipro", "--out", a]);
         assert.equal(first.code, 0, first.stderr);
-        assert.match(first.stdout, /kubernetes:core\/v1:Secret\s+jwt-signer\s+Secret\/bank-dnipro-integrate\/jwt-signing-key\s+yes/);
+        assert.match(first.stdout, /kubernetes:core\/v1:Secret\s+jwt-signer\s+Secret\/dcm-platform\/jwt-signing-key-dnipro-integrate\s+yes/);
         const hostRows = first.stdout.split("\n").filter((l) => /^(api|backoffice)-dnipro-integrate\.dcm\.example\.com\s/.test(l));
         assert.ok(hostRows.some((l) => l.startsWith("backoffice-")) && hostRows.some((l) => l.startsWith("api-")), "both hosts listed");
         assert.ok(hostRows.every((l) => !/\snone\s/.test(l)), `every host has a TLS secret:\n${hostRows.join("\n")}`);
