@@ -62,6 +62,17 @@ describe("JwtSigningKey", () => {
         assert.doesNotThrow(() => new JwtSigningKey("rsa-3072", { algorithm: "RS256", rsaBits: 3072, protect: false }));
     });
 
+    it("signs with ES256 on P-256 by default, and ES512 uses P-521; the JWK names alg and use sig", async () => {
+        const byDefault = new JwtSigningKey("default", {});
+        assert.equal(byDefault.algorithm, "ES256");
+        const jwk = await valueOf(byDefault.publicJwk);
+        assert.deepEqual([jwk.kty, jwk.crv, jwk.alg, jwk.use], ["EC", "P-256", "ES256", "sig"]);
+        assert.equal(await valueOf(byDefault.kid), jwk.kid);
+        assert.deepEqual(keysOf("default").map((r) => r.inputs), [{ algorithm: "ECDSA", ecdsaCurve: "P256" }]);
+        const es512 = new JwtSigningKey("es512", { algorithm: "ES512" });
+        assert.equal((await valueOf(es512.publicJwk)).crv, "P-521");
+    });
+
     it("ignores rsaBits for an EC algorithm and always names the curve (the provider's default is P-224)", async () => {
         const key = new JwtSigningKey("ec", { algorithm: "ES384", rsaBits: 1024 });
         assert.equal((await valueOf(key.publicJwk)).crv, "P-384");

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { ENTITY_USERS, KeyKeeperSecrets } from "../../components/key-keeper-secrets";
 
 interface Registered { type: string; name: string; inputs: Record<string, any> }
@@ -49,6 +50,23 @@ describe("KeyKeeperSecrets", () => {
         for (const user of ENTITY_USERS) assert.equal(passwords[user].length, 32);
         await settle();
         assert.deepEqual(passwordsOf("min").map((r) => [r.name, r.inputs.length]).sort(), ENTITY_USERS.map((u) => [`min-${u}`, 32]).sort());
+    });
+
+    it("stores each user's username and password in one Opaque Secret, key-keeper-users", async () => {
+        const kk = new KeyKeeperSecrets("stored", args());
+        assert.equal(await valueOf(kk.secretName), "key-keeper-users");
+        await settle();
+        const secrets = registered.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "stored-users");
+        assert.equal(secrets.length, 1);
+        const [secret] = secrets;
+        assert.deepEqual(secret.inputs.metadata, { name: "key-keeper-users", namespace: "bank-demo-integrate", labels: { "dcm/alias": "demo" } });
+        assert.equal(secret.inputs.type, "Opaque");
+        // The passwords make the whole stringData a secret: the mock sees it in the engine's wire format.
+        assert.equal(secret.inputs.stringData[specialSigKey], specialSecretSig, "stringData is a secret");
+        const stringData = secret.inputs.stringData.value;
+        assert.deepEqual(Object.keys(stringData).sort(), ENTITY_USERS.flatMap((u) => [`${u}.password`, `${u}.username`]).sort());
+        assert.equal(stringData["processing.username"], "dcm-demo-processing");
+        assert.equal(stringData["processing.password"].length, 48);
     });
 
     it("defaults to 48 characters and keeps the passwords secret", async () => {
