@@ -28,7 +28,7 @@ const BAD_CONFIGS: { name: string; change: Record<string, unknown>; key: string;
     { name: "alias too long for a host label", change: { alias: longAlias(43) }, stack: longAlias(43), key: "alias", message: /is too long: host label 'backoffice-b.*-integrate' has 64 characters.*at most 42/ },
     { name: "alias making a host longer than 253 characters", change: { baseDomain: longDomain(254 - DEMO_HOST_PREFIX) }, key: "alias", message: /makes host 'backoffice-demo-integrate\.d+(\.d+)*' longer than 253 characters/ },
     { name: "display name missing", change: { displayName: "" }, key: "displayName", message: /is required/ },
-    { name: "display name with a control character", change: { displayName: "Demo\u0007Bank" }, key: "displayName", message: /printable/ },
+    { name: "display name with a control character", change: { displayName: "Demo\u0007Bank" }, key: "displayName", message: /must not contain U\+0007 \(a control character\)/ },
     { name: "display name too long", change: { displayName: "B".repeat(101) }, key: "displayName", message: /1 to 100 printable/ },
     { name: "asset code not ISO 4217", change: { assetCode: "XYZ" }, key: "assetCode", message: /must be an ISO 4217 currency code.*'XYZ'/ },
     { name: "asset code lower case", change: { assetCode: "uah" }, key: "assetCode", message: /ISO 4217/ },
