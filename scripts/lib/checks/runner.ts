@@ -5,6 +5,7 @@
  * its checks are not run (rather than each failing with the same reason).
  */
 import * as path from "node:path";
+import { guardKeyKeeperAddress } from "./address-guard";
 import { CheckFailure, CheckSkipped, InputError, TransientFailure } from "./errors";
 import { HttpClient } from "./http";
 import { stackFacts } from "./outputs";
@@ -159,8 +160,10 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
     const facts = stackFacts(options.outputs);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const groups = selectChecks(checkGroups(options.scenarioFile ?? DEFAULT_SCENARIO, timeoutMs), options.only, options.skip);
+    // A key keeper name resolving to DCM's own network is refused (unless pinned); else pinned to the checked address.
+    const keyKeeperPins = await guardKeyKeeperAddress(facts.keyKeeperUrl, options.resolve ?? [], { allowPrivate: options.allowPrivateKeyKeeper });
     // The stack's own CA (self-signed mode) is trusted like --ca.
-    const http = new HttpClient(options.resolve ?? [], [...(options.caPem ?? []), ...(facts.tlsCaCertificatePem ? [facts.tlsCaCertificatePem] : [])]);
+    const http = new HttpClient([...(options.resolve ?? []), ...keyKeeperPins], [...(options.caPem ?? []), ...(facts.tlsCaCertificatePem ? [facts.tlsCaCertificatePem] : [])]);
     const state: RunState = {
         ctx: { stack: options.stack, facts, http, addSecret: (v) => redactor.add(v), reveals: (t) => redactor.reveals(t) },
         deadline: started + (options.deadlineMs ?? DEFAULT_DEADLINE_MS),

@@ -53,6 +53,8 @@ export interface CheckOptions {
     resolve?: string[];
     /** Extra trusted CAs (PEM). */
     caPem?: string[];
+    /** The key keeper may resolve to a private address (the platform's allowPrivateKeyKeeper); default refused. */
+    allowPrivateKeyKeeper?: boolean;
     only?: string[];
     skip?: string[];
     /** Retries of transient failures stop at this deadline; default 120 s. */
