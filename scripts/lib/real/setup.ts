@@ -46,7 +46,7 @@ export async function installDebian(components: readonly DebianComponent[], cach
     const missing = [];
     for (const c of components) if (!(await dpkgVersion(c.pkg)) || !c.locate()) missing.push(c.pkg);
     if (missing.length > 0) {
-        const log = path.join(cache, "logs", "apt-get.log");
+        const log = logFile(cache, "apt-get.log");
         io.line(`apt-get install ${missing.join(" ")} (log: ${log})`);
         const started = Date.now();
         const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
@@ -69,15 +69,23 @@ export async function installDebian(components: readonly DebianComponent[], cach
 
 const seconds = (since: number) => Math.round((Date.now() - since) / 1000);
 
+/** A fresh log file under the cache's logs/ directory. */
+function logFile(cache: string, name: string): string {
+    const file = path.join(cache, "logs", name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.rmSync(file, { force: true });
+    return file;
+}
+
 /** The wrapper module's work directory, prepared once per run: go.mod from the template, tools.go, `go mod tidy`. */
 async function prepareModule(source: GoModule, cache: string, io: SetupIo): Promise<string> {
     const work = path.join(cache, "work", `${source.wrapper}-${source.version}`);
-    const log = path.join(cache, "logs", `${source.wrapper}-${source.version}.prepare.log`);
+    const log = logFile(cache, `${source.wrapper}-${source.version}.prepare.log`);
     fs.mkdirSync(work, { recursive: true });
-    fs.rmSync(log, { force: true });
     const started = Date.now();
     io.line(`${source.module}@${source.version}: downloading and resolving the wrapper module (log: ${log})`);
-    const info = JSON.parse(await runChecked("go", ["mod", "download", "-json", `${source.module}@${source.version}`], { cwd: work, env: goEnv() })) as { GoMod?: string; Error?: string };
+    // Outside any module: the work directory's go.mod is the one about to be written.
+    const info = JSON.parse(await runChecked("go", ["mod", "download", "-json", `${source.module}@${source.version}`], { cwd: path.dirname(work), env: goEnv() })) as { GoMod?: string; Error?: string };
     if (info.Error || !info.GoMod) throw new Error(`go mod download ${source.module}@${source.version}: ${info.Error ?? "no go.mod"}`);
     let goMod = fs.readFileSync(path.join(GO_WRAPPERS, source.wrapper, "go.mod.tmpl"), "utf8").replaceAll("{{VERSION}}", source.version);
     if (source.replaces) goMod = goMod.replace("{{REPLACES}}", source.replaces(fs.readFileSync(info.GoMod, "utf8"), source.version));
@@ -90,9 +98,8 @@ async function prepareModule(source: GoModule, cache: string, io: SetupIo): Prom
 
 async function buildBinary(b: GoBinary, work: string, cache: string, io: SetupIo): Promise<number> {
     const out = binaryPath(cache, b.name, b.version);
-    const log = path.join(cache, "logs", `${b.name}-${b.version}.build.log`);
+    const log = logFile(cache, `${b.name}-${b.version}.build.log`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.rmSync(log, { force: true });
     const ldflags = ["-s", "-w", ...Object.entries(b.ldflagsX).map(([k, v]) => `-X ${k}=${v}`)].join(" ");
     const args = ["-n", "10", "go", "build", "-trimpath", ...(b.tags ? ["-tags", b.tags.join(",")] : []), "-ldflags", ldflags, "-o", `${out}.partial`, b.pkg];
     io.line(`${b.name} ${b.version}: building ${b.pkg}${b.cgo ? " (cgo)" : ""} (log: ${log})`);
