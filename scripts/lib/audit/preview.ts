@@ -126,7 +126,7 @@ export function parsePreview(input: string | Buffer, file: string, digest?: stri
         if (!isObject(raw.config)) problem("config", "must be an object of strings", raw.config);
         else for (const [k, v] of Object.entries(raw.config)) {
             // PreviewDigest.Config is map[string]string: structured config arrives as JSON text.
-            if (typeof v !== "string") problem(`config["${k}"]`, "must be a string", v);
+            if (typeof v !== "string") problem(`config[${JSON.stringify(k)}]`, "must be a string", v);
             else config[k] = v;
         }
     }
@@ -149,7 +149,7 @@ export function parsePreview(input: string | Buffer, file: string, digest?: stri
         else {
             changeSummary = {};
             for (const [op, n] of Object.entries(raw.changeSummary)) {
-                if (!(STEP_OPS as readonly string[]).includes(op)) problem(`changeSummary["${op}"]`, "must be a step operation", op);
+                if (!(STEP_OPS as readonly string[]).includes(op)) problem(`changeSummary[${JSON.stringify(op)}]`, "must be a step operation", op);
                 else if (!Number.isInteger(n) || (n as number) < 0) problem(`changeSummary.${op}`, "must be a non-negative integer", n);
                 else changeSummary[op] = n as number;
             }
