@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { main } from "../../../scripts/audit";
 import { CANARY, FIXTURES, ROOT } from "./helpers";
 
@@ -30,7 +30,17 @@ function auditProcess(args: string[]) {
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Every directory a test makes, removed when the file's tests end. */
+const made: string[] = [];
+const tempDir = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "audit-cli-"));
+    made.push(dir);
+    return dir;
+};
+
 describe("npm run audit", () => {
+    after(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
     it("prints usage for --help; exits 2 on bad usage", async () => {
         const help = await audit(["--help"]);
         assert.equal(help.code, 0);
@@ -47,7 +57,7 @@ describe("npm run audit", () => {
     });
 
     it("exits 2 naming the file and what is wrong with it", async () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "audit-cli-"));
+        const dir = tempDir();
         const bad = path.join(dir, "bad.json");
         fs.writeFileSync(bad, JSON.stringify({ steps: [{ op: "create", urn: "urn:pulumi:demo::p::t::n", newState: { type: "t", urn: "u", inputs: [] } }] }));
         const r = auditProcess(["--preview", bad]);
@@ -66,7 +76,7 @@ describe("npm run audit", () => {
     });
 
     it("writes Markdown to stdout and HTML to --out, with no secret in either", async () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "audit-cli-"));
+        const dir = tempDir();
         const input = path.join(FIXTURES, "dnipro.json");
         const md = await audit(["--preview", input]);
         assert.equal(md.code, 0, md.stderr);
@@ -98,7 +108,7 @@ describe("npm run audit", () => {
             assert.equal(r.code, code, level);
             assert.match(r.stderr, new RegExp(`--fail-on ${level}: the report has a flag at ${level} or above`));
         }
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "audit-cli-"));
+        const dir = tempDir();
         const calm = path.join(dir, "calm.json");
         fs.writeFileSync(calm, JSON.stringify({ steps: [{ op: "update", urn: "urn:pulumi:demo::dcm-integration::dcm:integration:Kratos$kubernetes:core/v1:ConfigMap::kratos-config",
             oldState: { urn: "u", custom: true, type: "kubernetes:core/v1:ConfigMap", inputs: { data: { a: "1" } } },
@@ -109,7 +119,7 @@ describe("npm run audit", () => {
     });
 
     it("writes the report as JSON and SARIF for tooling, every secret masked", async () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "audit-cli-"));
+        const dir = tempDir();
         const [json, sarif] = [path.join(dir, "r.json"), path.join(dir, "r.sarif")];
         const r = await audit(["--preview", path.join(FIXTURES, "demo.json"), "--preview", path.join(FIXTURES, "dnipro.json"), "--json", json, "--sarif", sarif]);
         assert.equal(r.code, 0, r.stderr);
