@@ -21,6 +21,7 @@ import { namespaceDefaultDeny } from "./namespace-default-deny";
 import { namespaceLabels } from "./namespace-labels";
 import { networkKratosAdminClient } from "./network-kratos-admin-client";
 import { networkRulesBounded } from "./network-rules-bounded";
+import { objectsApiServerRules } from "./objects-api-server-rules";
 import { outputsSecrets } from "./outputs-secrets";
 import { podsRestricted } from "./pods-restricted";
 import { secretsAnnotations } from "./secrets-annotations";
@@ -59,4 +60,5 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     availabilityKratosPdb,
     workloadsProbes,
     workloadsServiceAccountToken,
+    objectsApiServerRules,
 ];

@@ -158,6 +158,13 @@ const CASES: Record<string, RuleCase[]> = {
         { title: "list granted on every Secret", resource: "jwt-signer-reader", change: (p) => { p.rules = [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] }]; }, message: /^Role "jwt-signing-key-demo-integrate-reader" can read Secret "jwt-signing-key-demo-integrate" beyond "get" on that one name/ },
         { title: "no reader Role", resource: "jwt-signer-reader", change: (p) => { p.rules[0].resourceNames = ["other"]; }, message: /has no Role granting its signer read access/, at: "jwt-signer" },
     ],
+    "objects-api-server-rules": [
+        { title: "a container port name of 16 characters", resource: FRONTEND, change: (p) => { frontendContainer(p).ports[0].name = "sixteen-chars-ab"; }, message: /^containers\[0\] "frontend" ports\[0\]\.name "sixteen-chars-ab" must be no more than 15 characters\.$/ },
+        { title: "an upper-case label value with a space", resource: "api", change: (p) => { p.metadata.labels.team = "Demo Bank"; }, message: /^metadata\.labels\["team"\] value "Demo Bank" is not a valid label value/ },
+        { title: "an Ingress Exact path written as a regex", resource: "api", change: (p) => { Object.assign(p.spec.rules[0].http.paths[0], { path: "/api(/|$)(.*)", pathType: "Exact" }); }, message: /^spec\.rules\[0\]\.http\.paths\[0\]\.path "\/api\(\/\|\$\)\(\.\*\)" with pathType Exact may hold only letters/ },
+        { title: "an Ingress Prefix path that is not absolute", resource: "api", change: (p) => { p.spec.rules[0].http.paths[0].path = "api"; }, message: /^spec\.rules\[0\]\.http\.paths\[0\]\.path "api" must be an absolute path\.$/ },
+        { title: "a NetworkPolicy port out of range", resource: "kratos-admin-from-bootstrap", change: (p) => { p.spec.ingress[0].ports[0].port = 70000; }, message: /^spec\.ingress\[0\]\.ports\[0\]\.port 70000 must be between 1 and 65535\.$/ },
+    ],
     "workloads-probes": [
         { title: "no readiness probe", resource: "jwks-server", change: (p) => { delete p.spec.template.spec.containers[0].readinessProbe; }, message: /^containers\[0\] "nginx" has no readinessProbe\.$/ },
     ],

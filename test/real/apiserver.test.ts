@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
 import { KubernetesObject, plainObjects } from "../../scripts/lib/manifests";
 import { schemaProblems } from "../../scripts/lib/kubernetes-schema";
+import { apiServerProblems } from "../../policies/objects-api-server-rules";
 import { missingComponents } from "../../scripts/lib/real/components";
 import { render } from "../helpers/render";
 import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "./support/apiserver";
@@ -42,6 +43,9 @@ function foreignNamespaces(objects: readonly KubernetesObject[]): string[] {
     const created = new Set(objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name));
     return [...new Set(objects.map((o) => o.metadata.namespace).filter((n): n is string => Boolean(n) && !created.has(n!)))].sort();
 }
+
+/** The Pulumi type token of an object, as the policy pack sees it. */
+const typeOf = (o: { apiVersion: string; kind: string }) => `kubernetes:${o.apiVersion.includes("/") ? o.apiVersion : `core/${o.apiVersion}`}:${o.kind}`;
 
 const apply = (cp: ControlPlane, file: string) => kubectl(cp, ["apply", "--server-side", "--field-manager=dcm-real-test", "-f", file]);
 
@@ -74,6 +78,8 @@ describe("every stack admitted by a real kube-apiserver", { skip }, () => {
                 assert.doesNotMatch(result.stderr, /Warning:/, `the API server warned:\n${result.stderr}`);
                 const applied = result.stdout.trim().split("\n").filter((l) => / serverside-applied$/.test(l));
                 assert.equal(applied.length, objects.length, `applied:\n${result.stdout}`);
+                // The offline rule agrees with the API server on what it admitted.
+                assert.deepEqual(objects.flatMap((o) => apiServerProblems(typeOf(o), o)), []);
 
                 // What the API server stored: each object is there, its namespaces carry the restricted enforcement.
                 const stored = await kubectl(cp, ["get", "-f", file, "-o", "name"]);
@@ -147,11 +153,13 @@ describe("broken objects are refused by the real API server, with its message", 
             const result = await apply(cp, writeManifests(cp, b.name, [b.object]));
             assert.notEqual(result.code, 0, `admitted:\n${result.stdout}`);
             assert.match(result.stderr, b.message);
+            // The policy pack's objects-api-server-rules finds it offline, before any API server sees it.
+            assert.notDeepEqual(apiServerProblems(typeOf(b.object as { apiVersion: string; kind: string }), b.object), [], "the policy pack misses it");
         });
     }
 
     it("admits a well-formed object of each kind (the refusals above are the rule's, not the harness')", async () => {
-        const good = [
+        const good: Record<string, unknown>[] = [
             deployment("port-name", container({ ports: [{ name: "fifteen-chars-a", containerPort: 8080 }] })),
             { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "label-value", namespace: NS, labels: { bank: "demo-bank" } } },
             ingress("exact-path", "/.well-known/jwks.json", "Exact"),
@@ -159,6 +167,7 @@ describe("broken objects are refused by the real API server, with its message", 
         const result = await apply(cp, writeManifests(cp, "good", good));
         assert.equal(result.code, 0, result.stderr);
         assert.doesNotMatch(result.stderr, /Warning:/);
+        for (const o of good) assert.deepEqual(apiServerProblems(typeOf(o as { apiVersion: string; kind: string }), o), [], "the policy pack refuses what the API server admits");
     });
 
     it("warns (Pod Security, enforce restricted) on a Deployment whose Pods would be refused", async () => {
@@ -169,7 +178,10 @@ describe("broken objects are refused by the real API server, with its message", 
     });
 
     it("admits an Ingress Exact path written as a regex: the API server does not check it (ingress-nginx's admission does)", async () => {
-        const result = await apply(cp, writeManifests(cp, "exact-regex-absolute", [ingress("exact-regex-absolute", "/.ory(/|$)(.*)", "Exact")]));
+        const object = ingress("exact-regex-absolute", "/.ory(/|$)(.*)", "Exact");
+        const result = await apply(cp, writeManifests(cp, "exact-regex-absolute", [object]));
         assert.equal(result.code, 0, result.stderr);
+        // So the policy pack carries ingress-nginx's rule: a regex belongs in an ImplementationSpecific path.
+        assert.match(apiServerProblems(typeOf(object), object).join("\n"), /with pathType Exact may hold only letters, digits/);
     });
 });
