@@ -127,7 +127,7 @@ export function goBinaries(): GoBinary[] {
 
 export function unservedGoBinaries(): UnservedGoBinary[] {
     const pulumiVersion = `v${lockedVersion("@pulumi/pulumi")}`;
-    const bridged = "its provider module replaces github.com/<tf provider>/shim with ./shim, a nested module the published zip leaves out and no module path serves";
+    const bridged = "the proxy does not serve the provider module at all, and even served it could not build: it replaces github.com/<terraform provider>/shim with ./shim, a nested module its zip leaves out";
     return [
         {
             name: "pulumi-language-nodejs", version: pulumiVersion,
