@@ -4,7 +4,9 @@
  */
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { evaluateResource, evaluateStack, fromRecorded, policyCatalog, PolicyResource } from "../../policies/evaluate";
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { evaluateResource, evaluateStack, fromRecorded, policyCatalog, PolicyResource, stackPolicyConfig } from "../../policies/evaluate";
+import { policies } from "../../policies/pack";
 import type { RecordedResource } from "../../scripts/lib/offline-runtime";
 import { analyzeWithEngine, canonical } from "./engine";
 import { API_HOST, compliantStack, named, PRIVATE_KEY_PEM, STACK, urnOf, withChange } from "./fixtures";
@@ -181,6 +183,44 @@ describe("enforcement levels and config", () => {
         const stack = withChange("bank", (p) => { delete p.metadata.labels["dcm/alias"]; });
         assert.deepEqual(stack.flatMap((r) => evaluateResource(r, { stack: STACK })), []);
         assert.ok(evaluateStack(stack, { stack: STACK }).some((v) => v.policy === "namespace-labels"));
+    });
+});
+
+describe("the stack's own settings as policy config", () => {
+    it("gives the host rule the stack's baseDomain and environment, and only those", () => {
+        const config = { "dcm-integration:baseDomain": "banks.example.org", "dcm-integration:environment": "staging", "dcm-integration:alias": "demo", "other:baseDomain": "x.example" };
+        assert.deepEqual(stackPolicyConfig("dcm-integration", config), { "ingress-host-names": { baseDomain: "banks.example.org", environment: "staging" } });
+        assert.deepEqual(stackPolicyConfig("dcm-integration", {}), { "ingress-host-names": {} });
+    });
+});
+
+describe("running a validator", () => {
+    /** Runs the stack's resource policies with one more policy in the pack, removed afterwards. */
+    function withPolicy(validateResource: ResourceValidationPolicy["validateResource"]) {
+        const extra: ResourceValidationPolicy = { name: "test-extra", description: "a policy added by the test", enforcementLevel: "mandatory", validateResource };
+        policies.push(extra);
+        try {
+            return evaluateResource(named(compliantStack(), "api"), { stack: STACK });
+        } finally {
+            policies.splice(policies.indexOf(extra), 1);
+        }
+    }
+
+    it("a validator that throws fails the run, naming the policy", () => {
+        assert.throws(() => withPolicy(() => { throw new Error("boom"); }), /^Error: policy test-extra failed: boom$/);
+    });
+
+    it("an asynchronous validator is refused, not silently skipped", () => {
+        assert.throws(() => withPolicy(async () => undefined), /policy test-extra failed: policy test-extra is asynchronous/);
+    });
+
+    it("notApplicable() ends the validation without a violation or an error", () => {
+        assert.deepEqual(withPolicy((args, report) => { args.notApplicable("not an Ingress we check"); report("unreachable"); }), []);
+    });
+
+    it("a violation is reported with the policy's name, level and the resource's URN", () => {
+        const api = named(compliantStack(), "api");
+        assert.deepEqual(withPolicy((_args, report) => report("seen")), [{ policy: "test-extra", severity: "mandatory", urn: api.urn, message: "seen" }]);
     });
 });
 
