@@ -1,7 +1,9 @@
 //go:build tools
 
-// Keeps Ory Kratos' main package in this wrapper module's dependency graph: real:setup builds it with
-// `go build -tags sqlite github.com/ory/kratos`, upstream's own main, nothing copied.
+// Keeps Ory Kratos' command tree in this wrapper module's dependency graph, so `go mod tidy` resolves what the
+// binary imports; real:setup then builds upstream's own main with `go build -tags sqlite github.com/ory/kratos`.
+// Not the main package itself: its directory also holds Kratos' own tools file (go-swagger and friends), whose
+// forked go-swagger version the checksum database does not know.
 package tools
 
-import _ "github.com/ory/kratos"
+import _ "github.com/ory/kratos/cmd"
