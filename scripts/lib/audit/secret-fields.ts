@@ -18,7 +18,8 @@ export const SECRET_FIELDS: Readonly<Record<string, readonly string[]>> = {
 
 /** Secret fields of a type by its own knowledge (fields of any component or provider type not listed: none). */
 export function knownSecretFields(type: string): readonly string[] {
-    return SECRET_FIELDS[type] ?? [];
+    // Own entries only: a type named "constructor" or "toString" must not find Object.prototype's members.
+    return Object.hasOwn(SECRET_FIELDS, type) ? SECRET_FIELDS[type] : [];
 }
 
 /**

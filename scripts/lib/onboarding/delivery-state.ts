@@ -111,7 +111,7 @@ export class AppliedDeliveries {
     }
 
     private file(alias: string): string {
-        if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(alias)) throw new Error(`no delivery state for '${alias.slice(0, 60)}': not a stack name`);
+        if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(alias)) throw new Error("no delivery state: the alias is not a DNS label (not quoted: it may hold line breaks)");
         return path.join(this.dir, `${alias}.json`);
     }
 }

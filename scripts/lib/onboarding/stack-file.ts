@@ -138,7 +138,7 @@ export type WriteOutcome = "created" | "updated" | "unchanged";
  * validated (a DNS label), which keeps the path inside the stack config directory.
  */
 export function writeStackFile(project: ProjectFile, alias: string, ticket: string, bank: Record<string, string>, displayName: string, newFileDefaults: Record<string, string | string[]> = {}): WriteOutcome {
-    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(alias)) throw new Error(`refusing to write a stack file for alias '${alias.slice(0, 60)}': not a DNS label`);
+    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(alias)) throw new Error("refusing to write a stack file: the alias is not a DNS label (it is not quoted: it may hold line breaks)");
     checkOwnership(project, alias, ticket);
     const file = stackFilePath(project, alias);
     fs.mkdirSync(path.dirname(file), { recursive: true });

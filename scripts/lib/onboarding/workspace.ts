@@ -11,7 +11,7 @@ import type { ProjectFile } from "../stack-config";
 
 /** Creates (or refreshes) `<root>/<stack>/Pulumi.yaml`; returns the directory. `stack` must be a validated alias. */
 export function prepareWorkspace(project: ProjectFile, stack: string, root: string): string {
-    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(stack)) throw new Error(`no workspace for '${stack.slice(0, 60)}': not a stack name`);
+    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(stack)) throw new Error("no workspace: the stack name is not a DNS label (not quoted: it may hold line breaks)");
     const dir = path.join(root, stack);
     fs.mkdirSync(dir, { recursive: true });
     const doc = YAML.parseDocument(fs.readFileSync(path.join(project.dir, "Pulumi.yaml"), "utf8"));

@@ -39,14 +39,15 @@ describe("writeStackFile refuses an alias that is not a DNS label", () => {
         it(`refuses ${JSON.stringify(alias)}, writing nothing anywhere`, () => {
             const before = tree(parent);
             assert.throws(() => writeStackFile(project, alias, "DCMOPS-1", { ...BANK, alias }, BANK.displayName), (e: Error) => {
-                assert.match(e.message, /^refusing to write a stack file for alias .*not a DNS label/s);
+                assert.match(e.message, /^refusing to write a stack file: the alias is not a DNS label/);
+                assert.ok(!e.message.includes(alias) || alias === "", "the refusal quotes the hostile alias (it may hold line breaks)");
                 return true;
             });
             assert.deepEqual(tree(parent), before);
         });
     }
 
-    it("names at most 60 characters of a long hostile alias", () => {
+    it("keeps the refusal short for a long hostile alias", () => {
         const alias = `../${"a".repeat(500)}`;
         assert.throws(() => writeStackFile(project, alias, "DCMOPS-1", { ...BANK, alias }, BANK.displayName), (e: Error) => e.message.length < 140);
     });
