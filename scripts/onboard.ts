@@ -13,6 +13,7 @@ import { loadMapping } from "./lib/onboarding/mapping";
 import { parseDelivery } from "./lib/onboarding/payload";
 import { onboard, OnboardingResult, RunChecks } from "./lib/onboarding/pipeline";
 import { PROJECT_ROOT } from "./lib/offline-run";
+import { OfflineStackBackend } from "./lib/offline-stack-backend";
 import { PulumiCliBackend, StackBackend } from "./lib/stack-backend";
 import { readProject } from "./lib/stack-config";
 import { postDeployChecks } from "./lib/onboarding/checks";
@@ -33,6 +34,8 @@ Options:
   --project DIR        directory of Pulumi.yaml (default the repository)
   --workspaces DIR     per-stack workspace directories (default <project>/.pulumi/workspaces)
   --dry-run            preview only: no up, no checks
+  --offline            no Pulumi CLI or cluster: validate, write the stack file and preview with the
+                       offline render (implies --dry-run); to try the flow on a laptop
   --no-comment         post nothing to Jira (no credentials needed)
   --skip-checks        do not run the post-deploy checks
 Environment: ${JIRA_ENV.baseUrl}, ${JIRA_ENV.email}, ${JIRA_ENV.apiToken} (Jira Cloud credentials).
@@ -57,6 +60,7 @@ export async function main(argv: string[], deps: OnboardCliDeps = {}): Promise<n
         project: { type: "string" },
         workspaces: { type: "string" },
         "dry-run": { type: "boolean" },
+        offline: { type: "boolean" },
         "no-comment": { type: "boolean" },
         "skip-checks": { type: "boolean" },
     }, USAGE, { out, err }, false);
@@ -101,15 +105,16 @@ export async function main(argv: string[], deps: OnboardCliDeps = {}): Promise<n
         jira = fromEnv.client;
     }
     const started = Date.now();
-    err(`Onboarding ${parsed.delivery.issueKey}${o["dry-run"] ? " (dry run)" : ""}...\n`);
+    const dryRun = o["dry-run"] || o.offline;
+    err(`Onboarding ${parsed.delivery.issueKey}${o.offline ? " (offline: preview by the offline render)" : dryRun ? " (dry run)" : ""}...\n`);
     const result = await onboard(parsed.delivery, {
         project,
         mapping,
         jira,
-        backendFor: deps.backendFor ?? ((dir) => new PulumiCliBackend(dir)),
+        backendFor: deps.backendFor ?? ((dir) => (o.offline ? new OfflineStackBackend(dir) : new PulumiCliBackend(dir))),
         workspacesDir: path.resolve(o.workspaces ?? path.join(projectDir, ".pulumi", "workspaces")),
         checks: o["skip-checks"] ? undefined : (deps.checks ?? postDeployChecks),
-        dryRun: o["dry-run"],
+        dryRun,
         onProgress: (line) => err(`  ${line}\n`),
     });
     out(report(result, Date.now() - started));

@@ -35,6 +35,8 @@ Options:
   --max-age SECONDS    refuse a delivery whose signed timestamp is older (or further ahead) than
                        this (default ${DEFAULT_MAX_AGE_MS / 1000})
   --dry-run            jobs preview only
+  --offline            no Pulumi CLI or cluster: jobs validate, write the stack file and preview with
+                       the offline render (implies --dry-run); to try the flow on a laptop
   --grace SECONDS      on SIGTERM, how long running jobs get to finish before they are killed
                        (default 600)
   --backend-module F   (tests, benchmarks) a module exporting backendFor(dir) instead of the Pulumi CLI
@@ -50,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     const args = parseCommand(argv, {
         port: { type: "string" }, host: { type: "string" }, concurrency: { type: "string" }, "max-body": { type: "string" },
         mapping: { type: "string" }, project: { type: "string" }, workspaces: { type: "string" }, "dry-run": { type: "boolean" },
-        grace: { type: "string" }, state: { type: "string" }, "max-age": { type: "string" }, "backend-module": { type: "string" },
+        offline: { type: "boolean" }, grace: { type: "string" }, state: { type: "string" }, "max-age": { type: "string" }, "backend-module": { type: "string" },
     }, USAGE, processIo, false);
     if (typeof args === "number") return args;
     const o = args.values;
@@ -86,9 +88,14 @@ export async function main(argv: string[]): Promise<number> {
     if (!jira) log.log("warn", "no Jira credentials: results are not commented on tickets", { missing });
     const workspacesDir = path.resolve(o.workspaces ?? path.join(project.dir, ".pulumi", "workspaces"));
     const stateDir = path.resolve(o.state ?? path.join(project.dir, ".pulumi", "onboarding"));
+    if (o.offline && o["backend-module"]) {
+        process.stderr.write("--offline and --backend-module exclude each other\n");
+        return 2;
+    }
+    const backendModule = o.offline ? require.resolve("./lib/offline-stack-backend") : o["backend-module"] && path.resolve(o["backend-module"]);
     const spec: RunnerSpec = {
-        projectDir: project.dir, mappingFile, workspacesDir, dryRun: o["dry-run"], stateDir,
-        ...(o["backend-module"] ? { backendModule: path.resolve(o["backend-module"]) } : {}),
+        projectDir: project.dir, mappingFile, workspacesDir, dryRun: o["dry-run"] || o.offline, stateDir,
+        ...(backendModule ? { backendModule } : {}),
     };
     const queue = new JobQueue<OnboardingResult>({
         concurrency,
