@@ -185,3 +185,54 @@ describe("broken objects are refused by the real API server, with its message", 
         assert.match(apiServerProblems(typeOf(object), object).join("\n"), /with pathType Exact may hold only letters, digits/);
     });
 });
+
+/**
+ * The bank-scoped identities the stacks model, with two banks in one cluster: the first-employee Job's service
+ * account reaches its own recovery Secret and nothing else; DCM's signer reads each bank's signing key by name only.
+ */
+describe("RBAC: a bank's identities cannot reach another bank's objects", { skip }, () => {
+    let cp: ControlPlane;
+    const sa = (ns: string, name: string) => `--as=system:serviceaccount:${ns}:${name}`;
+    const bootstrap = sa("bank-demo-integrate", "first-employee-bootstrap");
+    const signer = sa("dcm-platform", "dcm-signer");
+    before(async () => {
+        cp = await startControlPlane();
+        const objects = [...plainObjects((await render({ stack: "demo" })).resources), ...plainObjects((await render({ stack: "dnipro" })).resources)];
+        for (const ns of foreignNamespaces(objects)) assert.equal((await kubectl(cp, ["create", "namespace", ns])).code, 0);
+        const result = await apply(cp, writeManifests(cp, "two-banks", objects));
+        assert.equal(result.code, 0, result.stderr);
+    });
+    after(async () => { await cp?.stop(); });
+
+    it("the bootstrap Job's account gets and patches its own recovery Secret", async () => {
+        const got = await kubectl(cp, ["get", "secret", "first-employee-recovery", "-n", "bank-demo-integrate", "-o", "name", bootstrap]);
+        assert.equal(got.code, 0, got.stderr);
+        assert.equal(got.stdout.trim(), "secret/first-employee-recovery");
+        const patched = await kubectl(cp, ["patch", "secret", "first-employee-recovery", "-n", "bank-demo-integrate", "--type=merge", "-p", '{"metadata":{"annotations":{"dcm/test":"patched"}}}', "-o", "name", bootstrap]);
+        assert.equal(patched.code, 0, patched.stderr);
+    });
+
+    it("is refused the other bank's recovery Secret, other Secrets of its own namespace, and listing", async () => {
+        const refusals: [string[], RegExp][] = [
+            [["get", "secret", "first-employee-recovery", "-n", "bank-dnipro-integrate", "-o", "name"], /secrets "first-employee-recovery" is forbidden: User "system:serviceaccount:bank-demo-integrate:first-employee-bootstrap" cannot get resource "secrets" in API group "" in the namespace "bank-dnipro-integrate"/],
+            [["get", "secret", "kratos", "-n", "bank-demo-integrate", "-o", "name"], /secrets "kratos" is forbidden: .* cannot get resource "secrets" in API group "" in the namespace "bank-demo-integrate"/],
+            [["get", "secrets", "-n", "bank-demo-integrate", "-o", "name"], /cannot list resource "secrets" in API group "" in the namespace "bank-demo-integrate"/],
+            [["delete", "secret", "first-employee-recovery", "-n", "bank-demo-integrate"], /cannot delete resource "secrets"/],
+        ];
+        for (const [args, message] of refusals) {
+            const r = await kubectl(cp, [...args, bootstrap]);
+            assert.notEqual(r.code, 0, `${args.join(" ")} was allowed`);
+            assert.match(r.stderr, message);
+        }
+    });
+
+    it("DCM's signer reads each bank's signing key by name, and cannot list the signer namespace's Secrets", async () => {
+        for (const key of ["jwt-signing-key-demo-integrate", "jwt-signing-key-dnipro-integrate"]) {
+            const got = await kubectl(cp, ["get", "secret", key, "-n", "dcm-platform", "-o", "name", signer]);
+            assert.equal(got.code, 0, got.stderr);
+        }
+        const list = await kubectl(cp, ["get", "secrets", "-n", "dcm-platform", "-o", "name", signer]);
+        assert.notEqual(list.code, 0);
+        assert.match(list.stderr, /User "system:serviceaccount:dcm-platform:dcm-signer" cannot list resource "secrets"/);
+    });
+});
