@@ -128,7 +128,8 @@ export class Kratos extends pulumi.ComponentResource {
         const checksum = configYaml.apply((text) => crypto.createHash("sha256").update(text).digest("hex"));
 
         const serverLabels = { ...labels, ...this.serverPodLabels };
-        const serve = ["serve", "all", "--config", KRATOS_CONFIG_FILE, ...(devMode ? ["--watch-courier"] : [])];
+        // No usage reports to Ory: a bank's identity server phones nowhere (its egress is closed anyway).
+        const serve = ["serve", "all", "--config", KRATOS_CONFIG_FILE, "--sqa-opt-out", ...(devMode ? ["--watch-courier"] : [])];
         const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
             metadata: meta("kratos"),
             // Kratos never calls the Kubernetes API.

@@ -172,6 +172,15 @@ describe("the rendered stacks", () => {
         assert.deepEqual(find(plainObjects(demo.resources), "NetworkPolicy", "first-employee-bootstrap-egress").spec.egress[1].to, [{ ipBlock: { cidr: "10.96.0.1/32" } }]);
     });
 
+    it("runs the Kratos server with Ory's usage reports turned off", () => {
+        for (const r of [demo, production]) {
+            const server = plainObjects(r.resources).filter((o) => o.kind === "Deployment").flatMap((o) => podSpec(o).containers as any[])
+                .filter((c) => c.args?.[0] === "serve");
+            assert.equal(server.length, 1, "one Kratos server container");
+            assert.ok(server[0].args.includes("--sqa-opt-out"), server[0].args.join(" "));
+        }
+    });
+
     it("admits Kratos admin from the first-employee Job's pods only: no other workload carries its label", () => {
         for (const r of [demo, production]) {
             const objects = plainObjects(r.resources);
