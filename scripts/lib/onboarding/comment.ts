@@ -4,6 +4,7 @@
  * that would still appear.
  */
 import { AdfDoc, AdfNode, bulletList, codeBlock, doc, heading, paragraph, table, text } from "../jira/adf";
+import { resultLabel } from "../checks/report/table";
 import { MASK } from "../secret-values";
 import type { StackOutput } from "../stack-backend";
 
@@ -15,6 +16,8 @@ export interface CheckResultLike {
     status: "pass" | "fail" | "skip";
     ms: number;
     reason?: string;
+    /** A passing check's warning (a certificate expiring soon); never a secret. */
+    warning?: string;
 }
 
 /** A post-deploy check run's report (scripts/lib/checks CheckReport). */
@@ -74,7 +77,7 @@ export function resultComment(input: ResultCommentInput): AdfDoc {
         const c = input.checks;
         const failed = c.results.filter((r) => r.status === "fail").length;
         content.push(heading(4, `Post-deploy checks: ${c.passed ? "passed" : `${failed} failed`} (${(c.ms / 1000).toFixed(1)} s)`));
-        content.push(table(["Step", "Check", "Status", "ms", "Reason"], c.results.map((r) => [String(r.step), r.title, r.status.toUpperCase(), String(Math.round(r.ms)), r.reason ?? ""])));
+        content.push(table(["Step", "Check", "Status", "ms", "Reason"], c.results.map((r) => [String(r.step), r.title, resultLabel({ ...r, step: String(r.step) }), String(Math.round(r.ms)), r.reason ?? r.warning ?? ""])));
     } else {
         content.push(paragraph(`Post-deploy checks: ${input.checksNote ?? "not run"}.`));
     }
