@@ -66,6 +66,13 @@ function toWire(v: unknown): unknown {
     return v;
 }
 
+/** The URN the Pulumi engine gives a resource of `type` named `name` under the resource `parent` (a URN, or ""). */
+export function engineUrn(stack: string, project: string, parent: string, type: string, name: string): string {
+    const parentType = parent ? parent.split("::")[2] : "";
+    const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+    return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
 type Callback = (err: Error | null, resp?: unknown) => void;
 interface MockMonitorInternals {
     resources: Map<string, { urn: string; id: string | null; state: unknown }>;
@@ -84,6 +91,10 @@ export async function installOfflineEngine(project: string, stack: string, previ
         call: (args) => { throw new Error(`the offline render cannot answer the invoke ${args.token}`); },
     }, project, stack, preview);
     const monitor = settings.getMonitor() as unknown as MockMonitorInternals;
+    // The engine's URN rule (pkg/resource/urn.go, NewURN), not the mock's: the parent's whole qualified type
+    // chain, except the root stack's type, which no URN carries. The mock keeps only the parent's last type
+    // and keeps the root's, so a component's URN would read `pulumi:pulumi:Stack$...` as no real one does.
+    monitor.newUrn = (parent: string, type: string, name: string) => engineUrn(stack, project, parent, type, name);
     const resproto = require("@pulumi/pulumi/proto/resource_pb");
     const structproto = require("google-protobuf/google/protobuf/struct_pb");
     const recorded: RecordedResource[] = [];
