@@ -10,6 +10,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -174,7 +175,7 @@ function httpGet(url: string, tls: https.RequestOptions = {}): Promise<{ status:
 
 function httpGetPlain(url: string): Promise<number> {
     return new Promise((resolve, reject) => {
-        const req = require("node:http").get(url, { timeout: 2000 }, (res: import("node:http").IncomingMessage) => {
+        const req = http.get(url, { timeout: 2000 }, (res) => {
             res.resume();
             res.on("end", () => resolve(res.statusCode ?? 0));
         });
