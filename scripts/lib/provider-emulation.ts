@@ -5,6 +5,7 @@
  */
 import * as crypto from "node:crypto";
 import { SECRET_KEY, unwrapSecrets } from "./secret-values";
+import { x509 as x509Lib } from "./x509";
 
 /** What the engine asks a provider to create. */
 export interface EmulatedRequest {
@@ -159,16 +160,6 @@ export const EMULATORS: Record<string, Emulator> = {
 
 type AsyncEmulator = (inputs: Record<string, unknown>, req: EmulatedRequest) => Promise<EmulatedResult>;
 
-// @peculiar/x509 needs the Reflect metadata polyfill (tsyringe) before it loads; loaded only when a cert is made.
-let x509Module: typeof import("@peculiar/x509") | undefined;
-function x509Lib(): typeof import("@peculiar/x509") {
-    if (!x509Module) {
-        require("reflect-metadata");
-        x509Module = require("@peculiar/x509") as typeof import("@peculiar/x509");
-        x509Module.cryptoProvider.set(crypto.webcrypto as never);
-    }
-    return x509Module;
-}
 
 const KEY_USAGES: Record<string, number> = {
     digital_signature: 1, content_commitment: 2, key_encipherment: 4, data_encipherment: 8, key_agreement: 16,

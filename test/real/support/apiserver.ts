@@ -17,6 +17,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { realBinary } from "../../../scripts/lib/real/components";
+import { x509 } from "../../../scripts/lib/x509";
 
 export const CONTROL_PLANE_COMPONENTS = ["kube-apiserver", "etcd", "kubectl"] as const;
 
@@ -40,16 +41,6 @@ export interface ControlPlane {
 
 interface Pki { caPem: string; servingCertPem: string; servingKeyPem: string; clientCertPem: string; clientKeyPem: string }
 
-let x509Module: typeof import("@peculiar/x509") | undefined;
-function x509(): typeof import("@peculiar/x509") {
-    if (!x509Module) {
-        // @peculiar/x509 needs the Reflect metadata polyfill before it loads.
-        require("reflect-metadata");
-        x509Module = require("@peculiar/x509") as typeof import("@peculiar/x509");
-        x509Module.cryptoProvider.set(crypto.webcrypto as never);
-    }
-    return x509Module;
-}
 
 const EC = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
 
