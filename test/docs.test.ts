@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import { CONFIG_KEYS } from "../infra/validation";
 
 const ROOT = path.resolve(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
@@ -346,6 +347,27 @@ describe("links in the docs", () => {
     it("README.md fits in 150 lines", () => {
         const lines = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").trimEnd().split("\n").length;
         assert.ok(lines <= 150, `README.md has ${lines} lines`);
+    });
+});
+
+describe("the DevOps guide's references", () => {
+    const devops = fs.readFileSync(path.join(ROOT, "docs/devops.md"), "utf8");
+    /** The `names` in the first column of the table under a level-2 heading. */
+    const firstColumn = (heading: string): Set<string> => {
+        const section = devops.split(/^## /m).find((s) => s.startsWith(`${heading}\n`)) ?? "";
+        return new Set(section.split("\n").filter((l) => l.startsWith("| `")).flatMap((l) => [...l.split("|")[1].matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1])));
+    };
+
+    it("documents every config key the program reads, and no other", () => {
+        const documented = firstColumn("Configuration");
+        assert.deepEqual([...documented].sort(), Object.keys(CONFIG_KEYS).sort());
+    });
+
+    it("documents every stack output, and no other", () => {
+        const program = fs.readFileSync(path.join(ROOT, "infra/index.ts"), "utf8");
+        const outputs = [...program.matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
+        assert.ok(outputs.length > 10, "the stack's outputs are found");
+        assert.deepEqual([...firstColumn("Outputs")].sort(), outputs.sort());
     });
 });
 
