@@ -71,6 +71,12 @@ describe("project layout for the Pulumi CLI", () => {
         assert.match(process.version, new RegExp(`^v${lts}\\.`), "the test runner itself");
     });
 
+    it("runs its test suites without --test-force-exit, which drops results of tests that ran (Node 22, 24)", () => {
+        const runners = Object.entries(pkg.scripts as Record<string, string>).filter(([, command]) => /\bnode\b.*--test\b/.test(command));
+        assert.ok(runners.length >= 2, "test:unit and test:real");
+        for (const [name, command] of runners) assert.ok(!command.includes("--test-force-exit"), `${name} passes --test-force-exit`);
+    });
+
     it("gives every bank in stacks/ a valid config", () => {
         const stacks = listStacks(PROJECT);
         assert.ok(stacks.includes("demo"));
