@@ -54,6 +54,12 @@ function toBigInt(address: string, family: 4 | 6): bigint {
     return groups.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g, 16)), 0n);
 }
 
+/** An IPv6 address (`::` and an IPv4 tail allowed) as its eight 16-bit groups. */
+export function ipv6Groups(address: string): number[] {
+    const n = toBigInt(address, 6);
+    return Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(16 * (7 - i))) & 0xffffn));
+}
+
 /** Parses `address/prefix`; a message naming the rule when it is not one. */
 export function parseCidr(value: string): Cidr | string {
     const m = /^([0-9A-Fa-f.:]{2,45})\/(\d{1,3})$/.exec(value);

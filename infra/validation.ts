@@ -3,7 +3,7 @@
  * No Pulumi import: the program, the offline render and Jira onboarding all call these functions.
  */
 import * as net from "node:net";
-import { API_SERVER_RULE, cidrList, CidrListRule, SERVER_RULE } from "./cidrs";
+import { API_SERVER_RULE, cidrList, CidrListRule, ipv6Groups, SERVER_RULE } from "./cidrs";
 import { imageProblem } from "./images";
 import { ISO_4217_CODES } from "./iso4217";
 
@@ -542,19 +542,6 @@ export function addressKind(ip: string): AddressKind | undefined {
     return undefined;
 }
 
-function ipv6Groups(address: string): number[] {
-    let text = address.toLowerCase();
-    const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-    if (v4) {
-        const n = ipv4Number(v4[1]);
-        text = `${text.slice(0, v4.index)}${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
-    }
-    const [head, tail] = text.split("::");
-    const part = (s: string | undefined) => (s ? s.split(":").map((x) => parseInt(x, 16)) : []);
-    const h = part(head);
-    const t = part(tail);
-    return tail === undefined ? h : [...h, ...Array<number>(8 - h.length - t.length).fill(0), ...t];
-}
 
 /**
  * Why a key keeper host name is refused, or undefined: `localhost`, or a loopback, link-local, unspecified,
