@@ -13,6 +13,12 @@ export const GO_WRAPPERS = path.join(REPO_ROOT, "scripts", "real", "go");
 export const KRATOS_VERSION = "v1.3.1";
 /** The Kubernetes version tested: a current minor, the one DCM's cluster runs. */
 export const KUBERNETES_VERSION = "v1.34.4";
+/**
+ * The Pulumi CLI and its Node.js language host, of one release as a user's installation has them: v3.259.0 is
+ * the newest release whose language host source can be had (the module proxy serves no version of the host).
+ * The SDK (@pulumi/pulumi in the lockfile) may be newer.
+ */
+export const PULUMI_CLI_VERSION = "v3.259.0";
 
 /** A version from package-lock.json, e.g. lockedVersion("@pulumi/pulumi") = "3.276.0". */
 export function lockedVersion(pkg: string, lockFile = path.join(REPO_ROOT, "package-lock.json")): string {
@@ -99,7 +105,7 @@ export function stagingReplaces(upstreamGoMod: string, version: string): string 
 }
 
 export function goBinaries(): GoBinary[] {
-    const pulumiVersion = `v${lockedVersion("@pulumi/pulumi")}`;
+    const pulumiVersion = PULUMI_CLI_VERSION;
     const kratos: GoModule = { wrapper: "kratos", module: "github.com/ory/kratos", version: KRATOS_VERSION };
     const kubernetes: GoModule = { wrapper: "kubernetes", module: "k8s.io/kubernetes", version: KUBERNETES_VERSION, replaces: stagingReplaces };
     const pulumi: GoModule = { wrapper: "pulumi", module: "github.com/pulumi/pulumi/pkg/v3", version: pulumiVersion };
