@@ -7,7 +7,8 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { missingComponents, readComponents, realBinary, realComponentsAvailable } from "../../scripts/lib/real/components";
 import * as semver from "semver";
-import { GO_WRAPPERS, goBinaries, lockedVersion, PULUMI_CLI_VERSION, stagingReplaces } from "../../scripts/lib/real/recipes";
+import { GO_WRAPPERS, GoBinary, goBinaries, installedPlugin, isSourceTree, lockedVersion, PULUMI_CLI_VERSION, stagingReplaces } from "../../scripts/lib/real/recipes";
+import { binaryPath, buildGo, newReport, writeIndex } from "../../scripts/lib/real/setup";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -31,6 +32,7 @@ describe("real:setup recipes", () => {
         assert.ok(semver.lte(PULUMI_CLI_VERSION, lockedVersion("@pulumi/pulumi")), `${PULUMI_CLI_VERSION} vs SDK ${lockedVersion("@pulumi/pulumi")}`);
         assert.equal(pulumi?.ldflagsX["github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"], pulumi?.version);
         for (const b of goBinaries()) {
+            if (isSourceTree(b.source)) continue;
             const tmpl = fs.readFileSync(path.join(GO_WRAPPERS, b.source.wrapper, "go.mod.tmpl"), "utf8");
             assert.match(tmpl, new RegExp(`require[\\s(]+${b.source.module.replace(/\./g, "\\.")} \\{\\{VERSION\\}\\}`), b.name);
             // The main package (or its command tree) is kept in the wrapper's graph by tools.go, so `go mod tidy` resolves its imports.
@@ -58,6 +60,12 @@ describe("components.json", () => {
             assert.deepEqual(missingComponents(["etcd", "kubectl", "kratos"], env), ["kubectl", "kratos"]);
             fs.writeFileSync(path.join(cache, "components.json"), "{not json");
             assert.deepEqual(readComponents(env), {});
+            // A second run's index is merged over the file as it is when written, keeping another run's entries.
+            fs.writeFileSync(path.join(cache, "components.json"), JSON.stringify({ etcd: { version: "1", path: bin } }));
+            const report = newReport();
+            report.index.kubectl = { version: "2", path: bin };
+            writeIndex(report, env);
+            assert.deepEqual(Object.keys(readComponents(env)).sort(), ["etcd", "kubectl"]);
         } finally {
             fs.rmSync(cache, { recursive: true, force: true });
         }
@@ -77,5 +85,84 @@ describe("npm run real:setup", () => {
         assert.equal(unknown.status, 2);
         assert.match(unknown.stderr, /--only: unknown component etcdd \(known: .*kube-apiserver/);
         assert.equal(fs.existsSync(path.join(os.tmpdir(), "dcm-real-never-written")), false);
+    });
+});
+
+describe("real:setup builds a source tree the module proxy does not serve", () => {
+    // A tiny upstream tree, as ../shared/upstream holds them: its go.mod replaces a module with a path outside the
+    // tree (dropped by the recipe's edits), `go generate` writes an embedded file from VERSION, ldflags set a var.
+    const writeTree = (dir: string) => {
+        fs.mkdirSync(path.join(dir, "cmd", "hello"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "go.mod"), "module example.com/hello\n\ngo 1.22\n\nreplace example.com/monorepo => ../../..\n");
+        fs.writeFileSync(path.join(dir, "cmd", "hello", "gen.go"), [
+            "//go:build ignore", "", "package main", "", "import \"os\"", "",
+            "func main() { _ = os.WriteFile(\"generated.txt\", []byte(\"schema \"+os.Getenv(\"VERSION\")), 0o600) }", "",
+        ].join("\n"));
+        fs.writeFileSync(path.join(dir, "cmd", "hello", "main.go"), [
+            "//go:generate go run ./gen.go", "", "package main", "", "import (", "\t_ \"embed\"", "\t\"fmt\"", "\t\"os\"", ")", "",
+            "//go:embed generated.txt", "var generated string", "", "var Version string", "",
+            "func main() { if len(os.Args) > 1 { fmt.Println(Version, generated) } }", "",
+        ].join("\n"));
+    };
+    const recipe = (entry: string, version: string): GoBinary => ({
+        name: "hello", version, cgo: false, pkg: "./cmd/hello", versionArgs: ["-version"],
+        source: { id: `hello-${version}`, origin: { kind: "upstream", entry }, modEdits: ["-dropreplace=example.com/monorepo"], generate: { pkg: "./cmd/hello", version: version.slice(1) } },
+        ldflagsX: { "main.Version": version },
+    });
+    const lines: string[] = [];
+    const io = { line: (t: string) => void lines.push(t) };
+
+    it("from a .tar.gz and from a folder: go.mod edited, generated, built with the version, recorded; cached the second time", async () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-real-tree-"));
+        try {
+            const upstream = path.join(root, "upstream");
+            writeTree(path.join(upstream, "hello-v1.2.3"));
+            spawnSync("tar", ["-czf", path.join(upstream, "hello-v2.0.0.tar.gz"), "-C", upstream, "hello-v1.2.3"]);
+            const cache = path.join(root, "cache");
+            for (const [entry, version] of [["hello-v1.2.3", "v1.2.3"], ["hello-v2.0.0.tar.gz", "v2.0.0"]]) {
+                const report = newReport();
+                await buildGo([recipe(entry, version)], cache, io, report, upstream, {});
+                assert.deepEqual(report.failed, []);
+                const bin = binaryPath(cache, "hello", version);
+                assert.equal(report.index.hello.path, bin);
+                assert.equal(spawnSync(bin, ["-version"], { encoding: "utf8" }).stdout.trim(), `${version} schema ${version.slice(1)}`);
+                assert.doesNotMatch(fs.readFileSync(path.join(cache, "work", `hello-${version}`, "go.mod"), "utf8"), /monorepo/);
+                const again = newReport();
+                await buildGo([recipe(entry, version)], cache, io, again, upstream, {});
+                assert.deepEqual(again.cached, ["hello"]);
+            }
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
+    it("says which tree and flag it needs when there is no upstream folder, and takes an installed binary of the version instead of building", async () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-real-tree-"));
+        try {
+            const report = newReport();
+            await buildGo([recipe("hello-v1.2.3", "v1.2.3")], root, io, report, undefined, {});
+            assert.equal(report.failed.length, 1);
+            assert.match(report.failed[0].reason, /no source for hello-v1\.2\.3: .*--upstream DIR, a folder holding hello-v1\.2\.3/);
+            const installed = path.join(root, "bin", "hello");
+            const withInstall = { ...recipe("hello-v1.2.3", "v1.2.3"), installed: () => installed };
+            const second = newReport();
+            await buildGo([withInstall], root, io, second, undefined, {});
+            assert.deepEqual([second.failed, second.preinstalled, second.index.hello.path], [[], ["hello"], installed]);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
+    it("finds a user's plugin in $PULUMI_HOME/plugins by kind, name and exact version", () => {
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-pulumi-home-"));
+        try {
+            const bin = path.join(home, "plugins", "resource-tls-v5.3.0", "pulumi-resource-tls");
+            fs.mkdirSync(path.dirname(bin), { recursive: true });
+            fs.writeFileSync(bin, "");
+            assert.equal(installedPlugin({ PULUMI_HOME: home }, "resource", "tls", "v5.3.0"), bin);
+            assert.equal(installedPlugin({ PULUMI_HOME: home }, "resource", "tls", "v5.6.1"), undefined);
+        } finally {
+            fs.rmSync(home, { recursive: true, force: true });
+        }
     });
 });

@@ -2,6 +2,7 @@
  * What `npm run real:setup` builds or installs, at which version, and how. The versions are the ones the
  * stack deploys (Kratos), DCM's cluster runs (Kubernetes) and the lockfile holds (Pulumi): change them here.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -11,6 +12,8 @@ export const GO_WRAPPERS = path.join(REPO_ROOT, "scripts", "real", "go");
 
 /** The identity server the stack deploys (kratosImage's tag). */
 export const KRATOS_VERSION = "v1.3.1";
+/** Kratos releases served by the module proxy (built through the wrapper); any other comes from the upstream directory. */
+const KRATOS_SERVED = new Set(["v1.3.1"]);
 /** The Kubernetes version tested: a current minor, the one DCM's cluster runs. */
 export const KUBERNETES_VERSION = "v1.34.4";
 /**
@@ -45,8 +48,8 @@ export interface GoBinary {
     name: string;
     /** The version recorded (and the cache directory's suffix). */
     version: string;
-    source: GoModule;
-    /** Main package to build. */
+    source: GoModule | SourceTree;
+    /** Main package to build (for a source tree, relative to its root, e.g. "./cmd/pulumi-resource-tls"). */
     pkg: string;
     /** Build tags. */
     tags?: string[];
@@ -55,18 +58,33 @@ export interface GoBinary {
     /** `-X importpath.name=value` the upstream build sets (the version the binary reports). */
     ldflagsX: Record<string, string>;
     /** Arguments that make the binary print its version: run once after the build, as a smoke test. */
-    versionArgs: string[];
+    versionArgs?: string[];
+    /** A user's installation of this very version (the official CLI and plugins), used instead of building. */
+    installed?: InstalledLocator;
 }
 
-/** A component the Go module proxy does not serve here: probed each run, reported with the proxy's answer. */
-export interface UnservedGoBinary {
-    name: string;
-    version: string;
-    /** `module@version` probed with `go mod download`. */
-    probe: string;
-    /** Why it cannot be built from the module, when the proxy refuses it. */
-    why: string;
+export const isSourceTree = (s: GoModule | SourceTree): s is SourceTree => "origin" in s;
+
+/**
+ * A source tree copied into the cache and built there, for what cannot be built as a dependency of a wrapper
+ * module: upstream source the module proxy does not serve (a folder or .tar.gz under the upstream directory),
+ * or a served module whose build needs upstream's own steps inside it (`go generate` writing embedded files).
+ */
+export interface SourceTree {
+    /** The work directory's name under the cache's work/. */
+    id: string;
+    /** Where the tree comes from. */
+    origin: { kind: "module"; module: string; version: string } | { kind: "upstream"; entry: string };
+    /** `go mod edit` flags applied to the copy's go.mod (replaces into a monorepo dropped, requires set). */
+    modEdits?: string[];
+    /** `go mod tidy` after the edits, as upstream's own instructions say. */
+    tidy?: boolean;
+    /** `go generate` of this package with VERSION set: upstream's step that writes the embedded schema. */
+    generate?: { pkg: string; version: string };
 }
+
+/** Where a user's installed binary of the right version is, if any: used instead of building it. */
+export type InstalledLocator = (env: NodeJS.ProcessEnv) => string | undefined;
 
 /** A Debian package providing a component. */
 export interface DebianComponent {
@@ -106,7 +124,6 @@ export function stagingReplaces(upstreamGoMod: string, version: string): string 
 
 export function goBinaries(): GoBinary[] {
     const pulumiVersion = PULUMI_CLI_VERSION;
-    const kratos: GoModule = { wrapper: "kratos", module: "github.com/ory/kratos", version: KRATOS_VERSION };
     const kubernetes: GoModule = { wrapper: "kubernetes", module: "k8s.io/kubernetes", version: KUBERNETES_VERSION, replaces: stagingReplaces };
     const pulumi: GoModule = { wrapper: "pulumi", module: "github.com/pulumi/pulumi/pkg/v3", version: pulumiVersion };
     // Longest first: two builds run at once, so the long ones start first.
@@ -118,41 +135,103 @@ export function goBinaries(): GoBinary[] {
         {
             name: "pulumi", version: pulumiVersion, source: pulumi, pkg: "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
             cgo: false, ldflagsX: { "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version": pulumiVersion }, versionArgs: ["version"],
+            installed: (env) => installedCli(env, pulumiVersion),
         },
-        {
-            name: "kratos", version: KRATOS_VERSION, source: kratos, pkg: "github.com/ory/kratos", tags: ["sqlite"],
-            cgo: true, ldflagsX: { "github.com/ory/kratos/driver/config.Version": KRATOS_VERSION }, versionArgs: ["version"],
-        },
+        kratosBinary("kratos", KRATOS_VERSION),
         {
             // Debian 12 has no kubectl package; built from the same module as the API server, so the versions match.
             name: "kubectl", version: KUBERNETES_VERSION, source: kubernetes, pkg: "k8s.io/kubernetes/cmd/kubectl",
             cgo: false, ldflagsX: k8sVersionX(KUBERNETES_VERSION), versionArgs: ["version", "--client"],
         },
+        ...pulumiPlugins(),
     ];
 }
 
-export function unservedGoBinaries(): UnservedGoBinary[] {
-    const pulumiVersion = `v${lockedVersion("@pulumi/pulumi")}`;
-    const bridged = "the proxy does not serve the provider module at all, and even served it could not build: it replaces github.com/<terraform provider>/shim with ./shim, a nested module its zip leaves out";
+/**
+ * Kratos at a version, as the component `name`: through the wrapper module where the proxy serves it (v1.3.1);
+ * else from upstream's tarball (calendar tags such as v26.2.0 carry no /v26 suffix, so the proxy serves none,
+ * and their go.mod replaces ory/x and client-go with nested modules of the tarball).
+ */
+export function kratosBinary(name: string, version: string): GoBinary {
+    const base = { name, version, tags: ["sqlite"], cgo: true, ldflagsX: { "github.com/ory/kratos/driver/config.Version": version }, versionArgs: ["version"] };
+    return KRATOS_SERVED.has(version)
+        ? { ...base, source: { wrapper: "kratos", module: "github.com/ory/kratos", version }, pkg: "github.com/ory/kratos" }
+        : { ...base, source: { id: `kratos-${version}`, origin: { kind: "upstream", entry: `kratos-${version}.tar.gz` } }, pkg: "." };
+}
+
+/** The provider plugins the stack's SDKs ask for: the newest releases whose build the module proxy serves whole. */
+export const PROVIDER_VERSIONS = { kubernetes: "v4.25.0", random: "v4.19.1", tls: "v5.3.0" } as const;
+/** pulumi-kubernetes/provider/v4 has no semver tags (they sit at the repository root): this pseudo-version is tag v4.25.0's commit. */
+const KUBERNETES_PROVIDER_MODULE_VERSION = "v4.0.0-20260115033456-f47bc2d6f199";
+
+/** Where a user's installation keeps a plugin: $PULUMI_HOME/plugins/resource-<name>-<version>/. */
+export function installedPlugin(env: NodeJS.ProcessEnv, kind: "resource" | "language", name: string, version: string): string | undefined {
+    const home = env.PULUMI_HOME ?? path.join(env.HOME ?? "/nonexistent", ".pulumi");
+    return firstExisting(path.join(home, "plugins", `${kind}-${name}-${version}`, `pulumi-${kind}-${name}`));
+}
+
+/** The `pulumi` on PATH when it reports exactly this version (an official installation), else undefined. */
+export function installedCli(env: NodeJS.ProcessEnv, version: string, binary = "pulumi"): string | undefined {
+    for (const dir of (env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
+        const candidate = path.join(dir, binary);
+        if (!fs.existsSync(candidate)) continue;
+        const r = spawnSync(candidate, ["version"], { encoding: "utf8", timeout: 20_000, env: { ...env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
+        return r.status === 0 && r.stdout.trim() === version ? candidate : undefined;
+    }
+    return undefined;
+}
+
+/** A bridged provider from upstream's provider/ folder, built as upstream's Makefile does: generate, then build. */
+function bridgedProvider(name: "random" | "tls", major: string): GoBinary {
+    const version = PROVIDER_VERSIONS[name];
+    const bare = version.slice(1);
+    return {
+        name: `pulumi-resource-${name}`, version, cgo: false, pkg: `./cmd/pulumi-resource-${name}`,
+        source: {
+            id: `pulumi-resource-${name}-${version}`, origin: { kind: "upstream", entry: `pulumi-${name}-provider-${version}` },
+            generate: { pkg: `./cmd/pulumi-resource-${name}`, version: bare },
+        },
+        ldflagsX: { [`github.com/pulumi/pulumi-${name}/provider/${major}/pkg/version.Version`]: bare },
+        installed: (env) => installedPlugin(env, "resource", name, version),
+    };
+}
+
+/** The Pulumi CLI's Node.js language host and the stack's three resource plugins. */
+export function pulumiPlugins(): GoBinary[] {
+    const k8s = PROVIDER_VERSIONS.kubernetes;
     return [
         {
-            name: "pulumi-language-nodejs", version: pulumiVersion,
-            probe: `github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@${pulumiVersion}`,
-            why: "the Node.js language host is a module of its own (sdk/nodejs/cmd/pulumi-language-nodejs/go.mod), left out of sdk/v3's zip",
+            // Its go.mod replaces pkg/v3 and sdk/v3 with monorepo paths: required at the CLI's release instead.
+            name: "pulumi-language-nodejs", version: PULUMI_CLI_VERSION, cgo: false, pkg: ".",
+            source: {
+                id: `pulumi-language-nodejs-${PULUMI_CLI_VERSION}`, origin: { kind: "upstream", entry: `pulumi-language-nodejs-${PULUMI_CLI_VERSION}` },
+                modEdits: [
+                    "-dropreplace=github.com/pulumi/pulumi/pkg/v3", "-dropreplace=github.com/pulumi/pulumi/sdk/v3",
+                    `-require=github.com/pulumi/pulumi/pkg/v3@${PULUMI_CLI_VERSION}`, `-require=github.com/pulumi/pulumi/sdk/v3@${PULUMI_CLI_VERSION}`,
+                ],
+                tidy: true,
+            },
+            ldflagsX: { "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version": PULUMI_CLI_VERSION }, versionArgs: ["-version"],
+            // An official installation ships the host beside the CLI of the same release.
+            installed: (env) => {
+                const cli = installedCli(env, PULUMI_CLI_VERSION);
+                return cli ? firstExisting(path.join(path.dirname(cli), "pulumi-language-nodejs")) : undefined;
+            },
         },
         {
-            name: "pulumi-resource-kubernetes", version: `v${lockedVersion("@pulumi/kubernetes")}`,
-            probe: `github.com/pulumi/pulumi-kubernetes/provider/v4@v${lockedVersion("@pulumi/kubernetes")}`,
-            why: "provider/v4 has no release versions (the tags sit at the repository root); the proxy serves one pseudo-version, v4.0.0-20260115033456-f47bc2d6f199 (@latest, January 2026), not the release the SDK asks for",
+            // Its go.mod replaces the Kubernetes SDK with ../sdk, outside the module: the required version is served.
+            name: "pulumi-resource-kubernetes", version: k8s, cgo: false, pkg: "./cmd/pulumi-resource-kubernetes",
+            source: {
+                id: `pulumi-resource-kubernetes-${k8s}`,
+                origin: { kind: "module", module: "github.com/pulumi/pulumi-kubernetes/provider/v4", version: KUBERNETES_PROVIDER_MODULE_VERSION },
+                modEdits: ["-dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4"],
+                generate: { pkg: "./cmd/pulumi-resource-kubernetes", version: k8s.slice(1) },
+            },
+            ldflagsX: { "github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version": k8s.slice(1) },
+            installed: (env) => installedPlugin(env, "resource", "kubernetes", k8s),
         },
-        {
-            name: "pulumi-resource-random", version: `v${lockedVersion("@pulumi/random")}`,
-            probe: `github.com/pulumi/pulumi-random/provider/v4@v${lockedVersion("@pulumi/random")}`, why: bridged,
-        },
-        {
-            name: "pulumi-resource-tls", version: `v${lockedVersion("@pulumi/tls")}`,
-            probe: `github.com/pulumi/pulumi-tls/provider/v5@v${lockedVersion("@pulumi/tls")}`, why: bridged,
-        },
+        bridgedProvider("random", "v4"),
+        bridgedProvider("tls", "v5"),
     ];
 }
 

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ComponentIndex, componentsFile, readComponents, realCacheDir } from "./components";
-import { DebianComponent, GO_WRAPPERS, GoBinary, GoModule, UnservedGoBinary } from "./recipes";
+import { DebianComponent, GO_WRAPPERS, GoBinary, GoModule, isSourceTree, SourceTree } from "./recipes";
 import { run, runChecked } from "./run";
 
 export interface SetupIo {
@@ -17,8 +17,9 @@ export interface SetupIo {
 export interface SetupReport {
     built: { name: string; version: string; seconds: number }[];
     cached: string[];
+    /** Components taken from a user's installation of the same version (the official Pulumi CLI and plugins). */
+    preinstalled: string[];
     installed: string[];
-    unavailable: { name: string; version: string; reason: string }[];
     failed: { name: string; reason: string }[];
     index: ComponentIndex;
 }
@@ -96,6 +97,40 @@ async function prepareModule(source: GoModule, cache: string, io: SetupIo): Prom
     return work;
 }
 
+/**
+ * A source tree's work directory, made afresh: the tree copied from the module cache or the upstream directory
+ * (a folder, or a .tar.gz of one folder), then upstream's own steps: go.mod edits, tidy, generate.
+ */
+async function prepareTree(tree: SourceTree, cache: string, upstreamDir: string | undefined, io: SetupIo): Promise<string> {
+    const work = path.join(cache, "work", tree.id);
+    const log = logFile(cache, `${tree.id}.prepare.log`);
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.mkdirSync(work, { recursive: true });
+    const started = Date.now();
+    const origin = tree.origin;
+    if (origin.kind === "module") {
+        io.line(`${origin.module}@${origin.version}: downloading the module (log: ${log})`);
+        const info = JSON.parse(await runChecked("go", ["mod", "download", "-json", `${origin.module}@${origin.version}`], { cwd: path.dirname(work), env: goEnv() })) as { Dir?: string; Error?: string };
+        if (info.Error || !info.Dir) throw new Error(`go mod download ${origin.module}@${origin.version}: ${info.Error ?? "no Dir"}`);
+        fs.cpSync(info.Dir, work, { recursive: true });
+    } else {
+        const source = upstreamDir && path.join(upstreamDir, origin.entry);
+        if (!source || !fs.existsSync(source)) {
+            throw new Error(`no source for ${tree.id}: the module proxy does not serve it; pass --upstream DIR, a folder holding ${origin.entry} (the upstream tree at its release tag)${upstreamDir ? ` (looked in ${upstreamDir})` : ""}`);
+        }
+        io.line(`${tree.id}: copying ${source} (log: ${log})`);
+        if (origin.entry.endsWith(".tar.gz")) await runChecked("tar", ["-xzf", source, "-C", work, "--strip-components=1"], { logFile: log });
+        else fs.cpSync(source, work, { recursive: true });
+    }
+    // Module cache and upstream copies are read-only; go.mod edits and generated files need to write.
+    await runChecked("chmod", ["-R", "u+w", work]);
+    if (tree.modEdits?.length) await runChecked("go", ["mod", "edit", ...tree.modEdits], { cwd: work, env: goEnv(), logFile: log });
+    if (tree.tidy) await runChecked("go", ["mod", "tidy"], { cwd: work, env: goEnv(), logFile: log });
+    if (tree.generate) await runChecked("go", ["generate", tree.generate.pkg], { cwd: work, env: goEnv({ VERSION: tree.generate.version }), logFile: log });
+    io.line(`${tree.id}: prepared in ${seconds(started)} s`);
+    return work;
+}
+
 async function buildBinary(b: GoBinary, work: string, cache: string, io: SetupIo): Promise<number> {
     const out = binaryPath(cache, b.name, b.version);
     const log = logFile(cache, `${b.name}-${b.version}.build.log`);
@@ -105,7 +140,7 @@ async function buildBinary(b: GoBinary, work: string, cache: string, io: SetupIo
     io.line(`${b.name} ${b.version}: building ${b.pkg}${b.cgo ? " (cgo)" : ""} (log: ${log})`);
     const started = Date.now();
     await runChecked("nice", args, { cwd: work, env: goEnv({ CGO_ENABLED: b.cgo ? "1" : "0" }), logFile: log });
-    const version = (await runChecked(`${out}.partial`, b.versionArgs)).trim().split("\n")[0];
+    const version = b.versionArgs ? (await runChecked(`${out}.partial`, b.versionArgs)).trim().split("\n")[0] : "built";
     // Renamed only once it built and ran: a half-written binary is never taken for a cached one.
     fs.renameSync(`${out}.partial`, out);
     const took = seconds(started);
@@ -113,12 +148,20 @@ async function buildBinary(b: GoBinary, work: string, cache: string, io: SetupIo
     return took;
 }
 
-/** Builds what is not cached, two at a time; one failure does not stop the others. */
-export async function buildGo(binaries: readonly GoBinary[], cache: string, io: SetupIo, report: SetupReport): Promise<void> {
+/**
+ * Builds what is neither installed at its version nor cached, two at a time; one failure does not stop the others.
+ * `upstreamDir` holds the upstream trees the module proxy does not serve.
+ */
+export async function buildGo(binaries: readonly GoBinary[], cache: string, io: SetupIo, report: SetupReport, upstreamDir?: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const todo: GoBinary[] = [];
     for (const b of binaries) {
         const out = binaryPath(cache, b.name, b.version);
-        if (fs.existsSync(out)) {
+        const installed = b.installed?.(env);
+        if (installed) {
+            io.line(`${b.name} ${b.version}: installed (${installed})`);
+            report.preinstalled.push(b.name);
+            report.index[b.name] = { version: b.version, path: installed };
+        } else if (fs.existsSync(out)) {
             io.line(`${b.name} ${b.version}: cached (${out})`);
             report.cached.push(b.name);
             report.index[b.name] = { version: b.version, path: out };
@@ -128,9 +171,9 @@ export async function buildGo(binaries: readonly GoBinary[], cache: string, io: 
     }
     // Each wrapper module is resolved once, before its first build, even when two builds share it.
     const prepared = new Map<string, Promise<string>>();
-    const prepare = (s: GoModule) => {
-        const key = `${s.wrapper}@${s.version}`;
-        if (!prepared.has(key)) prepared.set(key, prepareModule(s, cache, io));
+    const prepare = (s: GoModule | SourceTree) => {
+        const key = isSourceTree(s) ? `tree:${s.id}` : `${s.wrapper}@${s.version}`;
+        if (!prepared.has(key)) prepared.set(key, isSourceTree(s) ? prepareTree(s, cache, upstreamDir, io) : prepareModule(s, cache, io));
         return prepared.get(key)!;
     };
     const queue = [...todo];
@@ -150,34 +193,21 @@ export async function buildGo(binaries: readonly GoBinary[], cache: string, io: 
     await Promise.all(Array.from({ length: PARALLEL_BUILDS }, worker));
 }
 
-/** Asks the proxy for each module it did not serve when this was written; reports its answer. */
-export async function probeUnserved(items: readonly UnservedGoBinary[], cache: string, io: SetupIo, report: SetupReport): Promise<void> {
-    const work = path.join(cache, "work", "probe");
-    fs.mkdirSync(work, { recursive: true });
-    for (const u of items) {
-        const r = await run("go", ["mod", "download", "-json", u.probe], { cwd: work, env: goEnv() });
-        let answer = r.output.trim();
-        try {
-            answer = (JSON.parse(r.output) as { Error?: string }).Error ?? answer;
-        } catch { /* not JSON: go's own message */ }
-        const reason = r.code === 0
-            ? `${u.probe} is served now but real:setup has no recipe for it yet (${u.why})`
-            : `cannot be built from the Go module proxy: ${u.why}. \`go mod download ${u.probe}\`: ${answer.split("\n")[0]}`;
-        io.line(`${u.name} ${u.version}: NOT BUILT, ${reason}`);
-        report.unavailable.push({ name: u.name, version: u.version, reason });
-    }
+/** An empty report: its index holds only what this run finds or builds. */
+export function newReport(): SetupReport {
+    return { built: [], cached: [], preinstalled: [], installed: [], failed: [], index: {} };
 }
 
-export function newReport(env: NodeJS.ProcessEnv = process.env): SetupReport {
-    return { built: [], cached: [], installed: [], unavailable: [], failed: [], index: readComponents(env) };
-}
-
-/** components.json: what this run found or built, over what an earlier run recorded for other components. */
+/**
+ * components.json: what this run found or built, over what the file holds when written (read then, not at the
+ * start, so two runs with different --only lists at once keep each other's entries).
+ */
 export function writeIndex(report: SetupReport, env: NodeJS.ProcessEnv = process.env): string {
     const file = componentsFile(env);
     fs.mkdirSync(realCacheDir(env), { recursive: true });
-    const sorted = Object.fromEntries(Object.entries(report.index).sort(([a], [b]) => a.localeCompare(b)));
-    fs.writeFileSync(`${file}.partial`, `${JSON.stringify(sorted, null, 2)}\n`);
-    fs.renameSync(`${file}.partial`, file);
+    const merged = { ...readComponents(env), ...report.index };
+    const sorted = Object.fromEntries(Object.entries(merged).sort(([a], [b]) => a.localeCompare(b)));
+    fs.writeFileSync(`${file}.partial.${process.pid}`, `${JSON.stringify(sorted, null, 2)}\n`);
+    fs.renameSync(`${file}.partial.${process.pid}`, file);
     return file;
 }
