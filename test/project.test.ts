@@ -8,6 +8,7 @@ import * as YAML from "yaml";
 import { validateStackConfig } from "../infra/validation";
 import { listStacks, loadStackConfig } from "../scripts/lib/stack-config";
 import { PROJECT } from "./helpers/configs";
+import { KRATOS_SCHEMAS_DIR, kratosConfigValidator, kratosSchemaFile, pinnedKratosTag } from "./helpers/kratos-schema";
 
 const ROOT = path.resolve(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -97,5 +98,31 @@ describe("project layout for the Pulumi CLI", () => {
         const { secretKeys, placeholders } = loadStackConfig(PROJECT, "demo");
         assert.deepEqual(secretKeys, []);
         assert.deepEqual(placeholders, []);
+    });
+});
+
+describe("the repository is whole without ../shared", () => {
+    // Only real:setup reads upstream sources from beside the clone (and its test says so); nothing else the
+    // project ships may point outside it, since a user's clone has nothing there.
+    const MAY_NAME_SHARED = new Set(["scripts/real-setup.ts", "test/scripts/real-setup.test.ts", "test/project.test.ts"]);
+
+    it("no tracked file outside the real-component build refers to ../shared", () => {
+        const files = spawnSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\0").filter(Boolean);
+        assert.ok(files.length > 100, "git ls-files listed the repository");
+        const offenders = files.filter((f) => !MAY_NAME_SHARED.has(f) && !f.startsWith("scripts/lib/real/") && fs.existsSync(path.join(ROOT, f))
+            && /\.\.\/shared\b|["']shared["']\s*,\s*["'](data|docs|seeds|upstream)["']/.test(fs.readFileSync(path.join(ROOT, f), "utf8")));
+        assert.deepEqual(offenders, []);
+    });
+
+    it("validates kratos.yml against the schema of the Kratos release Pulumi.yaml pins, kept in the repository", () => {
+        const tag = pinnedKratosTag();
+        assert.match(tag, /^v\d+\.\d+\.\d+$/);
+        assert.equal(kratosSchemaFile(tag), path.join(KRATOS_SCHEMAS_DIR, tag, "config.schema.json"));
+        // The schema is Kratos' own: it knows the keys the render writes and refuses an unknown one.
+        const validate = kratosConfigValidator();
+        const minimal = { dsn: "memory", selfservice: { default_browser_return_url: "https://backoffice.example/" }, identity: { default_schema_id: "x", schemas: [{ id: "x", url: "file:///x.json" }] } };
+        assert.equal(validate(minimal), true, JSON.stringify(validate.errors));
+        assert.equal(validate({ ...minimal, no_such_key: 1 }), false);
+        assert.throws(() => kratosSchemaFile("v0.0.1"), /no Kratos config schema for v0\.0\.1: add test\/fixtures\/kratos\/v0\.0\.1\/config\.schema\.json/);
     });
 });
