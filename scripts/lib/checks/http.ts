@@ -70,13 +70,14 @@ function extraCaCertificates(env: NodeJS.ProcessEnv): string[] {
 }
 
 /**
- * Every CA Node trusts by default (its roots, the system store when --use-system-ca is on, and
- * NODE_EXTRA_CA_CERTS) plus the given ones. A `ca` list replaces the defaults, and a fresh context with
- * addCACert loses NODE_EXTRA_CA_CERTS (nodejs/node#32010): so the defaults are listed explicitly.
+ * Every CA Node trusts by default (its roots, NODE_EXTRA_CA_CERTS), the machine's system store, and the given
+ * ones. A `ca` list replaces the defaults, and a fresh context with addCACert loses NODE_EXTRA_CA_CERTS
+ * (nodejs/node#32010): so they are listed explicitly. "default" leaves out the system store when Node runs
+ * with --use-openssl-ca (OpenSSL's store is then the default, but is not in that list): "system" is added.
  */
 export function trustedCas(caPem: string[], env: NodeJS.ProcessEnv = process.env): string[] {
-    const getDefaults = (tls as { getCACertificates?: (type: "default") => string[] }).getCACertificates;
-    const defaults = typeof getDefaults === "function" ? getDefaults("default") : [...tls.rootCertificates, ...extraCaCertificates(env)];
+    const getCas = (tls as { getCACertificates?: (type: "default" | "system") => string[] }).getCACertificates;
+    const defaults = typeof getCas === "function" ? [...getCas("default"), ...getCas("system")] : [...tls.rootCertificates, ...extraCaCertificates(env)];
     return [...new Set([...defaults, ...caPem])];
 }
 

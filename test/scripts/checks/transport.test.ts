@@ -94,6 +94,41 @@ describe("HttpClient", () => {
         }
     });
 
+    it("with --ca, still trusts the system store, also when Node uses OpenSSL's store (--use-openssl-ca)", async () => {
+        // The system store is OpenSSL's default file; SSL_CERT_FILE points it at a CA of the test's own, a stand-in
+        // for a public CA that only the machine's store holds. Read when Node starts: the client runs in a child.
+        const system = await createPki("System store CA");
+        const other = await createPki("Stack CA");
+        const server = https.createServer(await system.issue(["keykeeper.bank.example"]), (_req, res) => res.end("ok"));
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "system-ca-"));
+        try {
+            const store = path.join(dir, "ca-certificates.crt");
+            fs.writeFileSync(store, system.caPem);
+            const pin = `keykeeper.bank.example:443:127.0.0.1:${(server.address() as AddressInfo).port}`;
+            const script = `
+                const { HttpClient } = require(${JSON.stringify(path.resolve(__dirname, "../../../scripts/lib/checks/http"))});
+                const client = new HttpClient([${JSON.stringify(pin)}], [${JSON.stringify(other.caPem)}]);
+                client.request("https://keykeeper.bank.example/", { timeoutMs: 8000 }).then((r) => console.log("status " + r.status), (e) => console.log("error " + e.message));`;
+            const run = (nodeFlags: string[]) => new Promise<string>((resolve) => {
+                const child = spawn(process.execPath, [...nodeFlags, "--require", "ts-node/register/transpile-only", "-e", script], {
+                    env: { ...process.env, SSL_CERT_FILE: store, SSL_CERT_DIR: dir, NODE_EXTRA_CA_CERTS: "" },
+                });
+                let text = "";
+                child.stdout.on("data", (d: Buffer) => { text += d; });
+                child.stderr.on("data", (d: Buffer) => { text += d; });
+                child.on("close", () => resolve(text));
+            });
+            for (const flags of [["--use-openssl-ca"], ["--use-system-ca"], []]) {
+                const out = await run(flags);
+                assert.match(out, /^status 200$/m, `${flags.join(" ") || "no flag"}: ${out}`);
+            }
+        } finally {
+            await new Promise<void>((r) => server.close(() => r()));
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("trusts Node's default CAs, the extra ones and the given ones together", () => {
         const given = "-----BEGIN CERTIFICATE-----\nMIIBgiven\n-----END CERTIFICATE-----";
         const cas = trustedCas([given]);
