@@ -186,7 +186,10 @@ export async function main(argv: string[], deps: CheckDeps = {}): Promise<number
         const skip = list(v.skip);
         const total = selectChecks(checkGroups(scenarioFile), only, skip).flatMap((g) => ("chain" in g ? g.chain : [g])).length;
         // The Automation API is heavy to load: only when the outputs come from the CLI.
-        const backend = deps.backend ?? (v.outputs ? undefined : new (require("./lib/stack-backend") as typeof import("./lib/stack-backend")).PulumiCliBackend(path.resolve(__dirname, "..")));
+        const cli = deps.backend || v.outputs ? undefined : require("./lib/stack-backend") as typeof import("./lib/stack-backend");
+        const noCli = cli?.pulumiCliMissing("pass --outputs FILE: the JSON of `pulumi stack output --json --show-secrets`");
+        if (noCli) throw new InputError("--outputs", `not given, and ${noCli}`);
+        const backend = deps.backend ?? (cli ? new cli.PulumiCliBackend(path.resolve(__dirname, "..")) : undefined);
         const outputs = await stackOutputs(stack, v.outputs, backend, deps.stdin ?? process.stdin);
         stderr.write(`Checking stack '${stack}' (${total} checks)...\n`);
         const progress = progressReporter(stderr, total);

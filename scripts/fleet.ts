@@ -9,7 +9,7 @@ import { postDeployChecks } from "./lib/onboarding/checks";
 import type { RunChecks } from "./lib/onboarding/pipeline";
 import { prepareWorkspace } from "./lib/onboarding/workspace";
 import { PROJECT_ROOT, runOffline } from "./lib/offline-run";
-import { PulumiCliBackend, StackBackend } from "./lib/stack-backend";
+import { PulumiCliBackend, pulumiCliMissing, StackBackend } from "./lib/stack-backend";
 import { listStacks, ProjectFile, readProject } from "./lib/stack-config";
 
 const ACTIONS = ["preview", "up", "check", "render"] as const;
@@ -39,6 +39,8 @@ export interface FleetDeps {
     err?: (text: string) => void;
     /** Live progress line (default: when stderr is a TTY). */
     tty?: boolean;
+    /** The environment whose PATH must hold the Pulumi CLI (default process.env). */
+    env?: NodeJS.ProcessEnv;
 }
 
 interface Outcome {
@@ -82,6 +84,11 @@ export async function main(argv: string[], deps: FleetDeps = {}): Promise<number
     }
     if (stacks.length === 0) {
         err(`no stacks in ${path.relative(process.cwd(), project.stackConfigDir) || "."}\n`);
+        return 2;
+    }
+    const noCli = action !== "render" && !deps.backendFor ? pulumiCliMissing("use `npm run fleet -- render` (the offline render)", deps.env) : undefined;
+    if (noCli) {
+        err(`${noCli}\n`);
         return 2;
     }
     const workspacesDir = path.resolve(args.values.workspaces ?? path.join(project.dir, ".pulumi", "workspaces"));

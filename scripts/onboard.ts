@@ -14,7 +14,7 @@ import { parseDelivery } from "./lib/onboarding/payload";
 import { onboard, OnboardingResult, RunChecks } from "./lib/onboarding/pipeline";
 import { PROJECT_ROOT } from "./lib/offline-run";
 import { OfflineStackBackend } from "./lib/offline-stack-backend";
-import { PulumiCliBackend, StackBackend } from "./lib/stack-backend";
+import { PulumiCliBackend, pulumiCliMissing, StackBackend } from "./lib/stack-backend";
 import { readProject } from "./lib/stack-config";
 import { postDeployChecks } from "./lib/onboarding/checks";
 
@@ -103,6 +103,11 @@ export async function main(argv: string[], deps: OnboardCliDeps = {}): Promise<n
             return 2;
         }
         jira = fromEnv.client;
+    }
+    const noCli = !o.offline && !deps.backendFor ? pulumiCliMissing("pass --offline to validate, write the stack file and preview by the offline render", deps.env) : undefined;
+    if (noCli) {
+        err(`${noCli}\n`);
+        return 2;
     }
     const started = Date.now();
     const dryRun = o["dry-run"] || o.offline;

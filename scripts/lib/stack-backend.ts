@@ -3,7 +3,26 @@
  * CLI. The real implementation is a thin layer over the Automation API, which needs the CLI binary; tests
  * use the fake in test/helpers/fake-stack-backend.ts, which behaves like it (offline render, stack locks).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as automation from "@pulumi/pulumi/automation";
+
+/**
+ * Why the Pulumi CLI cannot run here (no executable `pulumi` on PATH), or undefined when it can. Commands ask
+ * before writing anything, so a machine without the CLI gets this sentence and exit 2, never a half-done run
+ * ending in `spawn pulumi ENOENT`. `instead` names what works without the CLI.
+ */
+export function pulumiCliMissing(instead: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const found = (env.PATH ?? "").split(path.delimiter).filter(Boolean).some((dir) => {
+        try {
+            fs.accessSync(path.join(dir, "pulumi"), fs.constants.X_OK);
+            return fs.statSync(path.join(dir, "pulumi")).isFile();
+        } catch {
+            return false;
+        }
+    });
+    return found ? undefined : `the Pulumi CLI is not installed (no \`pulumi\` on PATH): install it (https://www.pulumi.com/docs/install/), or ${instead}`;
+}
 
 /** Counts of resource operations by kind ("create", "update", "same", ...). */
 export type ChangeSummary = Partial<Record<string, number>>;

@@ -31,6 +31,17 @@ describe("npm run fleet", () => {
     };
     const row = (out: string, stack: string) => out.split("\n").find((l) => l.startsWith(`${stack} `)) ?? "";
 
+    it("says the Pulumi CLI is missing before touching any stack (exit 2), and still renders without it", async () => {
+        for (const action of ["preview", "up", "check"]) {
+            let err = "";
+            const ws = path.join(temp.dir, `ws-${action}`);
+            const code = await main([action, "--only", "demo", "--project", temp.dir, "--workspaces", ws], { env: { PATH: "" }, out: () => undefined, err: (t) => { err += t; }, tty: false });
+            assert.equal(code, 2, err);
+            assert.match(err, /^the Pulumi CLI is not installed \(no `pulumi` on PATH\).*fleet -- render/);
+            assert.equal(fs.existsSync(ws), false, "no workspace prepared");
+        }
+    });
+
     it("renders the named stacks offline and reports a broken one in the summary with exit 1", async () => {
         const { code, out, err } = await run(["render", "--only", "broken"]);
         assert.equal(code, 1);

@@ -1,7 +1,10 @@
 /** The fake backend behaves like the CLI where callers depend on it: real outputs, secret flags, locks, faults. */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
-import { StackLockedError } from "../../scripts/lib/stack-backend";
+import { pulumiCliMissing, StackLockedError } from "../../scripts/lib/stack-backend";
 import { FakeStackBackend } from "../helpers/fake-stack-backend";
 
 describe("fake stack backend", () => {
@@ -37,5 +40,21 @@ describe("fake stack backend", () => {
         const stack = await backend.selectOrCreate("demo");
         await stack.setConfig({ "dcm-integration:assetCode": { value: "ZZZ", secret: false } });
         await assert.rejects(stack.preview(), /dcm-integration:assetCode must be an ISO 4217 currency code/);
+    });
+});
+
+describe("pulumiCliMissing", () => {
+    it("finds an executable pulumi on PATH, and names what to do instead when there is none", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-path-"));
+        try {
+            const bin = path.join(dir, "pulumi");
+            fs.writeFileSync(bin, "#!/bin/sh\n", { mode: 0o644 });
+            assert.match(pulumiCliMissing("use X", { PATH: dir }) ?? "", /not installed.*, or use X$/, "a file that is not executable is no CLI");
+            fs.chmodSync(bin, 0o755);
+            assert.equal(pulumiCliMissing("use X", { PATH: `/nonexistent${path.delimiter}${dir}` }), undefined);
+            assert.match(pulumiCliMissing("use X", {}) ?? "", /no `pulumi` on PATH/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

@@ -32,6 +32,15 @@ describe("npm run onboard -- --offline", () => {
     });
     after(() => temp.cleanup());
 
+    it("without --offline on a machine with no Pulumi CLI: one sentence, exit 2, no stack file written", async () => {
+        const code = await run(automationBody("DCMOPS-502", { alias: "kherson", displayName: "Kherson Bank" }), "--dry-run", "--mapping", devMapping);
+        const text = output.join("");
+        assert.equal(code, 2, text);
+        assert.match(text, /the Pulumi CLI is not installed \(no `pulumi` on PATH\).*--offline/);
+        assert.doesNotMatch(text, /ENOENT|spawn/);
+        assert.equal(fs.existsSync(path.join(temp.dir, "stacks", "Pulumi.kherson.yaml")), false);
+    });
+
     it("validates, writes the stack file and previews with the offline render, deploying nothing", async () => {
         const code = await run(automationBody("DCMOPS-501", { alias: "odesa", displayName: "Odesa Bank" }), "--offline", "--mapping", devMapping);
         const text = output.join("");
