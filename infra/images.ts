@@ -54,3 +54,16 @@ export function imageProblem(ref: unknown): string | undefined {
     if (!DIGEST.test(digest)) return `image ${shown} has a malformed digest: expected @sha256: and 64 lowercase hex digits`;
     return undefined;
 }
+
+/**
+ * Why a pinned image still cannot be pulled, or undefined: the all-zero digest (the placeholder Pulumi.yaml
+ * ships for DCM's private frontend image) is no image's, so the first pull fails
+ * (ErrImagePull) and nothing before it notices. Config validation accepts it (a fresh stack renders); the
+ * render and the policy pack say it loudly.
+ */
+export function placeholderDigestProblem(ref: unknown): string | undefined {
+    if (typeof ref !== "string" || imageProblem(ref) !== undefined) return undefined;
+    const digest = parseImageReference(ref).digest!;
+    if (digest !== `sha256:${"0".repeat(64)}`) return undefined;
+    return `image ${JSON.stringify(ref)} has a placeholder digest that no registry serves: its pods will fail at the first pull (ErrImagePull); set the real digest (${DIGEST_ADVICE})`;
+}

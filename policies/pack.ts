@@ -7,6 +7,7 @@ import { availabilityFrontendPdb } from "./availability-frontend-pdb";
 import { availabilityFrontendReplicas } from "./availability-frontend-replicas";
 import { availabilityKratosPdb } from "./availability-kratos-pdb";
 import { containersPinnedImages } from "./containers-pinned-images";
+import { containersRealDigests } from "./containers-real-digests";
 import { containersResources } from "./containers-resources";
 import { ingressHostNames } from "./ingress-host-names";
 import { ingressNoKratosAdmin } from "./ingress-no-kratos-admin";
@@ -42,6 +43,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     podsRestricted,
     containersResources,
     containersPinnedImages,
+    containersRealDigests,
     secretsConfigMaps,
     secretsAnnotations,
     secretsEnvLiterals,

@@ -72,6 +72,10 @@ const CASES: Record<string, RuleCase[]> = {
         { title: "a tag without its digest", resource: FRONTEND, change: (p) => { frontendContainer(p).image = "registry.dcm.example.com/backoffice/frontend:1.14.2"; }, message: /^containers\[0\] "frontend" image "registry\.dcm\.example\.com\/backoffice\/frontend:1\.14\.2" has no digest: .*name:tag@sha256:/ },
         { title: "a digest without the tag it was taken from", resource: FRONTEND, change: (p) => { frontendContainer(p).image = `registry.dcm.example.com/backoffice/frontend@sha256:${"a".repeat(64)}`; }, message: /has no tag \(implicitly latest\)/ },
     ],
+    "containers-real-digests": [
+        { title: "the all-zero placeholder digest", resource: KRATOS, change: (p) => { kratosContainer(p).image = `oryd/kratos:v1.3.1@sha256:${"0".repeat(64)}`; }, message: /^containers\[0\] "kratos" image "oryd\/kratos:v1\.3\.1@sha256:0{64}" has a placeholder digest that no registry serves: .*ErrImagePull/ },
+        { title: "the placeholder on an init container", resource: KRATOS, change: (p) => { p.spec.template.spec.initContainers[0].image = `oryd/kratos:v1.3.1@sha256:${"0".repeat(64)}`; }, message: /^initContainers\[0\] "migrate" .*placeholder digest/ },
+    ],
     "secrets-configmaps": [
         { title: "a PEM private key", resource: "jwt-jwks", change: (p) => { p.data["signing.pem"] = PRIVATE_KEY_PEM; }, message: /^data\["signing\.pem"\] holds a PEM private key: move it to a Secret/ },
         { title: "a private JWK in the JWKS", resource: "jwt-jwks", change: (p) => { const doc = JSON.parse(p.data["jwks.json"]); doc.keys[0].d = "c2VjcmV0LXNjYWxhcg"; p.data["jwks.json"] = JSON.stringify(doc); }, message: /^data\["jwks\.json"\] at keys\[0\] holds a private JWK/ },

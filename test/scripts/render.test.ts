@@ -38,6 +38,9 @@ describe("npm run render", () => {
         const [a, b] = [out("a"), out("b")];
         const first = renderCli(["dnipro", "--out", a]);
         assert.equal(first.code, 0, first.stderr);
+        // dnipro keeps Pulumi.yaml's all-zero frontend digest: said loudly, once, naming the Deployment; Kratos' real one is not.
+        assert.deepEqual(first.stderr.split("\n").filter((l) => l.startsWith("WARNING:")).map((l) => /^WARNING: (\S+ \S+) containers\[0\] "(\w+)" .*placeholder digest/.exec(l)?.slice(1)),
+            [["kubernetes:apps/v1:Deployment frontend-deployment", "frontend"]]);
         assert.match(first.stdout, /kubernetes:core\/v1:Secret\s+jwt-signer\s+Secret\/dcm-platform\/jwt-signing-key-dnipro-integrate\s+yes/);
         const hostRows = first.stdout.split("\n").filter((l) => /^(api|backoffice)-dnipro-integrate\.dcm\.example\.com\s/.test(l));
         assert.ok(hostRows.some((l) => l.startsWith("backoffice-")) && hostRows.some((l) => l.startsWith("api-")), "both hosts listed");
@@ -65,7 +68,7 @@ describe("npm run render", () => {
             // scripts/ sits in, so scripts/ is copied (a symlink would resolve back to this repository).
             fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
             fs.cpSync(path.join(ROOT, "scripts"), path.join(dir, "scripts"), { recursive: true });
-            for (const d of ["infra", "components", "node_modules"]) fs.symlinkSync(path.join(ROOT, d), path.join(dir, d));
+            for (const d of ["infra", "components", "policies", "node_modules"]) fs.symlinkSync(path.join(ROOT, d), path.join(dir, d));
             fs.copyFileSync(path.join(ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
             fs.copyFileSync(path.join(ROOT, "package.json"), path.join(dir, "package.json"));
             fs.mkdirSync(path.join(dir, "stacks"));
