@@ -21,7 +21,7 @@ writes components.json there (nothing built is committed):
   Debian packages (apt-get install when missing): etcd (etcd-server), postgres-bin (postgresql), nginx
 A component already in the cache for its version is not built again; the Pulumi CLI and its plugins are
 taken from a user's installation (pulumi on PATH, $PULUMI_HOME/plugins) when its version is the pinned one.
-A cold run took 42 minutes on two cores (the Pulumi CLI is the longest); see docs/devops.md.
+A cold run took 28 minutes on two cores (the Pulumi CLI, the API server and the kubernetes provider are the longest); see docs/devops.md.
 
   --only NAME[,NAME...]   only these components (e.g. --only kube-apiserver,kubectl,etcd)
   --upstream DIR          the folder of upstream source trees (default: ../shared/upstream beside the
