@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
 import { validateStackConfig } from "../infra/validation";
+import { PROVIDER_VERSIONS } from "../scripts/lib/real/recipes";
 import { listStacks, loadStackConfig } from "../scripts/lib/stack-config";
 import { PROJECT } from "./helpers/configs";
 import { KRATOS_SCHEMAS_DIR, kratosConfigValidator, kratosSchemaFile, pinnedKratosTag } from "./helpers/kratos-schema";
@@ -58,6 +59,17 @@ describe("project layout for the Pulumi CLI", () => {
             const locked = lock.packages[`node_modules/${name}`];
             assert.ok(locked?.integrity, `${name} is locked with an integrity hash`);
             assert.equal(locked.version.split(".")[0], lts, `${name} ${locked.version} vs .nvmrc ${lts}`);
+        }
+    });
+
+    it("pins each provider SDK exactly to the resource plugin real:setup builds, so a deployment runs what the suite tested", () => {
+        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+        for (const [name, version] of Object.entries(PROVIDER_VERSIONS)) {
+            const sdk = `@pulumi/${name}`;
+            const plain = version.replace(/^v/, "");
+            assert.equal(pkg.dependencies[sdk], plain, `package.json asks for ${sdk} ${pkg.dependencies[sdk]}: an exact ${plain}, no range, or npm may install another`);
+            assert.equal(lock.packages[`node_modules/${sdk}`]?.version, plain, `the lockfile installs ${sdk} ${lock.packages[`node_modules/${sdk}`]?.version}, the suite's plugin is ${version}`);
+            assert.equal(installed(sdk), plain, `node_modules holds ${sdk} ${installed(sdk)}`);
         }
     });
 
