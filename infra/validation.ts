@@ -196,9 +196,99 @@ const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_LABEL_RULE = "must be a DNS label: lowercase letters, digits and '-', starting with a letter and not ending with '-'";
 const MAX_LABEL = 63;
 const MAX_HOST = 253;
-// Deliberately simple: one @, a non-empty local part without spaces, and a dotted domain of DNS labels.
-const EMAIL = /^[^\s@<>()",;:]+@([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const SLOT = /^[a-z][a-z0-9]{0,15}$/;
+
+/** The fields of the bank's onboarding data (plan step 8), as a Jira onboarding task carries them. */
+export const BANK_FIELDS = ["alias", "displayName", "firstEmployeeEmail", "keyKeeperUrl", "assetCode"] as const;
+export type BankField = (typeof BANK_FIELDS)[number];
+
+/** The platform settings the step-8 rules depend on. */
+export interface BankFieldContext {
+    /** Environment suffix of the host names: it shares a DNS label with the alias. */
+    environment: string;
+    /** DNS zone of the hosts: it shares the 253-character host name with the alias. */
+    baseDomain: string;
+    /** Whether a keyKeeperUrl may name a private address. */
+    allowPrivateKeyKeeper: boolean;
+}
+
+/**
+ * One step-8 field's rule as data: validateStackConfig checks it and the JSON Schema
+ * (scripts/lib/bank-fields-schema.ts) states it, so the two cannot disagree. Patterns are ECMA-262 in
+ * unicode mode (the `u` flag, as JSON Schema validators such as Ajv match them); lengths count code
+ * points, as JSON Schema does. Every field also refuses REFUSED_CHARACTER_CLASS (characterProblem).
+ */
+export interface BankFieldRule {
+    /** The field must be given (an empty Jira field is no value); otherwise `default` applies. */
+    required: boolean;
+    /** The value of an absent field. */
+    default?: string;
+    /** Anchored pattern the value matches. With `beyondSchema`, only the schema states it. */
+    pattern?: string;
+    /** Fewest code points. */
+    minLength?: number;
+    /** Most code points. */
+    maxLength?: number;
+    /** The only values allowed. */
+    enum?: readonly string[];
+    /** The rule in words: the start of the validator's message and the schema's description. */
+    rule: string;
+    /**
+     * What the validator checks in code that a JSON Schema cannot state. Undefined: the schema states the
+     * whole rule. Set: the schema's pattern is stricter than the validator (what it accepts, the validator
+     * accepts), and this text goes into the schema's $comment.
+     */
+    beyondSchema?: string;
+}
+
+// Deliberately simple: one @, a non-empty local part without spaces, and a dotted domain of DNS labels.
+// Letters spelt out in both cases: a JSON Schema pattern has no `i` flag (and /[a-z]/iu would match the Kelvin sign).
+const EMAIL_PATTERN = "^[^\\s@<>()\",;:]+@([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\\.)+[a-zA-Z]{2,63}$";
+// Not a browser's URL parser: https, a lowercase DNS host name whose last label starts with a letter (so never
+// an IP address, which a URL parser would also read from forms such as 0x7f.1 or 2130706433), an optional
+// port 1-65535, and a path and query of RFC 3986 characters; no credentials, no fragment.
+const URL_PCHAR = "(?:[-A-Za-z0-9._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})";
+const KEY_KEEPER_URL_PATTERN = "^https://(?!(?:[a-z0-9-]+\\.)*localhost(?:[:/?]|$))"
+    + "(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\\.)+[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
+    + "(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+    + `(?:/${URL_PCHAR}*)?(?:\\?(?:${URL_PCHAR}|\\?)*)?$`;
+
+const DISPLAY_NAME_MAX = 100;
+
+/** The longest alias whose host names fit DNS: `backoffice-<alias>-<environment>` is one label, and the host at most 253 characters. */
+export function aliasLimits(environment: string, baseDomain?: string): { label: number; host: number } {
+    const fixed = `backoffice--${environment}`.length;
+    return { label: MAX_LABEL - fixed, host: baseDomain === undefined ? Infinity : MAX_HOST - fixed - 1 - baseDomain.length };
+}
+
+/** The rules of the step-8 fields under a platform's settings (the alias' length depends on them). */
+export function bankFieldRules(context: BankFieldContext): Readonly<Record<BankField, BankFieldRule>> {
+    const limits = aliasLimits(context.environment, context.baseDomain);
+    return {
+        alias: { required: true, pattern: DNS_LABEL.source, minLength: 1, maxLength: Math.min(limits.label, limits.host), rule: DNS_LABEL_RULE },
+        displayName: {
+            required: true, pattern: "^\\S(.*\\S)?$", minLength: 1, maxLength: DISPLAY_NAME_MAX,
+            rule: `must be 1 to ${DISPLAY_NAME_MAX} printable characters without leading or trailing spaces`,
+        },
+        firstEmployeeEmail: { required: true, pattern: EMAIL_PATTERN, minLength: 1, maxLength: 254, rule: "must be an email address (name@bank.example)" },
+        keyKeeperUrl: {
+            required: true, pattern: KEY_KEEPER_URL_PATTERN, minLength: 1, rule: "must be an https URL of the key keeper's host name, without credentials or a #fragment",
+            beyondSchema: "onboarding reads the URL as a browser does (WHATWG URL) and refuses credentials, a #fragment, localhost, and "
+                + "loopback, link-local, unspecified, multicast, reserved and "
+                + (context.allowPrivateKeyKeeper ? "" : "private ")
+                + "addresses; this schema admits only a host name (no IP address). At check time a host name resolving to a refused address is refused too.",
+        },
+        assetCode: { required: false, default: "UAH", enum: [...ISO_4217_CODES].sort(), rule: "must be an ISO 4217 currency code such as UAH" },
+    };
+}
+/** Whether a value keeps a rule's data (pattern, length in code points, enum); the character rule is characterProblem's. */
+export function keepsBankFieldRule(rule: BankFieldRule, value: string): boolean {
+    const length = [...value].length;
+    return (rule.pattern === undefined || new RegExp(rule.pattern, "u").test(value))
+        && (rule.minLength === undefined || length >= rule.minLength)
+        && (rule.maxLength === undefined || length <= rule.maxLength)
+        && (rule.enum === undefined || rule.enum.includes(value));
+}
 
 /** Reads the raw value of one key; what the stack file holds (strings, or objects for structured keys). */
 export type RawConfig = Readonly<Record<string, unknown>>;
@@ -281,33 +371,33 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
     const signerServiceAccount = required("signerServiceAccount");
     if (signerServiceAccount !== undefined && dnsNameProblem(signerServiceAccount)) fail("signerServiceAccount", "must be a Kubernetes object name (a DNS subdomain)");
 
-    // The bank.
+    // The bank: the step-8 fields' rules are data (bankFieldRules), which the JSON Schema states too.
+    const allowPrivateRaw = str("allowPrivateKeyKeeper") ?? "false";
+    const env = environment ?? "integrate";
+    const rules = bankFieldRules({ environment: env, baseDomain: baseDomain ?? "", allowPrivateKeyKeeper: allowPrivateRaw === "true" });
     const alias = required("alias");
     if (alias !== undefined) {
-        if (!DNS_LABEL.test(alias)) {
-            fail("alias", DNS_LABEL_RULE);
+        if (!new RegExp(rules.alias.pattern!, "u").test(alias)) {
+            fail("alias", rules.alias.rule);
         } else {
             if (alias !== stackName) fail("alias", `must equal the stack name '${stackName}' (one stack per bank alias); got '${alias}'`);
-            const env = environment ?? "integrate";
             const longest = `backoffice-${alias}-${env}`;
-            if (longest.length > MAX_LABEL) {
-                fail("alias", `is too long: host label '${longest}' has ${longest.length} characters, a DNS label allows ${MAX_LABEL} (at most ${MAX_LABEL - longest.length + alias.length} for the alias)`);
-            } else if (baseDomain !== undefined && `${longest}.${baseDomain}`.length > MAX_HOST) {
+            const limits = aliasLimits(env, baseDomain);
+            if (alias.length > limits.label) {
+                fail("alias", `is too long: host label '${longest}' has ${longest.length} characters, a DNS label allows ${MAX_LABEL} (at most ${limits.label} for the alias)`);
+            } else if (alias.length > limits.host) {
                 fail("alias", `makes host '${longest}.${baseDomain}' longer than ${MAX_HOST} characters`);
             }
         }
     }
     const displayName = required("displayName");
-    if (displayName !== undefined && (displayName.trim() !== displayName || displayName.length > 100)) {
-        fail("displayName", "must be 1 to 100 printable characters without leading or trailing spaces");
-    }
-    const assetCode = str("assetCode") ?? "UAH";
-    if (!ISO_4217_CODES.has(assetCode)) fail("assetCode", `must be an ISO 4217 currency code such as UAH; '${assetCode}' is not one`);
+    if (displayName !== undefined && !keepsBankFieldRule(rules.displayName, displayName)) fail("displayName", rules.displayName.rule);
+    const assetCode = str("assetCode") ?? rules.assetCode.default!;
+    if (!keepsBankFieldRule(rules.assetCode, assetCode)) fail("assetCode", `${rules.assetCode.rule}; '${assetCode}' is not one`);
     const firstEmployeeEmail = required("firstEmployeeEmail");
-    if (firstEmployeeEmail !== undefined && (firstEmployeeEmail.length > 254 || !EMAIL.test(firstEmployeeEmail))) {
-        fail("firstEmployeeEmail", `must be an email address (name@bank.example); got '${firstEmployeeEmail}'`);
+    if (firstEmployeeEmail !== undefined && !keepsBankFieldRule(rules.firstEmployeeEmail, firstEmployeeEmail)) {
+        fail("firstEmployeeEmail", `${rules.firstEmployeeEmail.rule}; got '${firstEmployeeEmail}'`);
     }
-    const allowPrivateRaw = str("allowPrivateKeyKeeper") ?? "false";
     if (allowPrivateRaw !== "true" && allowPrivateRaw !== "false") fail("allowPrivateKeyKeeper", `must be true or false; got '${allowPrivateRaw}'`);
     const allowPrivateKeyKeeper = allowPrivateRaw === "true";
     const keyKeeperUrl = required("keyKeeperUrl");
@@ -496,7 +586,9 @@ export function urlProblem(value: string, schemes: readonly string[]): string | 
 
 // Controls (incl. U+0085 NEXT LINE), format characters (bidi overrides, zero-width), line and paragraph
 // separators: YAML 1.1 parsers (the Pulumi CLI's, libyaml) break lines at U+0085, U+2028 and U+2029.
-const REFUSED_CHARACTER = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+/** The characters no string setting may hold, as a pattern (unicode mode) the JSON Schema states too. */
+export const REFUSED_CHARACTER_CLASS = "[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]";
+const REFUSED_CHARACTER = new RegExp(REFUSED_CHARACTER_CLASS, "u");
 
 /**
  * The rule a string breaks by holding a control, format, line or paragraph separator character, or

@@ -37,6 +37,7 @@ const GUIDES: Record<string, string> = {
     onboard: "docs/jira.md",
     serve: "docs/jira.md#the-receiver",
     audit: "docs/audit.md",
+    schema: "docs/jira.md#the-schema-of-the-fields",
     "real:setup": "docs/devops.md#real-components",
 };
 
