@@ -231,7 +231,7 @@ export interface BankFieldRule {
     maxLength?: number;
     /** The only values allowed. */
     enum?: readonly string[];
-    /** The rule in words: the start of the validator's message and the schema's description. */
+    /** The rule in words: the schema's description, and the start of the validator's message (with `beyondSchema`, the validator's messages are its own). */
     rule: string;
     /**
      * What the validator checks in code that a JSON Schema cannot state. Undefined: the schema states the
@@ -281,6 +281,7 @@ export function bankFieldRules(context: BankFieldContext): Readonly<Record<BankF
         assetCode: { required: false, default: "UAH", enum: [...ISO_4217_CODES].sort(), rule: "must be an ISO 4217 currency code such as UAH" },
     };
 }
+
 /** Whether a value keeps a rule's data (pattern, length in code points, enum); the character rule is characterProblem's. */
 export function keepsBankFieldRule(rule: BankFieldRule, value: string): boolean {
     const length = [...value].length;

@@ -30,6 +30,8 @@ const BAD_CONFIGS: { name: string; change: Record<string, unknown>; key: string;
     { name: "display name missing", change: { displayName: "" }, key: "displayName", message: /is required/ },
     { name: "display name with a control character", change: { displayName: "Demo\u0007Bank" }, key: "displayName", message: /must not contain U\+0007 \(a control character\)/ },
     { name: "display name too long", change: { displayName: "B".repeat(101) }, key: "displayName", message: /1 to 100 printable/ },
+    // Characters are code points, as the JSON Schema's maxLength counts them (100 of these are 200 UTF-16 units).
+    { name: "display name of 101 astral characters", change: { displayName: "\u{1f3e6}".repeat(101) }, key: "displayName", message: /1 to 100 printable/ },
     { name: "asset code not ISO 4217", change: { assetCode: "XYZ" }, key: "assetCode", message: /must be an ISO 4217 currency code.*'XYZ'/ },
     { name: "asset code lower case", change: { assetCode: "uah" }, key: "assetCode", message: /ISO 4217/ },
     { name: "email without @", change: { firstEmployeeEmail: "officer.demo-bank.example" }, key: "firstEmployeeEmail", message: /must be an email address/ },
@@ -96,6 +98,11 @@ describe("config validation", () => {
         const result = validateStackConfig(validRaw("demo", { baseDomain }), "demo");
         assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
         assert.equal(result.settings.hosts.backoffice.length, 253);
+    });
+
+    it("counts a display name's characters as code points: 100 astral characters are 100, not 200", () => {
+        const result = validateStackConfig(validRaw("demo", { displayName: "\u{1f3e6}".repeat(100) }), "demo");
+        assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
     });
 
     it("accepts dotted Kubernetes names for the TLS secret and issuer", () => {
