@@ -17,6 +17,18 @@ export class TransientFailure extends Error {
     }
 }
 
+/**
+ * Worth retrying, but the cause is what another check judges: the key keeper cannot verify DCM's tokens
+ * while DCM's JWKS is down, which the jwks check reports. At the deadline the check is not run (a skip
+ * saying why) rather than failed: failing it too would name the key keeper for DCM's fault.
+ */
+export class BlockedFailure extends TransientFailure {
+    constructor(message: string) {
+        super(message);
+        this.name = "BlockedFailure";
+    }
+}
+
 /** The check does not apply (an input it needs is absent). */
 export class CheckSkipped extends Error {
     constructor(message: string) {

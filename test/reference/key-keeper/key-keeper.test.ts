@@ -10,7 +10,7 @@ import { runChecks } from "../../../scripts/lib/checks";
 import { main } from "../../../reference/key-keeper/main";
 import { createKeyKeeperServer } from "../../../reference/key-keeper/server";
 import { parseUsers } from "../../../reference/key-keeper/users";
-import { createTokenVerifier, DCM_ISSUER } from "../../../reference/key-keeper/verifier";
+import { createTokenVerifier, DCM_ISSUER, KeySourceUnavailable, Rejection } from "../../../reference/key-keeper/verifier";
 import { dcmToken, FORGERIES } from "../../../scripts/lib/checks/jwt";
 import { stackFacts } from "../../../scripts/lib/checks/outputs";
 import { LoopbackEnv, startEnvironment } from "../../scripts/checks/support/environment";
@@ -131,6 +131,20 @@ describe("the reference key keeper", () => {
             // typ as RFC 7515 compares it: case-insensitive, with or without "application/".
             await verify(`Bearer ${await token({ typ: "application/jwt" })}`);
             await verify(`Bearer ${await token({})}`);
+        });
+
+        it("takes a JWKS answering 503 for its own problem (503 to DCM, which retries), not for a bad token (401)", async () => {
+            const port = Number(env.resolve.find((r) => r.startsWith(`${new URL(String(material.outputs.jwksUrl)).hostname}:443:`))!.split(":").pop());
+            const verify = await createTokenVerifier({ audience: "demo", jwksUrl: String(material.outputs.jwksUrl), jwksCa: [env.caPem], jwksConnectTo: { host: "127.0.0.1", port } });
+            const token = `Bearer ${await dcmToken(stackFacts(material.outputs))}`;
+            env.faults.api.jwksDown = true;
+            try {
+                await assert.rejects(verify(token), (e: unknown) => e instanceof KeySourceUnavailable && !(e instanceof Rejection) && /the JWKS at https:\/\/api-/.test(e.message));
+            } finally {
+                env.faults.api.jwksDown = false;
+            }
+            // The same token, once the JWKS is back: the outage was not remembered as a refusal.
+            assert.equal((await verify(token)).aud, "demo");
         });
 
         it("will not be configured with alg none or an HMAC algorithm", async () => {
