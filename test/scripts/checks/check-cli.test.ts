@@ -7,6 +7,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { main } from "../../../scripts/check";
+import { keyKeeperChecks } from "../../../scripts/lib/checks/plan/key-keeper";
+import { checkGroups, DEFAULT_SCENARIO, selectChecks } from "../../../scripts/lib/checks/runner";
 import { FakeStackBackend } from "../../helpers/fake-stack-backend";
 import { LoopbackEnv, startEnvironment } from "./support/environment";
 import { stackMaterial } from "./support/stack";
@@ -283,6 +285,25 @@ describe("npm run check", () => {
         } finally {
             await env.close();
         }
+    });
+
+    it("banks.md counts the key-keeper checks the plan holds, and its command and sample run exactly those", () => {
+        const plan = keyKeeperChecks().map((c) => c.id);
+        const rejections = plan.filter((id) => id.startsWith("key-keeper-rejects-"));
+        const text = fs.readFileSync(path.join(ROOT, "docs", "banks.md"), "utf8");
+        const prose = text.replace(/\s+/g, " ");
+        assert.match(prose, new RegExp(`include ${plan.length} key-keeper checks \\(plan steps 1, 6 and 7\\)`));
+        assert.match(prose, new RegExp(`and ${rejections.length} forged, wrong or replayed tokens`));
+        assert.match(prose, new RegExp(`Run the ${plan.length} key-keeper checks`));
+        // The command the bank is told to run selects every one of them, and nothing else.
+        const only = /npm run check -- lviv --outputs test-outputs\.json --only '([^']+)'/.exec(text)?.[1];
+        assert.ok(only, "banks.md has the check command");
+        const selected = selectChecks(checkGroups(DEFAULT_SCENARIO), only.split(",")).flatMap((g) => ("chain" in g ? g.chain : [g])).map((c) => c.id);
+        assert.deepEqual(selected, plan);
+        // Its sample output: a row per check, and the count in the summary.
+        const sample = text.slice(text.indexOf("CHECK ", text.indexOf(only)), text.indexOf("(stack lviv)"));
+        assert.deepEqual(sample.split("\n").filter((l) => /^\S+\s+[\d,]+\s+PASS\b/.test(l)).map((l) => l.split(/\s+/)[0]), plan);
+        assert.match(sample, new RegExp(`PASSED: ${plan.length} passed, 0 failed, 0 skipped`));
     });
 
     it("the DevOps guide's check table names every check", async () => {
