@@ -6,14 +6,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseCommand, runCli, usageError } from "./lib/cli";
 import { parseDuration } from "./lib/checks/duration";
-import { InputError } from "./lib/checks/errors";
+import { InputError, InputProblems, problemsOf } from "./lib/checks/errors";
 import { parseResolve } from "./lib/checks/http";
 import { formatCheckTable } from "./lib/checks/report/table";
 import { jsonReport } from "./lib/checks/report/json";
 import { junitXml } from "./lib/checks/report/junit";
 import { progressReporter, ProgressWriter } from "./lib/checks/report/progress";
+import { stackFacts } from "./lib/checks/outputs";
 import { Redactor } from "./lib/checks/redact";
-import { checkGroups, DEFAULT_SCENARIO, runChecks, selectChecks } from "./lib/checks/runner";
+import { addOutputSecrets, checkGroups, DEFAULT_SCENARIO, runChecks, selectChecks } from "./lib/checks/runner";
 import type { StackBackend } from "./lib/stack-backend";
 
 const USAGE = `Usage: npm run check -- <stack> [options]
@@ -151,17 +152,9 @@ export async function main(argv: string[], deps: CheckDeps = {}): Promise<number
         }
         if (args.positionals.length !== 1) return usageError(io, "check takes exactly one stack name.", USAGE);
         const stack = args.positionals[0];
-        // Every option problem is reported at once, before anything runs.
-        const problems: InputError[] = [];
-        const valid = <T>(f: () => T): T | undefined => {
-            try {
-                return f();
-            } catch (e) {
-                if (!(e instanceof InputError)) throw e;
-                problems.push(e);
-                return undefined;
-            }
-        };
+        // Every problem of the flags and the outputs is reported at once, before anything runs.
+        const problems = new InputProblems();
+        const valid = problems.check.bind(problems);
         const deadlineMs = v.deadline ? valid(() => parseDuration(v.deadline!, "--deadline")) : undefined;
         const timeoutMs = v.timeout ? valid(() => parseDuration(v.timeout!, "--timeout")) : undefined;
         valid(() => parseResolve(v.resolve ?? []));
@@ -177,20 +170,34 @@ export async function main(argv: string[], deps: CheckDeps = {}): Promise<number
         }) ?? []);
         valid(() => checkReportPath("--junit", v.junit));
         valid(() => checkReportPath("--json", v.json));
-        if (v.junit && v.json && path.resolve(v.junit) === path.resolve(v.json)) problems.push(new InputError("--json", "is the same file as --junit"));
-        if (problems.length) {
-            for (const p of problems) stderr.write(`invalid input: ${p.message}\n`);
-            return 2;
-        }
+        if (v.junit && v.json && path.resolve(v.junit) === path.resolve(v.json)) problems.add(new InputError("--json", "is the same file as --junit"));
+        // The scenario file and the --only/--skip patterns.
         const only = list(v.only);
         const skip = list(v.skip);
-        const total = selectChecks(checkGroups(scenarioFile), only, skip).flatMap((g) => ("chain" in g ? g.chain : [g])).length;
+        const selected = valid(() => selectChecks(checkGroups(scenarioFile), only, skip));
+        let outputs: Record<string, unknown> | undefined;
+        if (v.outputs) {
+            // A file (or stdin) is read now, so its problems join the flags'; the CLI is asked only for good flags.
+            try {
+                outputs = await stackOutputs(stack, v.outputs, undefined, deps.stdin ?? process.stdin);
+            } catch (e) {
+                problems.add(e);
+            }
+            // Registered before they are validated: no problem's message may print them.
+            if (outputs) addOutputSecrets(redactor, outputs);
+            if (outputs) valid(() => stackFacts(outputs, stack));
+        }
+        if (problems.all.length) {
+            for (const p of problems.all) stderr.write(`invalid input: ${p.message}\n`);
+            return 2;
+        }
+        const total = selected!.flatMap((g) => ("chain" in g ? g.chain : [g])).length;
         // The Automation API is heavy to load: only when the outputs come from the CLI.
         const cli = deps.backend || v.outputs ? undefined : require("./lib/stack-backend") as typeof import("./lib/stack-backend");
         const noCli = cli?.pulumiCliMissing("pass --outputs FILE: the JSON of `pulumi stack output --json --show-secrets`");
         if (noCli) throw new InputError("--outputs", `not given, and ${noCli}`);
         const backend = deps.backend ?? (cli ? new cli.PulumiCliBackend(path.resolve(__dirname, "..")) : undefined);
-        const outputs = await stackOutputs(stack, v.outputs, backend, deps.stdin ?? process.stdin);
+        outputs ??= await stackOutputs(stack, v.outputs, backend, deps.stdin ?? process.stdin);
         stderr.write(`Checking stack '${stack}' (${total} checks)...\n`);
         const progress = progressReporter(stderr, total);
         const report = await runChecks({
@@ -209,7 +216,7 @@ export async function main(argv: string[], deps: CheckDeps = {}): Promise<number
         return report.passed ? 0 : 1;
     } catch (e) {
         if (e instanceof InputError) {
-            stderr.write(`invalid input: ${e.message}\n`);
+            for (const p of problemsOf(e)) stderr.write(`invalid input: ${p.message}\n`);
             return 2;
         }
         // Through the redacting stderr, not runCli's: an unexpected error's message passes the redactor too.

@@ -5,8 +5,8 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { createKeyKeeperServer } from "./server";
-import { loadUsers } from "./users";
-import { createTokenVerifier, DCM_ISSUER } from "./verifier";
+import { KeyKeeperUser, loadUsers } from "./users";
+import { createTokenVerifier, DCM_ISSUER, Verify } from "./verifier";
 
 const USAGE = `Usage: npm run key-keeper -- --audience ALIAS (--jwks-url URL | --public-key FILE) [options]
 
@@ -23,12 +23,19 @@ signed by DCM's key (typ JWT, no jku, x5u, jwk or x5c header) with iss, aud = AL
   --users FILE            the users' secrets (JSON); default the KEY_KEEPER_USERS variable
   --base-path PATH        path prefix, e.g. /api (default none)
   --tls-cert FILE --tls-key FILE   serve HTTPS (default plain HTTP, behind a TLS proxy)
-  --host ADDR --port N    listen address (default 127.0.0.1:8443)
+  --host ADDR --port N    listen address (default 127.0.0.1:8443; port 0: any free one)
+  -h, --help
+
+Exit codes: 0 stopped by SIGINT or SIGTERM (or --help printed); 1 it could not listen (the port is taken,
+the address is not this machine's); 2 bad usage or invalid input (a missing option, a file that cannot be
+read, malformed users, a key or algorithm the verifier refuses), every problem at once.
 
 Guide: docs/banks.md#the-reference-implementation (the contract: reference/key-keeper/README.md)`;
 
-/** Runs until SIGINT/SIGTERM; returns the exit code (2 for bad usage). */
-export async function main(argv: string[], stderr: { write(text: string): unknown } = process.stderr): Promise<number> {
+type Writer = { write(text: string): unknown };
+
+/** Runs until SIGINT/SIGTERM; returns the exit code (see USAGE: 0 stopped, 1 could not listen, 2 bad usage or input). */
+export async function main(argv: string[], stderr: Writer = process.stderr, stdout: Writer = process.stdout): Promise<number> {
     let v;
     try {
         v = parseArgs({
@@ -44,7 +51,7 @@ export async function main(argv: string[], stderr: { write(text: string): unknow
         return 2;
     }
     if (v.help) {
-        process.stdout.write(`${USAGE}\n`);
+        stdout.write(`${USAGE}\n`);
         return 0;
     }
     const problems = [
@@ -52,36 +59,79 @@ export async function main(argv: string[], stderr: { write(text: string): unknow
         !v["jwks-url"] === !v["public-key"] && "give exactly one of --jwks-url and --public-key",
         !v["tls-cert"] !== !v["tls-key"] && "--tls-cert and --tls-key go together",
         v.port !== undefined && !/^\d{1,5}$/.test(v.port) && "--port must be a number",
-    ].filter(Boolean);
+    ].filter((p): p is string => Boolean(p));
     if (problems.length) {
         stderr.write(`${problems.join("\n")}\n\n${USAGE}\n`);
         return 2;
     }
-    const verify = await createTokenVerifier({
-        audience: v.audience!,
-        issuer: v.issuer,
-        algorithms: v.algorithms?.split(",").map((a) => a.trim()),
-        jwksUrl: v["jwks-url"],
-        jwksCa: v["jwks-ca"] ? [fs.readFileSync(v["jwks-ca"], "utf8")] : undefined,
-        publicKeyPem: v["public-key"] ? fs.readFileSync(v["public-key"], "utf8") : undefined,
-    });
-    const users = loadUsers(v.users);
+    /** A file option's text; an unreadable file is a problem naming the option. */
+    const read = (flag: string, file: string | undefined): string | undefined => {
+        if (file === undefined) return undefined;
+        try {
+            return fs.readFileSync(file, "utf8");
+        } catch (e) {
+            problems.push(`${flag}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+            return undefined;
+        }
+    };
+    const jwksCa = read("--jwks-ca", v["jwks-ca"]);
+    const publicKeyPem = read("--public-key", v["public-key"]);
+    const tlsCert = read("--tls-cert", v["tls-cert"]);
+    const tlsKey = read("--tls-key", v["tls-key"]);
+    let users: KeyKeeperUser[] = [];
+    try {
+        users = loadUsers(v.users);
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        problems.push(`--users: ${code ? `cannot read ${v.users} (${code})` : (e as Error).message}`);
+    }
+    let verify: Verify | undefined;
+    if (!problems.length) {
+        try {
+            verify = await createTokenVerifier({
+                audience: v.audience!,
+                issuer: v.issuer,
+                algorithms: v.algorithms?.split(",").map((a) => a.trim()),
+                jwksUrl: v["jwks-url"],
+                jwksCa: jwksCa ? [jwksCa] : undefined,
+                publicKeyPem,
+            });
+        } catch (e) {
+            // The verifier's own refusals name the option ("key keeper: algorithms must not include HS256"); else
+            // the PEM did not import as a key of the first algorithm.
+            const why = (e as Error).message.split("\n")[0];
+            problems.push(why.startsWith("key keeper:") ? why : `--public-key: ${v["public-key"]} is not an SPKI public key for ${v.algorithms?.split(",")[0].trim() ?? "ES256"} (${why})`);
+        }
+    }
+    if (problems.length) {
+        stderr.write(`${problems.join("\n")}\n`);
+        return 2;
+    }
     const server = createKeyKeeperServer({
-        verify, users, basePath: v["base-path"],
-        tls: v["tls-cert"] ? { cert: fs.readFileSync(v["tls-cert"], "utf8"), key: fs.readFileSync(v["tls-key"]!, "utf8") } : undefined,
+        verify: verify!, users, basePath: v["base-path"],
+        tls: tlsCert ? { cert: tlsCert, key: tlsKey! } : undefined,
         log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
     });
     const host = v.host ?? "127.0.0.1";
-    server.listen(Number(v.port ?? 8443), host, () => {
-        const addr = server.address();
-        const port = typeof addr === "object" && addr ? addr.port : v.port;
-        process.stderr.write(`key keeper: ${users.length} users, GET ${v["tls-cert"] ? "https" : "http"}://${host}:${port}${v["base-path"] ?? ""}/key (aud ${v.audience})\n`);
-    });
-    await new Promise<void>((resolve) => {
+    try {
+        await new Promise<void>((resolve, reject) => {
+            server.once("error", reject);
+            server.listen(Number(v.port ?? 8443), host, () => resolve());
+        });
+    } catch (e) {
+        stderr.write(`key keeper: cannot listen on ${host}:${v.port ?? 8443} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`);
+        return 1;
+    }
+    const addr = server.address();
+    const port = typeof addr === "object" && addr ? addr.port : v.port;
+    // Listening for the signals before saying it serves: a supervisor may stop it as soon as it reads the line.
+    const stopped = new Promise<void>((resolve) => {
         const stop = () => server.close(() => resolve());
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
     });
+    stderr.write(`key keeper: ${users.length} users, GET ${tlsCert ? "https" : "http"}://${host}:${port}${v["base-path"] ?? ""}/key (aud ${v.audience})\n`);
+    await stopped;
     return 0;
 }
 

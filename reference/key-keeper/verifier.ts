@@ -39,6 +39,14 @@ export class Rejection extends Error {
     }
 }
 
+/** DCM's key cannot be had right now (the JWKS is down or broken): not the caller's fault; the server answers 503. */
+export class KeySourceUnavailable extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "KeySourceUnavailable";
+    }
+}
+
 export type Verify = (authorization: string | undefined) => Promise<jose.JWTPayload>;
 
 const FORBIDDEN_ALGORITHMS = /^(none|HS\d+)$/i;
@@ -82,9 +90,17 @@ async function keyResolver(options: VerifierOptions): Promise<jose.JWTVerifyGetK
             cacheMaxAge: 600_000,
             [jose.customFetch]: jwksFetch(options),
         });
-        return (header, token) => {
+        return async (header, token) => {
             if (!header.kid) throw new Rejection("no kid in the header");
-            return remote(header, token);
+            try {
+                return await remote(header, token);
+            } catch (e) {
+                // No key under the token's kid is the token's fault (401). Anything else is the key source's: the
+                // JWKS answering 503 or not JSON, not reachable. jose reports a non-200 JWKS as a plain JOSEError,
+                // which would read as a bad token; as KeySourceUnavailable the server answers 503, and DCM retries.
+                if (e instanceof jose.errors.JWKSNoMatchingKey || e instanceof jose.errors.JWKSMultipleMatchingKeys) throw e;
+                throw new KeySourceUnavailable(`the JWKS at ${options.jwksUrl}: ${(e as Error).message}`);
+            }
         };
     }
     if (!options.publicKeyPem) throw new Error("key keeper: give jwksUrl or publicKeyPem");

@@ -17,6 +17,18 @@ export class TransientFailure extends Error {
     }
 }
 
+/**
+ * Worth retrying, but the cause is what another check judges: the key keeper cannot verify DCM's tokens
+ * while DCM's JWKS is down, which the jwks check reports. At the deadline the check is not run (a skip
+ * saying why) rather than failed: failing it too would name the key keeper for DCM's fault.
+ */
+export class BlockedFailure extends TransientFailure {
+    constructor(message: string) {
+        super(message);
+        this.name = "BlockedFailure";
+    }
+}
+
 /** The check does not apply (an input it needs is absent). */
 export class CheckSkipped extends Error {
     constructor(message: string) {
@@ -30,6 +42,45 @@ export class InputError extends Error {
     constructor(public readonly field: string, rule: string) {
         super(`${field}: ${rule}`);
         this.name = "InputError";
+    }
+}
+
+/** Several problems of one input at once (the outputs, the flags): each still names its field and rule. */
+export class InputErrors extends InputError {
+    constructor(public readonly problems: InputError[]) {
+        super(problems[0].field, "");
+        this.message = problems.map((p) => p.message).join("\n");
+        this.name = "InputErrors";
+    }
+}
+
+/** The problems an InputError stands for: itself, or each of an InputErrors. */
+export const problemsOf = (e: InputError): InputError[] => (e instanceof InputErrors ? e.problems : [e]);
+
+/** Collects InputErrors, so that every problem of the input is reported at once rather than the first alone. */
+export class InputProblems {
+    readonly all: InputError[] = [];
+
+    /** f's value; undefined once its InputError is recorded (any other error is thrown on). */
+    check<T>(f: () => T): T | undefined {
+        try {
+            return f();
+        } catch (e) {
+            this.add(e);
+            return undefined;
+        }
+    }
+
+    /** Records an InputError (each problem of an InputErrors); throws anything else on. */
+    add(e: unknown): void {
+        if (!(e instanceof InputError)) throw e;
+        this.all.push(...problemsOf(e));
+    }
+
+    /** Throws the one problem, or an InputErrors holding them all; returns when there is none. */
+    throwIfAny(): void {
+        if (this.all.length === 1) throw this.all[0];
+        if (this.all.length) throw new InputErrors(this.all);
     }
 }
 

@@ -1,9 +1,10 @@
 /**
  * What the checks need from a stack's outputs (`pulumi stack output --json --show-secrets`), validated:
- * a missing or malformed output is an InputError naming it. URLs absent from older stacks are derived.
+ * every missing or malformed output is an InputError naming it, all reported at once. URLs absent from
+ * older stacks are derived.
  */
 import * as crypto from "node:crypto";
-import { InputError } from "./errors";
+import { InputError, InputProblems } from "./errors";
 
 /** A PEM that parses as a private key and is labelled PKCS#8, the form the signer imports. */
 function isPkcs8PrivateKey(pem: string): boolean {
@@ -90,8 +91,10 @@ function text(outputs: Record<string, unknown>, field: string, required = true):
     return v;
 }
 
-function url(outputs: Record<string, unknown>, field: string, fallback: string): string {
+/** The URL output, or the one derived from fallback when absent; undefined when absent and fallback is too (its source is reported). */
+function url(outputs: Record<string, unknown>, field: string, fallback: string | undefined): string | undefined {
     const v = text(outputs, field, false) ?? fallback;
+    if (v === undefined) return undefined;
     let parsed: URL;
     try {
         parsed = new URL(v);
@@ -122,43 +125,76 @@ function host(outputs: Record<string, unknown>, field: string): string {
     return v;
 }
 
-export function stackFacts(outputs: unknown): StackFacts {
+/** The keys of `npm run render`'s summary.json, which is not stack outputs but is easily passed for them. */
+const RENDER_SUMMARY_KEYS = ["project", "stack", "resourceCount", "resources"];
+
+/** How to take a stack's outputs, as docs/devops.md says. */
+const takeOutputs = (stack: string) => `pulumi stack output -s ${stack} --json --show-secrets | npm run check -- ${stack} --outputs -`;
+
+/**
+ * The checks' facts from a stack's outputs. With the stack's name, the outputs' alias must be it: one stack
+ * per bank alias, so another alias means another bank's outputs (a qualified org/project/stack name counts
+ * by its last part).
+ */
+export function stackFacts(outputs: unknown, stack?: string): StackFacts {
     if (typeof outputs !== "object" || outputs === null || Array.isArray(outputs)) {
         throw new InputError("outputs", "must be a JSON object (the output of `pulumi stack output --json --show-secrets`)");
     }
     const o = outputs as Record<string, unknown>;
-    const alias = text(o, "alias")!;
-    const backofficeHost = host(o, "backofficeHost");
-    const apiHost = host(o, "apiHost");
-    const signingAlgorithm = text(o, "signingAlgorithm")!;
-    if (!(ALGORITHMS as readonly string[]).includes(signingAlgorithm)) {
-        throw new InputError("outputs.signingAlgorithm", `'${signingAlgorithm}' is not one of ${ALGORITHMS.join(", ")}`);
+    // Said alone: every output would be missing from it, which would hide what the file is.
+    if (RENDER_SUMMARY_KEYS.every((k) => k in o) && !("alias" in o)) {
+        throw new InputError("outputs", `is \`npm run render\`'s summary.json (it has ${RENDER_SUMMARY_KEYS.join(", ")}), not the stack's outputs, and its secrets are masked: pass the JSON of \`pulumi stack output --json --show-secrets\`, e.g. \`${takeOutputs(stack ?? "<stack>")}\``);
     }
-    const publicKeyPem = text(o, "publicKeyPem")!;
-    if (!publicKeyPem.includes("-----BEGIN PUBLIC KEY-----")) throw new InputError("outputs.publicKeyPem", "must be an SPKI PEM (BEGIN PUBLIC KEY)");
-    const privateKeyPem = text(o, "signingPrivateKeyPem")!;
-    if (!isPkcs8PrivateKey(privateKeyPem)) throw new InputError("outputs.signingPrivateKeyPem", "must be a PKCS#8 PEM private key (label PRIVATE KEY, not EC or RSA PRIVATE KEY)");
-    const kid = text(o, "kid")!;
-    checkKeyPair(privateKeyPem, publicKeyPem, kid, signingAlgorithm);
-    const usernames = pair(o, "keyKeeperUsernames");
-    const passwords = pair(o, "keyKeeperPasswords");
-    const backofficeUrl = url(o, "backofficeUrl", `https://${backofficeHost}`);
-    const apiUrl = url(o, "apiUrl", `https://${apiHost}`);
-    const ca = text(o, "tlsCaCertificatePem", false);
+    const problems = new InputProblems();
+    const check = problems.check.bind(problems);
+    const alias = check(() => text(o, "alias"));
+    const stackAlias = stack?.split("/").pop();
+    if (alias && stackAlias && alias !== stackAlias) {
+        problems.add(new InputError("outputs.alias", `is '${alias}', not the stack's name '${stackAlias}' (one stack per bank alias): these are another bank's outputs; take stack ${stackAlias}'s (\`${takeOutputs(stackAlias)}\`), or check stack ${alias}`));
+    }
+    const backofficeHost = check(() => host(o, "backofficeHost"));
+    const apiHost = check(() => host(o, "apiHost"));
+    const signingAlgorithm = check(() => {
+        const v = text(o, "signingAlgorithm")!;
+        if (!(ALGORITHMS as readonly string[]).includes(v)) throw new InputError("outputs.signingAlgorithm", `'${v}' is not one of ${ALGORITHMS.join(", ")}`);
+        return v as Algorithm;
+    });
+    const publicKeyPem = check(() => {
+        const v = text(o, "publicKeyPem")!;
+        if (!v.includes("-----BEGIN PUBLIC KEY-----")) throw new InputError("outputs.publicKeyPem", "must be an SPKI PEM (BEGIN PUBLIC KEY)");
+        return v;
+    });
+    const privateKeyPem = check(() => {
+        const v = text(o, "signingPrivateKeyPem")!;
+        if (!isPkcs8PrivateKey(v)) throw new InputError("outputs.signingPrivateKeyPem", "must be a PKCS#8 PEM private key (label PRIVATE KEY, not EC or RSA PRIVATE KEY)");
+        return v;
+    });
+    const kid = check(() => text(o, "kid")!);
+    // Whether the four are one key can be judged only when each is well-formed.
+    if (signingAlgorithm && publicKeyPem && privateKeyPem && kid) check(() => checkKeyPair(privateKeyPem, publicKeyPem, kid, signingAlgorithm));
+    const usernames = check(() => pair(o, "keyKeeperUsernames"));
+    const passwords = check(() => pair(o, "keyKeeperPasswords"));
+    const backofficeUrl = check(() => url(o, "backofficeUrl", backofficeHost && `https://${backofficeHost}`));
+    const apiUrl = check(() => url(o, "apiUrl", apiHost && `https://${apiHost}`));
+    const kratosPublicUrl = check(() => url(o, "kratosPublicUrl", backofficeUrl && `${backofficeUrl}/.ory`));
+    const jwksUrl = check(() => url(o, "jwksUrl", apiUrl && `${apiUrl}/.well-known/jwks.json`));
+    const keyKeeperUrl = check(() => url(o, "keyKeeperUrl", text(o, "keyKeeperUrl")!));
+    const ca = check(() => text(o, "tlsCaCertificatePem", false));
+    problems.throwIfAny();
     return {
-        alias,
-        backofficeHost,
-        apiHost,
-        backofficeUrl,
-        apiUrl,
-        kratosPublicUrl: url(o, "kratosPublicUrl", `${backofficeUrl}/.ory`),
-        jwksUrl: url(o, "jwksUrl", `${apiUrl}/.well-known/jwks.json`),
-        keyKeeperUrl: url(o, "keyKeeperUrl", text(o, "keyKeeperUrl")!),
-        signingAlgorithm: signingAlgorithm as Algorithm,
-        kid,
-        publicKeyPem,
-        privateKeyPem,
-        users: ENTITIES.map((entity) => ({ entity, username: usernames[entity], secret: passwords[entity] })),
+        alias: alias!,
+        backofficeHost: backofficeHost!,
+        apiHost: apiHost!,
+        backofficeUrl: backofficeUrl!,
+        apiUrl: apiUrl!,
+        kratosPublicUrl: kratosPublicUrl!,
+        jwksUrl: jwksUrl!,
+        keyKeeperUrl: keyKeeperUrl!,
+        signingAlgorithm: signingAlgorithm!,
+        kid: kid!,
+        publicKeyPem: publicKeyPem!,
+        privateKeyPem: privateKeyPem!,
+        users: ENTITIES.map((entity) => ({ entity, username: usernames![entity], secret: passwords![entity] })),
         ...(ca ? { tlsCaCertificatePem: ca } : {}),
     };
 }

@@ -1,8 +1,10 @@
 /**
  * Retries with exponential backoff and jitter: transient failures (TransientFailure) are retried until
- * the deadline; every attempt has its own timeout, never past the deadline.
+ * the deadline; every attempt has its own timeout, never past the deadline. A BlockedFailure still at the
+ * deadline ends as not run (CheckSkipped), not failed.
  */
-import { TransientFailure } from "./errors";
+import { BlockedFailure, CheckSkipped, TransientFailure } from "./errors";
+import { NOT_RUN } from "./types";
 
 export interface RetryOptions {
     /** Epoch ms after which no new attempt starts. */
@@ -43,6 +45,7 @@ export async function withRetry<T>(attempt: (timeoutMs: number) => Promise<T>, o
             if (!(e instanceof TransientFailure)) throw e;
             const delay = Math.min(max, base * 2 ** (n - 1)) * (0.5 + Math.random() / 2);
             if (Date.now() + delay + MIN_ATTEMPT_MS > options.deadline) {
+                if (e instanceof BlockedFailure) throw new CheckSkipped(`${NOT_RUN}${e.message} (until the deadline, ${n} attempt${n === 1 ? "" : "s"})`);
                 throw new TransientFailure(`${e.message} (gave up at the deadline after ${n} attempt${n === 1 ? "" : "s"})`);
             }
             options.onRetry?.(e.message, n, delay);

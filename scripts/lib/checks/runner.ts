@@ -157,7 +157,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
     const started = Date.now();
     const redactor = options.redactor ?? new Redactor();
     addOutputSecrets(redactor, options.outputs);
-    const facts = stackFacts(options.outputs);
+    const facts = stackFacts(options.outputs, options.stack);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const groups = selectChecks(checkGroups(options.scenarioFile ?? DEFAULT_SCENARIO, timeoutMs), options.only, options.skip);
     // A key keeper name resolving to DCM's own network is refused (unless pinned); else pinned to the checked address.
@@ -188,7 +188,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
 }
 
 /** The secret outputs, registered before they are validated: an input error must not print them either. */
-function addOutputSecrets(redactor: Redactor, outputs: unknown): void {
+export function addOutputSecrets(redactor: Redactor, outputs: unknown): void {
     if (typeof outputs !== "object" || outputs === null) return;
     const o = outputs as Record<string, unknown>;
     const passwords = o.keyKeeperPasswords;

@@ -3,14 +3,20 @@
  * deliberately broken variant is caught by the failing check that names its hole, and only by it.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as jose from "jose";
 import { runChecks } from "../../../scripts/lib/checks";
 import { main } from "../../../reference/key-keeper/main";
 import { createKeyKeeperServer } from "../../../reference/key-keeper/server";
 import { parseUsers } from "../../../reference/key-keeper/users";
-import { createTokenVerifier, DCM_ISSUER } from "../../../reference/key-keeper/verifier";
+import { createTokenVerifier, DCM_ISSUER, KeySourceUnavailable, Rejection } from "../../../reference/key-keeper/verifier";
 import { dcmToken, FORGERIES } from "../../../scripts/lib/checks/jwt";
 import { stackFacts } from "../../../scripts/lib/checks/outputs";
 import { LoopbackEnv, startEnvironment } from "../../scripts/checks/support/environment";
@@ -18,6 +24,7 @@ import { StackMaterial, stackMaterial } from "../../scripts/checks/support/stack
 import { Hole, HOLES, looseVerifier } from "./broken-verifiers";
 
 const KEY_KEEPER_CHECKS = ["key-keeper-*"];
+const ROOT = path.resolve(__dirname, "..", "..", "..");
 
 async function keyKeeperFailures(options: Parameters<typeof startEnvironment>[0]): Promise<Record<string, string>> {
     const env = await startEnvironment(options);
@@ -133,6 +140,20 @@ describe("the reference key keeper", () => {
             await verify(`Bearer ${await token({})}`);
         });
 
+        it("takes a JWKS answering 503 for its own problem (503 to DCM, which retries), not for a bad token (401)", async () => {
+            const port = Number(env.resolve.find((r) => r.startsWith(`${new URL(String(material.outputs.jwksUrl)).hostname}:443:`))!.split(":").pop());
+            const verify = await createTokenVerifier({ audience: "demo", jwksUrl: String(material.outputs.jwksUrl), jwksCa: [env.caPem], jwksConnectTo: { host: "127.0.0.1", port } });
+            const token = `Bearer ${await dcmToken(stackFacts(material.outputs))}`;
+            env.faults.api.jwksDown = true;
+            try {
+                await assert.rejects(verify(token), (e: unknown) => e instanceof KeySourceUnavailable && !(e instanceof Rejection) && /the JWKS at https:\/\/api-/.test(e.message));
+            } finally {
+                env.faults.api.jwksDown = false;
+            }
+            // The same token, once the JWKS is back: the outage was not remembered as a refusal.
+            assert.equal((await verify(token)).aud, "demo");
+        });
+
         it("will not be configured with alg none or an HMAC algorithm", async () => {
             await assert.rejects(createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem, algorithms: ["ES256", "HS256"] }), /must not include HS256/);
             await assert.rejects(createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem, algorithms: ["none"] }), /must not include none/);
@@ -151,6 +172,48 @@ describe("the reference key keeper", () => {
         const both = await run(["--audience", "demo", "--jwks-url", "https://x", "--public-key", "k.pem", "--tls-cert", "c.pem"]);
         assert.match(both.err, /give exactly one of --jwks-url and --public-key\n--tls-cert and --tls-key go together/);
         assert.equal((await run(["--nope"])).code, 2);
+    });
+
+    it("--help states its exit codes, and the command exits with each as stated", async () => {
+        let out = "";
+        let err = "";
+        const write = { write: (t: string) => { err += t; } };
+        assert.equal(await main(["--help"], write, { write: (t: string) => { out += t; } }), 0);
+        assert.match(out.replace(/\s+/g, " "), / Exit codes: 0 stopped by SIGINT or SIGTERM \(or --help printed\); 1 it could not listen \(the port is taken, [^)]*\); 2 bad usage or invalid input \(/);
+        const material = await stackMaterial();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "key-keeper-"));
+        const pem = path.join(dir, "dcm.pem");
+        fs.writeFileSync(pem, material.publicKeyPem);
+        const users = path.join(dir, "users.json");
+        fs.writeFileSync(users, JSON.stringify({ users: material.users }));
+        // 2: invalid input, every problem at once, naming the option.
+        err = "";
+        assert.equal(await main(["--audience", "demo", "--public-key", path.join(dir, "none.pem"), "--users", path.join(dir, "none.json")], write), 2);
+        assert.match(err, /^--public-key: cannot read .*none\.pem \(ENOENT\)\n--users: cannot read .*none\.json \(ENOENT\)\n$/);
+        err = "";
+        assert.equal(await main(["--audience", "demo", "--public-key", users, "--users", users], write), 2);
+        assert.match(err, /^--public-key: .*users\.json is not an SPKI public key for ES256/);
+        assert.ok(!err.includes("CANARY"), "a user's secret was printed");
+        // 1: the port is taken.
+        const taken = http.createServer();
+        await new Promise<void>((r) => taken.listen(0, "127.0.0.1", () => r()));
+        const port = (taken.address() as AddressInfo).port;
+        try {
+            err = "";
+            assert.equal(await main(["--audience", "demo", "--public-key", pem, "--users", users, "--port", String(port)], write), 1);
+            assert.equal(err, `key keeper: cannot listen on 127.0.0.1:${port} (EADDRINUSE)\n`);
+        } finally {
+            await new Promise<void>((r) => taken.close(() => r()));
+        }
+        // 0: serving until SIGTERM (a child process: the signal must not reach the test runner).
+        const child = spawn(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(ROOT, "reference/key-keeper/main.ts"),
+            "--audience", "demo", "--public-key", pem, "--users", users, "--port", "0"], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+        const exited = new Promise<number | null>((r) => child.on("close", r));
+        let started = "";
+        await new Promise<void>((r) => child.stderr.on("data", (d: Buffer) => { started += d; if (/key keeper: 2 users, GET http:\/\/127\.0\.0\.1:\d+\/key/.test(started)) r(); }));
+        child.kill("SIGTERM");
+        const code = await exited;
+        assert.equal(code, 0, `${code} ${child.signalCode} ${started}`);
     });
 
     it("reads users from its file format and from the stack's outputs, naming a bad field", () => {

@@ -7,6 +7,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { main } from "../../../scripts/check";
+import { keyKeeperChecks } from "../../../scripts/lib/checks/plan/key-keeper";
+import { checkGroups, DEFAULT_SCENARIO, selectChecks } from "../../../scripts/lib/checks/runner";
 import { FakeStackBackend } from "../../helpers/fake-stack-backend";
 import { LoopbackEnv, startEnvironment } from "./support/environment";
 import { stackMaterial } from "./support/stack";
@@ -222,6 +224,52 @@ describe("npm run check", () => {
         }
     });
 
+    it("exits 2 on npm run render's summary.json, saying what the file is and what to pass instead", async () => {
+        // The file render really writes, not a copy of its keys: the test breaks if the two drift apart.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-render-"));
+        const render = await new Promise<number | null>((resolve) => {
+            spawn(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts/render.ts"), "demo", "--out", dir], {
+                cwd: ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, stdio: "ignore",
+            }).on("close", resolve);
+        });
+        assert.equal(render, 0, "npm run render -- demo");
+        const r = await inProcess(["demo", "--outputs", path.join(dir, "summary.json")]);
+        assert.equal(r.code, 2);
+        assert.equal(r.err, "invalid input: outputs: is `npm run render`'s summary.json (it has project, stack, resourceCount, resources), not the stack's outputs, "
+            + "and its secrets are masked: pass the JSON of `pulumi stack output --json --show-secrets`, e.g. `pulumi stack output -s demo --json --show-secrets | npm run check -- demo --outputs -`\n");
+    });
+
+    it("reports every problem of the outputs and the flags at once, each naming its field and rule", async () => {
+        const material = await stackMaterial();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
+        const file = path.join(dir, "outputs.json");
+        fs.writeFileSync(file, JSON.stringify({ ...material.outputs, alias: undefined, apiHost: "api_demo", keyKeeperUrl: "http://kk.example", keyKeeperPasswords: { identification: "CANARY-x-0123456789" } }));
+        const r = await inProcess(["demo", "--outputs", file, "--deadline", "soon", "--only", "nope"]);
+        assert.equal(r.code, 2);
+        const lines = r.err.trimEnd().split("\n");
+        const expected = [
+            /^invalid input: --deadline: 'soon' is not a duration/,
+            /^invalid input: --only: 'nope' names no check/,
+            /^invalid input: outputs\.alias: is missing$/,
+            /^invalid input: outputs\.apiHost: 'api_demo' is not a DNS host name$/,
+            /^invalid input: outputs\.keyKeeperPasswords\.processing: is missing$/,
+            /^invalid input: outputs\.keyKeeperUrl: must be an https URL$/,
+        ];
+        assert.equal(lines.length, expected.length, r.err);
+        expected.forEach((re, i) => assert.match(lines[i], re));
+        assert.ok(!r.err.includes("CANARY"), "a secret of the outputs was printed");
+    });
+
+    it("exits 2 when the outputs' alias is not the stack's name: another bank's outputs", async () => {
+        const material = await stackMaterial();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
+        const file = path.join(dir, "outputs.json");
+        fs.writeFileSync(file, JSON.stringify(material.outputs));
+        const r = await inProcess(["lviv", "--outputs", file, "--deadline", "1s"]);
+        assert.equal(r.code, 2);
+        assert.match(r.err, /^invalid input: outputs\.alias: is 'demo', not the stack's name 'lviv' \(one stack per bank alias\): these are another bank's outputs; take stack lviv's \(`pulumi stack output -s lviv --json --show-secrets \| npm run check -- lviv --outputs -`\), or check stack demo$/m);
+    });
+
     it("exits 2 naming the outputs when the private key does not match the public key, instead of blaming the bank", async () => {
         const env = await startEnvironment({});
         try {
@@ -237,6 +285,25 @@ describe("npm run check", () => {
         } finally {
             await env.close();
         }
+    });
+
+    it("banks.md counts the key-keeper checks the plan holds, and its command and sample run exactly those", () => {
+        const plan = keyKeeperChecks().map((c) => c.id);
+        const rejections = plan.filter((id) => id.startsWith("key-keeper-rejects-"));
+        const text = fs.readFileSync(path.join(ROOT, "docs", "banks.md"), "utf8");
+        const prose = text.replace(/\s+/g, " ");
+        assert.match(prose, new RegExp(`include ${plan.length} key-keeper checks \\(plan steps 1, 6 and 7\\)`));
+        assert.match(prose, new RegExp(`and ${rejections.length} forged, wrong or replayed tokens`));
+        assert.match(prose, new RegExp(`Run the ${plan.length} key-keeper checks`));
+        // The command the bank is told to run selects every one of them, and nothing else.
+        const only = /npm run check -- lviv --outputs test-outputs\.json --only '([^']+)'/.exec(text)?.[1];
+        assert.ok(only, "banks.md has the check command");
+        const selected = selectChecks(checkGroups(DEFAULT_SCENARIO), only.split(",")).flatMap((g) => ("chain" in g ? g.chain : [g])).map((c) => c.id);
+        assert.deepEqual(selected, plan);
+        // Its sample output: a row per check, and the count in the summary.
+        const sample = text.slice(text.indexOf("CHECK ", text.indexOf(only)), text.indexOf("(stack lviv)"));
+        assert.deepEqual(sample.split("\n").filter((l) => /^\S+\s+[\d,]+\s+PASS\b/.test(l)).map((l) => l.split(/\s+/)[0]), plan);
+        assert.match(sample, new RegExp(`PASSED: ${plan.length} passed, 0 failed, 0 skipped`));
     });
 
     it("the DevOps guide's check table names every check", async () => {

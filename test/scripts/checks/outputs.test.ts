@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { InputError } from "../../../scripts/lib/checks/errors";
+import { InputError, InputErrors } from "../../../scripts/lib/checks/errors";
 import { stackFacts } from "../../../scripts/lib/checks/outputs";
 import { StackMaterial, stackMaterial } from "./support/stack";
 
@@ -69,6 +69,22 @@ describe("stackFacts", () => {
         const exported = new Set([...fs.readFileSync(path.join(root, "infra/index.ts"), "utf8").matchAll(/^export const (\w+)/gm)].map((m) => m[1]));
         assert.ok(read.length >= 14, read.join(", "));
         assert.deepEqual(read.filter((name) => !exported.has(name)), []);
+    });
+
+    it("names every malformed output at once, and only the outputs that are wrong", () => {
+        const o = { ...structuredClone(material.outputs), backofficeHost: "Not A Host!", signingAlgorithm: "HS256", kid: 7 };
+        assert.throws(() => stackFacts(o), (e: unknown) => e instanceof InputErrors
+            && e.problems.map((p) => p.message).join("\n") === [
+                "outputs.backofficeHost: 'Not A Host!' is not a DNS host name",
+                "outputs.signingAlgorithm: 'HS256' is not one of ES256, ES384, ES512, RS256, PS256",
+                "outputs.kid: must be a non-empty string",
+            ].join("\n"));
+    });
+
+    it("with the stack's name, wants the outputs' alias to be it (a qualified org/project/stack by its last part)", () => {
+        assert.throws(() => stackFacts(material.outputs, "lviv"), /: outputs\.alias: is 'demo', not the stack's name 'lviv'/);
+        assert.equal(stackFacts(material.outputs, "acme/dcm-integration/demo").alias, "demo");
+        assert.equal(stackFacts(material.outputs, "demo").alias, "demo");
     });
 
     it("treats an empty optional output as absent", () => {

@@ -71,7 +71,7 @@ describe("runChecks on a healthy environment", () => {
 });
 
 describe("runChecks catches each fault in its own check", { concurrency: 4 }, () => {
-    const cases: { name: string; options: EnvOptions; fails: Record<string, RegExp>; only?: string[]; exact?: boolean; deadlineMs?: number; timeoutMs?: number }[] = [
+    const cases: { name: string; options: EnvOptions; fails: Record<string, RegExp>; notRun?: Record<string, RegExp>; only?: string[]; exact?: boolean; deadlineMs?: number; timeoutMs?: number }[] = [
         { name: "an expired certificate", options: { certs: { backoffice: "expired" } }, fails: { "https-backoffice": /certificate expired on \d{4}-/ }, exact: false },
         { name: "a certificate expiring within 14 days", options: { certs: { api: "soon" } }, fails: { "https-api": /expires on \d{4}-\d\d-\d\d, in [23] days \(fewer than 14\)/ } },
         { name: "a certificate not yet valid", options: { certs: { api: "not-yet-valid" } }, fails: { "https-api": /not valid before/ }, exact: false, deadlineMs: 2500 },
@@ -89,6 +89,14 @@ describe("runChecks catches each fault in its own check", { concurrency: 4 }, ()
             only: ["frontend-html", "kratos-*"] },
         { name: "a JWKS without the stack's kid", options: { faults: { api: { jwks: { keys: [{ kty: "EC", crv: "P-256", x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0", kid: "other" }] } } } }, fails: { jwks: /no key with kid .* \(kids: other\)/, "key-keeper-get-key": /answered 401 to DCM's valid token/ } },
         { name: "a JWKS publishing a private key", options: { faults: { api: { jwks: { keys: [{ kty: "EC", crv: "P-256", x: "a", y: "b", d: "c", kid: "k" }] } } } }, fails: { jwks: /publishes private key material/, "key-keeper-get-key": /answered 401/ } },
+        // jwks-503: the JWKS pod down. The edge still presents the certificate and sets HSTS on its 503, so
+        // only the JWKS check fails, naming the fault; the key keeper, which verifies DCM's tokens with that
+        // JWKS, cannot be judged meanwhile: its checks are not run, saying why.
+        { name: "jwks-503: the JWKS server down", options: { faults: { api: { jwksDown: true } } }, deadlineMs: 3000,
+            fails: { jwks: /^the JWKS server answered 503 to GET https:\/\/api-demo-integrate\.dcm\.example\.com\/\.well-known\/jwks\.json \(gave up at the deadline after \d+ attempts\)$/ },
+            // Those whose token the reference key keeper must verify with DCM's key; the others it refuses unread.
+            notRun: Object.fromEntries(["key-keeper-get-key", "key-keeper-rejects-tampered-signature", "key-keeper-rejects-unknown-kid", "key-keeper-rejects-replayed-jti"].map((id) => [id,
+                /^not run: DCM's JWKS at https:\/\/api-demo-integrate\.dcm\.example\.com\/\.well-known\/jwks\.json answers 503, so the key keeper cannot verify DCM's tokens \(see jwks\); GET https:\/\/keykeeper\.demo-bank\.example\/api\/key answered 503 \(until the deadline, \d+ attempts\)$/])) },
     ];
     for (const c of cases) {
         it(c.name, async () => {
@@ -96,6 +104,11 @@ describe("runChecks catches each fault in its own check", { concurrency: 4 }, ()
                 const report = await run(env, { ...(c.deadlineMs ? { deadlineMs: c.deadlineMs } : {}), ...(c.timeoutMs ? { timeoutMs: c.timeoutMs } : {}), ...(c.only ? { only: c.only } : {}) });
                 const got = failed(report);
                 for (const [id, reason] of Object.entries(c.fails)) assert.match(got[id] ?? "(passed)", reason, `${id}: ${got[id] ?? "(passed)"}`);
+                for (const [id, reason] of Object.entries(c.notRun ?? {})) {
+                    const r = report.results.find((x) => x.id === id);
+                    assert.equal(r?.status, "skip", `${id}: ${r?.status} ${r?.reason ?? ""}`);
+                    assert.match(r.reason ?? "", reason);
+                }
                 if (c.exact !== false) assert.deepEqual(Object.keys(got).sort(), Object.keys(c.fails).sort());
                 assert.equal(report.passed, false);
             });

@@ -1,7 +1,10 @@
 /**
  * Plan step 5: both hosts resolve and answer over HTTPS with a good certificate, redirect plain HTTP, set HSTS.
- * The api host is asked for its JWKS path, which it serves itself: `/` goes to DCM's API upstream, whose
- * health is not the host's.
+ * These judge the edge (ingress-nginx), not the pods behind it: the certificate and the HSTS header are the
+ * controller's, on every answer, a 5xx of a down backend included (its `more_set_headers` applies to every
+ * status). So a 5xx does not fail them: the backend's own check names that fault (jwks, frontend-html,
+ * kratos-health). No api-host path would do instead: each one is some pod's (the JWKS server's, or DCM's API
+ * upstream for `/`). The api host is asked for its JWKS path, which it serves itself.
  */
 import { CheckFailure, TransientFailure } from "../errors";
 import type { TlsProbe } from "../http";
@@ -52,8 +55,8 @@ function httpsCheck(role: Role): CheckDefinition {
         attempt: async ({ facts, http }, timeoutMs) => {
             const { url, host, probe } = base(facts, role);
             certificateVerdict(await http.probeTls(url, timeoutMs), host, "", "fail");
-            const res = await http.request(probe, { timeoutMs });
-            if (res.status >= 500) throw new TransientFailure(`GET ${probe} answered ${res.status}`);
+            // Any HTTP answer, 5xx included, came over that TLS session: the host answers over HTTPS.
+            await http.request(probe, { timeoutMs });
         },
     };
 }
@@ -95,8 +98,9 @@ function hstsCheck(role: Role): CheckDefinition {
         attempt: async ({ facts, http }, timeoutMs) => {
             const { probe } = base(facts, role);
             const res = await http.request(probe, { timeoutMs });
-            if (res.status >= 500) throw new TransientFailure(`GET ${probe} answered ${res.status}`);
             const hsts = String(res.headers["strict-transport-security"] ?? "");
+            // A 5xx without the header may not be the edge's (a load balancer in front of a restarting controller): retried.
+            if (!hsts && res.status >= 500) throw new TransientFailure(`GET ${probe} answered ${res.status} without a Strict-Transport-Security header`);
             if (!hsts) throw new CheckFailure("no Strict-Transport-Security header");
             const maxAge = /max-age\s*=\s*"?(\d+)"?/i.exec(hsts);
             if (!maxAge) throw new CheckFailure("the Strict-Transport-Security header has no max-age");

@@ -14,7 +14,8 @@ export function jwksChecks(): CheckDefinition[] {
         needs: (facts) => [facts.jwksUrl],
         attempt: async ({ facts, http }, timeoutMs) => {
             const res = await http.request(facts.jwksUrl, { headers: { accept: "application/json" }, timeoutMs });
-            if (res.status >= 500) throw new TransientFailure(`GET ${facts.jwksUrl} answered ${res.status}`);
+            // Named as the JWKS server's fault: the hosts' TLS and HSTS checks pass on this same 5xx.
+            if (res.status >= 500) throw new TransientFailure(`the JWKS server answered ${res.status} to GET ${facts.jwksUrl}`);
             if (res.status !== 200) throw new CheckFailure(`GET ${facts.jwksUrl} answered ${res.status}, expected 200`);
             let doc: { keys?: unknown };
             try {

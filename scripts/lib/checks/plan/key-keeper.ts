@@ -4,10 +4,10 @@
  * one are rejected. Nothing the key keeper answers is quoted: any of it may hold a secret.
  */
 import * as crypto from "node:crypto";
-import { CheckFailure, CheckSkipped, TransientFailure } from "../errors";
+import { BlockedFailure, CheckFailure, CheckSkipped, TransientFailure } from "../errors";
 import { dcmToken, Forgery, FORGERIES, forgedToken } from "../jwt";
 import type { StackFacts } from "../outputs";
-import type { CheckDefinition } from "./definition";
+import type { CheckContext, CheckDefinition } from "./definition";
 import { certificateVerdict } from "./hosts";
 
 /** Statuses that count as a rejection. */
@@ -47,6 +47,20 @@ function sameSecret(a: string, b: string): boolean {
 
 const isOk = (status: number) => status >= 200 && status < 300;
 
+/**
+ * A 5xx from the key keeper, retried. When DCM's JWKS answers 5xx or nothing at that moment too, the key
+ * keeper cannot verify DCM's tokens (it takes DCM's key from there): a BlockedFailure naming the JWKS, so
+ * the check ends not run, and the jwks check alone fails for it.
+ */
+async function keyKeeperDown(status: number, url: string, { facts, http }: CheckContext, timeoutMs: number): Promise<never> {
+    const jwks = await http.request(facts.jwksUrl, { headers: { accept: "application/json" }, timeoutMs }).then(
+        (res) => (res.status >= 500 ? `answers ${res.status}` : undefined),
+        (e: unknown) => (e instanceof TransientFailure ? "does not answer" : undefined),
+    );
+    if (jwks) throw new BlockedFailure(`DCM's JWKS at ${facts.jwksUrl} ${jwks}, so the key keeper cannot verify DCM's tokens (see jwks); GET ${url} answered ${status}`);
+    throw new TransientFailure(`GET ${url} answered ${status}`);
+}
+
 /** The key keeper's TLS certificate: valid for its name and trusted; a warning when it expires within 14 days. */
 function certificateCheck(): CheckDefinition {
     return {
@@ -67,10 +81,11 @@ function getKeyCheck(): CheckDefinition {
         step: "1,6,7",
         title: "GET /key with DCM's token returns exactly the two seeded users",
         needs: (facts) => [facts.keyKeeperUrl],
-        attempt: async ({ facts, http }, timeoutMs) => {
+        attempt: async (ctx, timeoutMs) => {
+            const { facts, http } = ctx;
             const url = keyUrl(facts);
             const res = await http.request(url, { headers: { authorization: `Bearer ${await dcmToken(facts)}`, accept: "application/json" }, timeoutMs });
-            if (res.status >= 500) throw new TransientFailure(`GET ${url} answered ${res.status}`);
+            if (res.status >= 500) await keyKeeperDown(res.status, url, ctx, timeoutMs);
             if (res.status !== 200) throw new CheckFailure(`GET ${url} answered ${res.status} to DCM's valid token, expected 200`);
             let doc: { users?: unknown };
             try {
@@ -99,8 +114,9 @@ function getKeyCheck(): CheckDefinition {
 }
 
 /** The verdict on an answer to a token the key keeper must refuse. */
-function judgeRejection(res: { status: number; body: string }, what: string, url: string, reveals: (text: string) => boolean): void {
-    if (res.status >= 500) throw new TransientFailure(`GET ${url} answered ${res.status}`);
+async function judgeRejection(res: { status: number; body: string }, what: string, url: string, ctx: CheckContext, timeoutMs: number): Promise<void> {
+    const { reveals } = ctx;
+    if (res.status >= 500) await keyKeeperDown(res.status, url, ctx, timeoutMs);
     if (isOk(res.status)) throw new CheckFailure(`accepted ${what} (answered ${res.status})`);
     if (!REJECTIONS.includes(res.status)) throw new CheckFailure(`answered ${res.status}, expected a rejection (${REJECTIONS.join(", ")})`);
     if (reveals(res.body)) throw new CheckFailure(`rejected with ${res.status}, but the body holds a user's secret`);
@@ -112,11 +128,12 @@ function rejectsCheck(kind: Forgery): CheckDefinition {
         step: "1,6",
         title: `GET /key rejects ${FORGERY_TITLES[kind]}`,
         needs: (facts) => [facts.keyKeeperUrl],
-        attempt: async ({ facts, http, reveals }, timeoutMs) => {
+        attempt: async (ctx, timeoutMs) => {
+            const { facts, http } = ctx;
             const url = keyUrl(facts);
             const token = await forgedToken(kind, facts);
             const res = await http.request(url, { headers: { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, timeoutMs });
-            judgeRejection(res, FORGERY_TITLES[kind], url, reveals);
+            await judgeRejection(res, FORGERY_TITLES[kind], url, ctx, timeoutMs);
         },
     };
 }
@@ -129,13 +146,14 @@ function replayCheck(): CheckDefinition {
         step: "1,6",
         title: `GET /key rejects ${what}`,
         needs: (facts) => [facts.keyKeeperUrl],
-        attempt: async ({ facts, http, reveals }, timeoutMs) => {
+        attempt: async (ctx, timeoutMs) => {
+            const { facts, http } = ctx;
             const url = keyUrl(facts);
             const headers = { accept: "application/json", authorization: `Bearer ${await dcmToken(facts)}` };
             const first = await http.request(url, { headers, timeoutMs });
-            if (first.status >= 500) throw new TransientFailure(`GET ${url} answered ${first.status}`);
+            if (first.status >= 500) await keyKeeperDown(first.status, url, ctx, timeoutMs);
             if (!isOk(first.status)) throw new CheckSkipped(`not tried: DCM's valid token was refused (answered ${first.status}; see key-keeper-get-key)`);
-            judgeRejection(await http.request(url, { headers, timeoutMs }), what, url, reveals);
+            await judgeRejection(await http.request(url, { headers, timeoutMs }), what, url, ctx, timeoutMs);
         },
     };
 }

@@ -42,6 +42,11 @@ export interface HostFaults {
     kratosDown?: boolean;
     /** api: the JWKS document served instead of the stack's. */
     jwks?: unknown;
+    /**
+     * api: the JWKS pod is down: its path answers 503 from the edge, as ingress-nginx does for a Service
+     * without ready endpoints (its certificate and HSTS header, the controller's error page).
+     */
+    jwksDown?: boolean;
     /** plain: answer 200 instead of redirecting. */
     noRedirect?: boolean;
     /** plain: redirect to this location instead. */
@@ -166,7 +171,12 @@ export async function startEnvironment(options: EnvOptions = {}): Promise<Loopba
     });
     const api = wrap("api", (req, body, res) => {
         const path = (req.url ?? "/").split("?")[0];
-        if (path === "/.well-known/jwks.json") return json(res, 200, faults.api.jwks ?? material.jwks);
+        if (path === "/.well-known/jwks.json") {
+            if (!faults.api.jwksDown) return json(res, 200, faults.api.jwks ?? material.jwks);
+            res.writeHead(503, { "content-type": "text/html" });
+            res.end("<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center></body></html>");
+            return;
+        }
         if (faults.api.upstreamDown) {
             res.writeHead(502, { "content-type": "text/html" });
             res.end("<html><body>502 Bad Gateway</body></html>");
