@@ -17,7 +17,8 @@ import { readProject } from "./lib/stack-config";
 
 const USAGE = `Usage: npm run serve -- [options]
 
-Receives Jira deliveries on POST /jira and onboards each bank as a queued job (202 + job id).
+Receives Jira deliveries on POST /jira and onboards each bank as a queued job: 202 with
+{jobId, ticket, stack, status: queued|running, job: /jobs/<id>} and Location: /jobs/<id>.
   GET /healthz        liveness and queue counts
   GET /jobs/<id>      a job's state and result (needs the ${TOKEN_HEADER} header, or
                       ${SIGNATURE_HEADER}: sha256=<HMAC of the path /jobs/<id> with the webhook secret>)

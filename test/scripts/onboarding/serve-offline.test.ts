@@ -46,11 +46,12 @@ describe("npm run serve -- --offline", () => {
         const headers = { "content-type": "application/json", "x-onboarding-token": TOKEN };
         const res = await fetch(`http://127.0.0.1:${port}/jira`, { method: "POST", headers, body: JSON.stringify(automationBody("DCMOPS-801", { alias: "poltava" })) });
         assert.equal(res.status, 202);
-        const { status } = (await res.json()) as { status: string };
+        const ack = (await res.json()) as { status: string; job: string };
+        assert.ok(["queued", "running"].includes(ack.status), `status '${ack.status}' is the job's state word, not a path`);
         let job: { state: string; result?: { status: string } } = { state: "queued" };
         for (let i = 0; i < 1500 && ["queued", "running"].includes(job.state); i++) {
             await new Promise((r) => setTimeout(r, 100));
-            job = (await (await fetch(`http://127.0.0.1:${port}${status}`, { headers })).json()) as typeof job;
+            job = (await (await fetch(`http://127.0.0.1:${port}${ack.job}`, { headers })).json()) as typeof job;
         }
         assert.equal(job.state, "succeeded", JSON.stringify(job));
         assert.equal(job.result?.status, "previewed");
