@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as YAML from "yaml";
 import { after, before, describe, it } from "node:test";
 import { main } from "../../../scripts/onboard";
 import { OfflineStackBackend } from "../../../scripts/lib/offline-stack-backend";
@@ -107,6 +108,36 @@ describe("npm run onboard -- --offline", () => {
         assert.equal(fs.readFileSync(path.join(again.stackConfigDir, "Pulumi.sumy.yaml"), "utf8"), fs.readFileSync(path.join(temp.project.stackConfigDir, "Pulumi.sumy.yaml"), "utf8"));
         assert.ok(fs.existsSync(path.join(again.stackConfigDir, "Pulumi.trialbank.yaml")), "trial banks stay between runs");
         fs.rmSync(path.join(temp.project.stackConfigDir, "Pulumi.sumy.yaml"));
+    });
+
+    it("refuses a bank's stack file holding another bank's secure: value before any stack operation", async () => {
+        const dnipro = fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.dnipro.yaml"), "utf8");
+        fs.writeFileSync(path.join(temp.dir, "stacks", "Pulumi.dnipro.yaml"), dnipro);
+        const body = automationBody("DCMOPS-505", { alias: "rivne", displayName: "Rivne Bank" });
+        // A production bank (the repository's mapping, no dev mode): the file is written, then waits for its secrets.
+        assert.equal(await run(body, "--offline", "--mapping", path.join(ROOT, "jira-mapping.yaml")), 1, output.join(""));
+        assert.match(output.join(""), /needs-secrets/);
+        // DevOps pastes dnipro's encrypted settings into rivne's file instead of running pulumi config set.
+        const config = (YAML.parse(dnipro) as { config: Record<string, unknown> }).config;
+        const pasted = ["kratosDsn", "kratosMigrationDsn", "kratosSmtpUri", "kratosDatabaseCidrs", "kratosSmtpCidrs"].map((k) => {
+            const v = config[`dcm-integration:${k}`];
+            return Array.isArray(v) ? `  dcm-integration:${k}:\n${v.map((x) => `    - "${String(x)}"`).join("\n")}\n` : `  dcm-integration:${k}:\n    secure: ${(v as { secure: string }).secure}\n`;
+        });
+        fs.appendFileSync(path.join(temp.dir, "stacks", "Pulumi.rivne.yaml"), pasted.join(""));
+        const file = path.join(temp.dir, "delivery-rivne-again.json");
+        fs.writeFileSync(file, JSON.stringify(body));
+        output.length = 0;
+        let backendUsed = false;
+        const code = await main(["--jira", file, "--project", temp.dir, "--workspaces", path.join(temp.dir, "ws"), "--no-comment", "--dry-run", "--mapping", path.join(ROOT, "jira-mapping.yaml")], {
+            env: {}, out: (t) => output.push(t), err: (t) => output.push(t),
+            backendFor: () => { backendUsed = true; throw new Error("no stack operation may run"); },
+        });
+        const text = output.join("");
+        assert.equal(code, 1, text);
+        assert.equal(backendUsed, false);
+        assert.match(text, /could not read the stack file for stack 'rivne': Invalid configuration for stack 'rivne'/);
+        assert.match(text, /Invalid configuration for stack 'rivne' \(3 problems\)/, "every copied key at once");
+        assert.match(text, /dcm-integration:kratosDsn in stacks\/Pulumi\.rivne\.yaml is the same secure: ciphertext as dcm-integration:kratosDsn in stacks\/Pulumi\.dnipro\.yaml/);
     });
 
     it("never deploys: up is refused with what to run instead", async () => {
