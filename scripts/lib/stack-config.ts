@@ -123,8 +123,13 @@ function copiedSecrets(project: ProjectFile, stack: string, file: string, config
     for (const other of listStacks(project)) {
         const otherFile = stackFilePath(project, other);
         if (other === stack || path.resolve(otherFile) === path.resolve(file) || !fs.existsSync(otherFile)) continue;
-        const otherDoc = (YAML.parse(fs.readFileSync(otherFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-        for (const s of secureValues(otherDoc.config ?? {})) if (!elsewhere.has(s.ciphertext)) elsewhere.set(s.ciphertext, { key: s.key, file: otherFile });
+        let otherDoc: { config?: Record<string, unknown> };
+        try {
+            otherDoc = (YAML.parse(fs.readFileSync(otherFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+        } catch {
+            continue; // Another bank's broken file is that bank's error (its own load reports it), not this one's.
+        }
+        for (const s of secureValues(otherDoc?.config ?? {})) if (!elsewhere.has(s.ciphertext)) elsewhere.set(s.ciphertext, { key: s.key, file: otherFile });
     }
     const problems: ConfigProblem[] = [];
     for (const s of own) {

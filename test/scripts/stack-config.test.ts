@@ -71,6 +71,8 @@ describe("stack config assembly (as the CLI does it)", () => {
                 "",
             ].join("\n");
             fs.writeFileSync(path.join(temp.dir, "stacks", "Pulumi.kyiv.yaml"), kyiv(dsn));
+            // Another bank's broken file is not this stack's problem.
+            fs.writeFileSync(path.join(temp.dir, "stacks", "Pulumi.broken.yaml"), "config:\n  dcm-integration:alias: [broken\n");
             let message = "";
             assert.throws(() => loadStackConfig(temp.project, "kyiv"), (e: Error) => { message = e.message; return true; });
             assert.match(message, /^Invalid configuration for stack 'kyiv' \(3 problems\); nothing was created:/);
