@@ -15,8 +15,9 @@ import { onboard, OnboardingResult, RunChecks } from "./lib/onboarding/pipeline"
 import { PROJECT_ROOT } from "./lib/offline-run";
 import { OfflineStackBackend } from "./lib/offline-stack-backend";
 import { PulumiCliBackend, pulumiCliMissing, StackBackend } from "./lib/stack-backend";
-import { readProject } from "./lib/stack-config";
+import { ProjectFile, readProject, stackFilePath } from "./lib/stack-config";
 import { postDeployChecks } from "./lib/onboarding/checks";
+import { prepareTrialProject } from "./lib/onboarding/trial";
 
 const USAGE = `Usage: npm run onboard -- --jira FILE|- [options]
 
@@ -31,11 +32,15 @@ Onboards a bank from its Jira ticket: the body of a Jira Automation "Send web re
 Options:
   --jira FILE|-        the delivery's JSON body
   --mapping FILE       field mapping (default jira-mapping.yaml)
-  --project DIR        directory of Pulumi.yaml (default the repository)
+  --project DIR        directory of Pulumi.yaml (default the repository; with --offline, a trial project)
   --workspaces DIR     per-stack workspace directories (default <project>/.pulumi/workspaces)
   --dry-run            preview only: no up, no checks
   --offline            no Pulumi CLI or cluster: validate, write the stack file and preview with the
-                       offline render (implies --dry-run); to try the flow on a laptop
+                       offline render (implies --dry-run); to try the flow on a laptop. Without
+                       --project it writes into a trial project under the OS temp directory
+                       (its Pulumi.yaml runs the repository's program; its stacks/ starts as a copy
+                       of the repository's) and prints where; the repository's stacks/ and .pulumi/
+                       stay untouched. --project . writes into the repository on purpose.
   --no-comment         post nothing to Jira (no credentials needed)
   --skip-checks        do not run the post-deploy checks
 Environment: ${JIRA_ENV.baseUrl}, ${JIRA_ENV.email}, ${JIRA_ENV.apiToken} (Jira Cloud credentials).
@@ -43,6 +48,10 @@ Environment: ${JIRA_ENV.baseUrl}, ${JIRA_ENV.email}, ${JIRA_ENV.apiToken} (Jira 
 Exit codes: 0 onboarded (or previewed); 1 a step or a check failed; 2 bad usage, invalid data or an alias that is taken.`;
 
 export interface OnboardCliDeps {
+    /** The repository: its Pulumi.yaml, jira-mapping.yaml and stacks/ (default the one this script is in). */
+    repository?: string;
+    /** Where an --offline trial without --project writes its scratch project (default trialProjectDir). */
+    trialDir?: string;
     backendFor?: (workspaceDir: string) => StackBackend;
     checks?: RunChecks;
     env?: NodeJS.ProcessEnv;
@@ -67,7 +76,9 @@ export async function main(argv: string[], deps: OnboardCliDeps = {}): Promise<n
     if (typeof args === "number") return args;
     const o = args.values;
     if (!o.jira) return usageError({ out, err }, "--jira FILE|- is required.", USAGE);
-    const projectDir = path.resolve(o.project ?? PROJECT_ROOT);
+    const projectDir = path.resolve(o.project ?? deps.repository ?? PROJECT_ROOT);
+    // A laptop trial stays out of the repository unless --project names where to write.
+    const trial = Boolean(o.offline) && o.project === undefined;
     let project, mapping;
     try {
         project = readProject(projectDir);
@@ -109,6 +120,15 @@ export async function main(argv: string[], deps: OnboardCliDeps = {}): Promise<n
         err(`${noCli}\n`);
         return 2;
     }
+    if (trial) {
+        try {
+            project = prepareTrialProject(project, deps.trialDir);
+        } catch (e) {
+            err(`${(e as Error).message}\n`);
+            return 2;
+        }
+        err(`Trial project ${project.dir}: the stack file and the workspace go there, not into ${projectDir} (--project DIR writes into a real project)\n`);
+    }
     const started = Date.now();
     const dryRun = o["dry-run"] || o.offline;
     err(`Onboarding ${parsed.delivery.issueKey}${o.offline ? " (offline: preview by the offline render)" : dryRun ? " (dry run)" : ""}...\n`);
@@ -117,12 +137,12 @@ export async function main(argv: string[], deps: OnboardCliDeps = {}): Promise<n
         mapping,
         jira,
         backendFor: deps.backendFor ?? ((dir) => (o.offline ? new OfflineStackBackend(dir) : new PulumiCliBackend(dir))),
-        workspacesDir: path.resolve(o.workspaces ?? path.join(projectDir, ".pulumi", "workspaces")),
+        workspacesDir: path.resolve(o.workspaces ?? path.join(project.dir, ".pulumi", "workspaces")),
         checks: o["skip-checks"] ? undefined : (deps.checks ?? postDeployChecks),
         dryRun,
         onProgress: (line) => err(`  ${line}\n`),
     });
-    out(report(result, Date.now() - started));
+    out(report(result, Date.now() - started, trial ? project : undefined));
     return exitCode(result);
 }
 
@@ -131,9 +151,11 @@ export function exitCode(result: OnboardingResult): number {
     return result.status === "invalid" || result.status === "rejected" ? 2 : 1;
 }
 
-function report(r: OnboardingResult, ms: number): string {
+/** The result for the terminal; `trial` (a trial's scratch project) says where the stack file went. */
+function report(r: OnboardingResult, ms: number, trial?: ProjectFile): string {
     const lines = [`${r.ticket}: ${r.status}${r.alias && r.status !== "invalid" ? ` (stack '${r.alias}'${r.file ? `, stack file ${r.file}` : ""})` : ""} in ${(ms / 1000).toFixed(1)} s`];
     for (const p of r.problems) lines.push(`  - ${p}`);
+    if (trial && r.alias && r.file) lines.push(`  trial stack file: ${stackFilePath(trial, r.alias)} (the repository's stacks/ is untouched)`);
     if (r.hosts?.backoffice) lines.push(`  backoffice host: ${r.hosts.backoffice}`, `  api host: ${r.hosts.api ?? ""}`);
     if (r.checks) lines.push("", checkTable(r.checks).trimEnd());
     if (r.commented !== undefined) lines.push(r.commented ? "commented on the ticket" : "the Jira comment FAILED (see the log above)");

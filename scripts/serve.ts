@@ -14,10 +14,12 @@ import { JobQueue } from "./lib/onboarding/queue";
 import { createReceiver, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_BODY, SIGNATURE_HEADER, TOKEN_HEADER } from "./lib/onboarding/server";
 import { PROJECT_ROOT } from "./lib/offline-run";
 import { readProject } from "./lib/stack-config";
+import { prepareTrialProject } from "./lib/onboarding/trial";
 
 const USAGE = `Usage: npm run serve -- [options]
 
-Receives Jira deliveries on POST /jira and onboards each bank as a queued job (202 + job id).
+Receives Jira deliveries on POST /jira and onboards each bank as a queued job: 202 with
+{jobId, ticket, stack, status: queued|running, job: /jobs/<id>} and Location: /jobs/<id>.
   GET /healthz        liveness and queue counts
   GET /jobs/<id>      a job's state and result (needs the ${TOKEN_HEADER} header, or
                       ${SIGNATURE_HEADER}: sha256=<HMAC of the path /jobs/<id> with the webhook secret>)
@@ -28,7 +30,7 @@ Options:
   --concurrency N      onboarding jobs running at once over all banks (default 2); one per bank always
   --max-body BYTES     largest body accepted (default ${DEFAULT_MAX_BODY})
   --mapping FILE       field mapping (default jira-mapping.yaml)
-  --project DIR        directory of Pulumi.yaml (default the repository)
+  --project DIR        directory of Pulumi.yaml (default the repository; with --offline, a trial project)
   --workspaces DIR     per-stack workspace directories (default <project>/.pulumi/workspaces)
   --state DIR          seen delivery ids and the last delivery applied per bank, kept across
                        restarts (default <project>/.pulumi/onboarding)
@@ -36,17 +38,24 @@ Options:
                        this (default ${DEFAULT_MAX_AGE_MS / 1000})
   --dry-run            jobs preview only
   --offline            no Pulumi CLI or cluster: jobs validate, write the stack file and preview with
-                       the offline render (implies --dry-run); to try the flow on a laptop
+                       the offline render (implies --dry-run); to try the flow on a laptop. Without
+                       --project, stack files, workspaces and --state go into a trial project under
+                       the OS temp directory (its stacks/ starts as a copy of the repository's), logged
+                       as "trial project"; the repository's stacks/ and .pulumi/ stay untouched.
+                       --project . writes into the repository on purpose.
   --grace SECONDS      on SIGTERM, how long running jobs get to finish before they are killed
                        (default 600)
   --backend-module F   (tests, benchmarks) a module exporting backendFor(dir) instead of the Pulumi CLI
-Environment:
+Environment (ONBOARDING_TOKEN or JIRA_WEBHOOK_SECRET is required, a trial too):
   ONBOARDING_TOKEN       shared token Automation rules send in ${TOKEN_HEADER}
   JIRA_WEBHOOK_SECRET    secret of Jira webhooks (X-Hub-Signature: sha256=...)
   ${JIRA_ENV.baseUrl}, ${JIRA_ENV.email}, ${JIRA_ENV.apiToken}   Jira Cloud credentials for comments
 
 Jobs run with this environment minus ONBOARDING_TOKEN and JIRA_WEBHOOK_SECRET.
 Exit codes: 0 stopped cleanly; 1 jobs were still running at the end of the grace period (killed); 2 bad usage.`;
+
+/** What serve says when neither credential is set: both names, and how a trial sets one. */
+export const NO_CREDENTIAL = "serve needs ONBOARDING_TOKEN (the shared token Jira Automation rules send in X-Onboarding-Token) or JIRA_WEBHOOK_SECRET (the secret Jira webhooks sign with): every request must authenticate. For a trial, pick any token: ONBOARDING_TOKEN=try-it npm run serve -- --offline, then send the header X-Onboarding-Token: try-it";
 
 export async function main(argv: string[]): Promise<number> {
     const args = parseCommand(argv, {
@@ -64,34 +73,44 @@ export async function main(argv: string[]): Promise<number> {
     };
     const env = process.env;
     let port: number, concurrency: number, maxBody: number, grace: number, maxAge: number;
-    let project, mapping, mappingFile: string;
+    let project, mapping, mappingFile: string, repositoryDir: string;
     try {
         port = int("port", o.port ?? env.PORT, 8080, 0);
         concurrency = int("concurrency", o.concurrency, 2, 1);
         maxBody = int("max-body", o["max-body"], DEFAULT_MAX_BODY, 1024);
         grace = int("grace", o.grace, 600, 0);
         maxAge = int("max-age", o["max-age"], DEFAULT_MAX_AGE_MS / 1000, 1);
-        const projectDir = path.resolve(o.project ?? PROJECT_ROOT);
-        project = readProject(projectDir);
-        mappingFile = path.resolve(o.mapping ?? path.join(projectDir, "jira-mapping.yaml"));
+        repositoryDir = path.resolve(o.project ?? PROJECT_ROOT);
+        project = readProject(repositoryDir);
+        mappingFile = path.resolve(o.mapping ?? path.join(repositoryDir, "jira-mapping.yaml"));
         mapping = loadMapping(mappingFile);
     } catch (e) {
         process.stderr.write(`${(e as Error).message}\n`);
         return 2;
     }
     if (!env.ONBOARDING_TOKEN && !env.JIRA_WEBHOOK_SECRET) {
-        process.stderr.write("set ONBOARDING_TOKEN (Automation rules) and/or JIRA_WEBHOOK_SECRET (webhooks): every request must authenticate\n");
+        process.stderr.write(`${NO_CREDENTIAL}\n`);
         return 2;
     }
-    const { client: jira, missing } = JiraClient.fromEnv(env);
-    const log = jsonLogger();
-    if (!jira) log.log("warn", "no Jira credentials: results are not commented on tickets", { missing });
-    const workspacesDir = path.resolve(o.workspaces ?? path.join(project.dir, ".pulumi", "workspaces"));
-    const stateDir = path.resolve(o.state ?? path.join(project.dir, ".pulumi", "onboarding"));
     if (o.offline && o["backend-module"]) {
         process.stderr.write("--offline and --backend-module exclude each other\n");
         return 2;
     }
+    const { client: jira, missing } = JiraClient.fromEnv(env);
+    const log = jsonLogger();
+    // A laptop trial stays out of the repository unless --project names where to write.
+    if (o.offline && o.project === undefined) {
+        try {
+            project = prepareTrialProject(project);
+        } catch (e) {
+            process.stderr.write(`${(e as Error).message}\n`);
+            return 2;
+        }
+        log.log("info", "trial project", { project: project.dir, stacks: project.stackConfigDir, repository: repositoryDir });
+    }
+    if (!jira) log.log("warn", "no Jira credentials: results are not commented on tickets", { missing });
+    const workspacesDir = path.resolve(o.workspaces ?? path.join(project.dir, ".pulumi", "workspaces"));
+    const stateDir = path.resolve(o.state ?? path.join(project.dir, ".pulumi", "onboarding"));
     const backendModule = o.offline ? require.resolve("./lib/offline-stack-backend") : o["backend-module"] && path.resolve(o["backend-module"]);
     const spec: RunnerSpec = {
         projectDir: project.dir, mappingFile, workspacesDir, dryRun: o["dry-run"] || o.offline, stateDir,

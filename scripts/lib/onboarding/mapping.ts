@@ -146,6 +146,18 @@ export function describeField(m: FieldMapping): string {
 export const MAX_FIELD_DEPTH = 32;
 const TOO_DEEP = `is nested deeper than ${MAX_FIELD_DEPTH} levels; Jira onboarding reads text, options, users and rich text`;
 
+const USER_WITHOUT_EMAIL = "is a Jira user whose email address Jira does not share (Jira Cloud hides it unless the user's profile makes it public); use a text field for the first employee's email";
+
+/**
+ * Whether a field's object is a Jira user. Jira does not always send `accountId` (privacy-restricted users,
+ * Automation's smart values, Server/Data Center's `name`/`key` users), so any of the user's own properties
+ * counts, or a `self` link to the user resource; select options (`value`) and other objects have none.
+ */
+function isJiraUser(o: Record<string, unknown>): boolean {
+    return ["accountId", "accountType", "displayName", "avatarUrls", "timeZone"].some((k) => k in o)
+        || (typeof o.self === "string" && /\/rest\/api\/(\d+|latest)\/user\b/.test(o.self));
+}
+
 /**
  * A Jira field's value as a string: text, a number, a select option (`value`), a user (`emailAddress`),
  * or a rich-text (ADF) document's text. Undefined when empty; an error message for other shapes and for
@@ -162,9 +174,7 @@ export function fieldText(value: unknown, depth = 0): { text?: string; error?: s
             const text = adfText(o, depth);
             return text === undefined ? { error: TOO_DEEP } : fieldText(text.trim(), depth + 1);
         }
-        if (typeof o.accountId === "string" && typeof o.emailAddress !== "string") {
-            return { error: "is a Jira user whose email address Jira does not share (Jira Cloud hides it unless the user's profile makes it public); use a text field for the first employee's email" };
-        }
+        if (isJiraUser(o) && typeof o.emailAddress !== "string") return { error: USER_WITHOUT_EMAIL };
         for (const k of ["value", "emailAddress", "name"]) if (typeof o[k] === "string") return fieldText(o[k], depth + 1);
     }
     if (Array.isArray(value)) {

@@ -8,7 +8,7 @@ import { CONFIG_KEYS } from "../../../infra/validation";
 import type { AdfDoc } from "../jira/adf";
 import { JiraClient } from "../jira/client";
 import { StackBackend, StackLockedError, StackOutput } from "../stack-backend";
-import type { ProjectFile } from "../stack-config";
+import { loadStackConfig, ProjectFile } from "../stack-config";
 import { CheckReportLike, failureComment, previewComment, resultComment, secretStrings } from "./comment";
 import { Logger, silentLogger } from "./log";
 import type { AppliedDeliveries } from "./delivery-state";
@@ -145,8 +145,11 @@ export async function onboard(delivery: Delivery, deps: OnboardingDeps): Promise
             failureComment(`Bank '${alias}': data accepted, stack file ${shownFile} ${file}; waiting for its secrets`, problems,
                 "Secrets never travel through Jira. DevOps sets them in the stack file (encrypted), then delivers this ticket again (or runs npm run onboard) to deploy."));
     }
-    let step = "select the stack";
+    let step = "read the stack file";
     try {
+        // As the offline render does: a secure: value copied from another bank's file is refused here, for the CLI too.
+        loadStackConfig(deps.project, alias);
+        step = "select the stack";
         const backend = deps.backendFor(prepareWorkspace(deps.project, alias, deps.workspacesDir));
         const stack = await backend.selectOrCreate(alias);
         step = "preview";

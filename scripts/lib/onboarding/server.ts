@@ -215,7 +215,9 @@ export function createReceiver(options: ReceiverOptions): Receiver {
             throw e;
         }));
         if (idText) remember(idText, record.id);
-        send(res, 202, { jobId: record.id, ticket: delivery.issueKey, stack: pre.alias, status: `/jobs/${record.id}` });
+        // `status` is the job's state word, as GET /jobs/<id> reports it; where to follow it is `job` (and Location).
+        const jobPath = `/jobs/${record.id}`;
+        send(res, 202, { jobId: record.id, ticket: delivery.issueKey, stack: pre.alias, status: record.state, job: jobPath }, { location: jobPath });
         return { status: 202, fields: { ticket: delivery.issueKey, alias: pre.alias, job: record.id, delivery: idText } };
     }
 

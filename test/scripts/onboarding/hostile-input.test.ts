@@ -235,4 +235,27 @@ describe("deep nesting and awkward fields", () => {
         assert.match(lines, /Bank authorization URL \(customfield_10204\)' -> dcm-integration:keyKeeperUrl: must not name a loopback address/, "the present fields' format problems come in the same round");
         assert.equal(data.problems.filter((p) => p.key === "alias").length, 1, "a missing field is reported once");
     });
+
+    it("a user field is recognised without accountId too, and gets the same advice naming the field", () => {
+        const users = [
+            { displayName: "Olena K.", active: true },
+            { self: "https://dcm.atlassian.net/rest/api/3/user?accountId=5b10ac8d82e05b22cc7d4ef5", active: true },
+            { accountType: "atlassian", active: true },
+            { avatarUrls: { "48x48": "https://avatar.example/o.png" } },
+            // Server / Data Center: `name` is the username, never an email address.
+            { name: "okovalenko", key: "JIRAUSER10100", displayName: "Olena Kovalenko" },
+        ];
+        for (const user of users) {
+            const data = prepareData(delivery(automationBody("DCMOPS-534", { firstEmployeeEmail: user })), MAPPING, temp.project);
+            assert.ok(!data.ok);
+            const lines = formatDataProblems(data.problems, "dcm-integration");
+            assert.deepEqual(lines.filter((l) => l.includes("firstEmployeeEmail")).length, 1, JSON.stringify(user));
+            assert.match(lines.join("\n"), /^Jira field 'First employee email \(customfield_10203\)' -> dcm-integration:firstEmployeeEmail: is a Jira user whose email address Jira does not share .*; use a text field for the first employee's email$/m, JSON.stringify(user));
+        }
+        // A user that does share its address, and a select option, are still read.
+        const shared = prepareData(delivery(automationBody("DCMOPS-535", { firstEmployeeEmail: { displayName: "Olena K.", emailAddress: "officer@lvivbank.example" }, assetCode: { self: "https://dcm.atlassian.net/rest/api/3/customFieldOption/10001", value: "UAH", id: "10001" } })), MAPPING, temp.project);
+        assert.ok(shared.ok, JSON.stringify(shared));
+        assert.equal(shared.bank.firstEmployeeEmail, "officer@lvivbank.example");
+        assert.equal(shared.bank.assetCode, "UAH");
+    });
 });

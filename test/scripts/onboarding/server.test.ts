@@ -142,7 +142,14 @@ describe("npm run serve: the webhook receiver", () => {
             signed(webhookBody("DCMOPS-201"), "delivery-2"),
         ])];
         assert.deepEqual(acks.map((a) => a.status), [202, 202, 202]);
-        const ids = await Promise.all(acks.map(async (a) => ((await a.json()) as { jobId: string }).jobId));
+        const answers = await Promise.all(acks.map(async (a) => ({ location: a.headers.get("location"), body: (await a.json()) as { jobId: string; status: string; job: string } })));
+        for (const { location, body } of answers) {
+            // The status is a word of the job's states; where to follow the job is its own field and the Location header.
+            assert.ok(["queued", "running"].includes(body.status), `status '${body.status}' is a job state`);
+            assert.equal(body.job, `/jobs/${body.jobId}`);
+            assert.equal(location, body.job);
+        }
+        const ids = answers.map((a) => a.body.jobId);
         // Another ticket for the same alias, while its first job runs: the file exists, so it is refused at once.
         const other = await post(automationBody("DCMOPS-205"));
         assert.equal(other.status, 422);
