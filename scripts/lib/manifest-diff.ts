@@ -111,6 +111,10 @@ export function unifiedDiff([before, after]: [string, string], names: { stack: s
     return [
         `--- a/${file}\t${names.before}`,
         `+++ b/${file}\t${names.after}`,
-        ...patch.hunks.flatMap((h) => [`@@ -${start(h.oldStart, h.oldLines)},${h.oldLines} +${start(h.newStart, h.newLines)},${h.newLines} @@`, ...h.lines]),
+        ...patch.hunks.flatMap((h) => [
+            `@@ -${start(h.oldStart, h.oldLines)},${h.oldLines} +${start(h.newStart, h.newLines)},${h.newLines} @@`,
+            // jsdiff 4 says an empty side has "No newline at end of file"; an empty side has no line to end.
+            ...h.lines.filter((l) => !(l.startsWith("\\") && (before === "" || after === ""))),
+        ]),
     ].join("\n") + "\n";
 }
