@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { formatTable, parseCommand, processIo, runCli, usageError } from "./lib/cli";
 import { DIFF_EXIT, DIFF_SEED, diffStackAt } from "./lib/manifest-diff";
 import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay, seededRenderNote } from "./lib/manifests";
-import { renderForCommand } from "./lib/offline-run";
+import { phaseLine, renderForCommand } from "./lib/offline-run";
 import { placeholderDigestProblem } from "../infra/images";
 import { containersOf, podSpecOf } from "../policies/lib/kubernetes";
 
@@ -79,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
         ...(seed !== undefined ? { reproducible: { seed, notForDeployment: seededRenderNote(seed) } } : {}),
     };
     const manifestsFile = path.relative(process.cwd(), path.join(outDir, "manifests.yaml"));
-    process.stderr.write(`  writing ${manifestsFile} and summary.json\n`);
+    process.stderr.write(phaseLine(started, `writing ${manifestsFile} and summary.json`));
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, "manifests.yaml"), manifestsYaml(outcome.resources, seed));
     fs.writeFileSync(path.join(outDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);

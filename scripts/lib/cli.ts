@@ -83,7 +83,8 @@ export function commandLineProblems(argv: string[], options: OptionsConfig, allo
         if (t.kind !== "option") continue;
         const declared = Object.hasOwn(options, t.name) ? options[t.name] : undefined;
         if (!declared) problems.push(`unknown option ${t.rawName} (the options are ${names})`);
-        else if (declared.type === "string" && (t.value === undefined || (!t.inlineValue && t.value.startsWith("-")))) {
+        // Like parseArgs: a separate value that looks like an option is one, but "-" alone is a value (stdin).
+        else if (declared.type === "string" && (t.value === undefined || (!t.inlineValue && t.value.length > 1 && t.value.startsWith("-")))) {
             problems.push(`option ${t.rawName} needs a value${t.value ? ` (got the option ${t.value}; for a value starting with '-' write ${t.rawName}=VALUE)` : ""}`);
         } else if (declared.type === "boolean" && t.inlineValue) problems.push(`option ${t.rawName} takes no value (got '${t.value}')`);
     }

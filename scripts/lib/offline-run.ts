@@ -90,6 +90,11 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineOut
     }
 }
 
+/** One progress line of a command: the phase, indented, after the seconds since `started`. */
+export function phaseLine(started: number, phase: string): string {
+    return `  [${((Date.now() - started) / 1000).toFixed(1)} s] ${phase}\n`;
+}
+
 /** What a command may ask of renderForCommand beyond the stack. */
 export interface CommandRenderOptions {
     /** Directory of Pulumi.yaml (e.g. a worktree at another revision); default the repository root. */
@@ -123,7 +128,7 @@ export async function renderForCommand(stack: string, err: (text: string) => voi
     }
     const started = Date.now();
     err(`Rendering stack '${stack}'${at} offline${options.seed !== undefined ? " (reproducible, seeded)" : ""}...\n`);
-    const progress = options.progress === false ? undefined : (phase: string) => err(`  [${((Date.now() - started) / 1000).toFixed(1)} s]${at} ${phase}\n`);
+    const progress = options.progress === false ? undefined : (phase: string) => err(phaseLine(started, `${at} ${phase}`.trim()));
     const outcome = await runOffline({
         stack, projectDir: options.projectDir, seed: options.seed, progress, secretCanary: options.secretCanary, typecheck: options.typecheck,
     });
