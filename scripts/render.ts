@@ -22,7 +22,8 @@ DIR defaults to out/<stack>. The stack's config is stacks/Pulumi.<stack>.yaml ov
 Progress goes to stderr.
 
   --seed TEXT  reproducible render: every generated password, key, id and name suffix is derived from TEXT
-               and the resource's URN, so two renders of a commit are byte-identical. NOT FOR DEPLOYMENT
+               and the resource's URN, so two renders of a commit are byte-identical (with tlsMode
+               self-signed, certificate signatures stay random: summary.json's CA differs). NOT FOR DEPLOYMENT
                (said in manifests.yaml's first line, summary.json's "reproducible" and on stdout).
                Without it, generated values are random, new each render, as the providers make them.
   --diff REV   writes nothing; prints a unified diff of manifests.yaml (secrets masked) from the stack at the

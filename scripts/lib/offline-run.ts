@@ -128,7 +128,7 @@ export async function renderForCommand(stack: string, err: (text: string) => voi
     }
     const started = Date.now();
     err(`Rendering stack '${stack}'${at} offline${options.seed !== undefined ? " (reproducible, seeded)" : ""}...\n`);
-    const progress = options.progress === false ? undefined : (phase: string) => err(phaseLine(started, `${at} ${phase}`.trim()));
+    const progress = options.progress === false ? undefined : (phase: string) => err(phaseLine(started, options.label ? `${options.label}: ${phase}` : phase));
     const outcome = await runOffline({
         stack, projectDir: options.projectDir, seed: options.seed, progress, secretCanary: options.secretCanary, typecheck: options.typecheck,
     });
