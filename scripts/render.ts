@@ -1,32 +1,58 @@
 /**
- * `npm run render -- <stack> [--out DIR]`: runs the real program for a stack's config with no Pulumi CLI
- * and no cluster, like `helm template`, and writes what the stack contains with every secret masked.
+ * `npm run render -- <stack> [--out DIR] [--seed TEXT] [--diff REV]`: runs the real program for a stack's config
+ * with no Pulumi CLI and no cluster, like `helm template`, and writes what the stack contains with every secret
+ * masked; reproducibly with a seed; or, like `helm diff`, shows what changed since a git revision.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatTable, parseCommand, processIo, runCli, usageError } from "./lib/cli";
-import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay } from "./lib/manifests";
-import { renderForCommand } from "./lib/offline-run";
+import { DIFF_EXIT, DIFF_SEED, diffStackAt } from "./lib/manifest-diff";
+import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay, seededRenderNote } from "./lib/manifests";
+import { phaseLine, renderForCommand } from "./lib/offline-run";
 import { placeholderDigestProblem } from "../infra/images";
 import { containersOf, podSpecOf } from "../policies/lib/kubernetes";
 
-const USAGE = `Usage: npm run render -- <stack> [--out DIR]
+const USAGE = `Usage: npm run render -- <stack> [--out DIR] [--seed TEXT]
+       npm run render -- <stack> --diff REV [--seed TEXT]
 
 Renders a bank's stack offline (Pulumi mock runtime with provider emulation) and writes
   DIR/manifests.yaml  every Kubernetes object, secrets masked
   DIR/summary.json    resources by type and name, stack outputs (secrets masked)
 DIR defaults to out/<stack>. The stack's config is stacks/Pulumi.<stack>.yaml over Pulumi.yaml's defaults.
+Progress goes to stderr.
 
-Exit codes: 0 rendered; 1 the program failed; 2 bad usage or invalid configuration.`;
+  --seed TEXT  reproducible render: every generated password, key, id and name suffix is derived from TEXT
+               and the resource's URN, so two renders of a commit are byte-identical (with tlsMode
+               self-signed, certificate signatures stay random: summary.json's CA differs). NOT FOR DEPLOYMENT
+               (said in manifests.yaml's first line, summary.json's "reproducible" and on stdout).
+               Without it, generated values are random, new each render, as the providers make them.
+  --diff REV   writes nothing; prints a unified diff of manifests.yaml (secrets masked) from the stack at the
+               git revision REV to the working tree, both rendered with the seed (default "${DIFF_SEED}").
+               A stack absent at REV shows as all added.
+
+Exit codes: 0 rendered; 1 the program failed; 2 bad usage or invalid configuration.
+With --diff: 0 no change; 1 changes; 2 bad usage, not a revision or invalid configuration; 3 a render failed.`;
 
 export async function main(argv: string[]): Promise<number> {
-    const args = parseCommand(argv, { out: { type: "string" } }, USAGE);
+    const args = parseCommand(argv, { out: { type: "string" }, seed: { type: "string" }, diff: { type: "string" } }, USAGE);
     if (typeof args === "number") return args;
     if (args.positionals.length !== 1) return usageError(processIo, "render takes exactly one stack name.", USAGE);
     const stack = args.positionals[0];
+    const seed = args.values.seed;
+    if (seed === "") return usageError(processIo, "--seed needs a non-empty text.", USAGE);
+    if (args.values.diff !== undefined) {
+        if (args.values.out !== undefined) return usageError(processIo, "--diff writes no files: it takes no --out.", USAGE);
+        const { code, diff } = await diffStackAt({ stack, rev: args.values.diff, seed });
+        processIo.out(diff);
+        if (code === DIFF_EXIT.same || code === DIFF_EXIT.changed) {
+            // stderr, so stdout stays a patch that tools read.
+            processIo.err(`${code === DIFF_EXIT.same ? "no change" : "changes"} in ${stack}'s objects from ${args.values.diff} to the working tree (both rendered with the seed ${JSON.stringify(seed ?? DIFF_SEED)}).\n`);
+        }
+        return code;
+    }
     const outDir = path.resolve(args.values.out ?? path.join("out", stack));
     const started = Date.now();
-    const outcome = await renderForCommand(stack);
+    const outcome = await renderForCommand(stack, undefined, { seed });
     if (typeof outcome === "number") return outcome;
     for (const key of outcome.stackConfig.placeholders) {
         process.stderr.write(`note: ${key} is encrypted; the offline render used a placeholder for it.\n`);
@@ -51,9 +77,12 @@ export async function main(argv: string[]): Promise<number> {
             ...(r.protect ? { protect: true } : {}),
         })),
         outputs: maskForDisplay(outcome.outputs),
+        ...(seed !== undefined ? { reproducible: { seed, notForDeployment: seededRenderNote(seed) } } : {}),
     };
+    const manifestsFile = path.relative(process.cwd(), path.join(outDir, "manifests.yaml"));
+    process.stderr.write(phaseLine(started, `writing ${manifestsFile} and summary.json`));
     fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, "manifests.yaml"), manifestsYaml(outcome.resources));
+    fs.writeFileSync(path.join(outDir, "manifests.yaml"), manifestsYaml(outcome.resources, seed));
     fs.writeFileSync(path.join(outDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
 
     const objects = kubernetesObjects(outcome.resources);
@@ -61,7 +90,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(formatTable(["TYPE", "NAME", "OBJECT", "PROTECTED"], rows));
     process.stdout.write(`\n${formatTable(["HOST", "PATHS", "TLS SECRET", "INGRESS"], hostRows(objects))}`);
     process.stdout.write(`\n${resources.length} resources (${objects.length} Kubernetes objects) in ${Date.now() - started} ms\n`);
-    process.stdout.write(`wrote ${path.relative(process.cwd(), path.join(outDir, "manifests.yaml"))} and summary.json\n`);
+    process.stdout.write(`wrote ${manifestsFile} and summary.json\n`);
+    if (seed !== undefined) process.stdout.write(`${seededRenderNote(seed)}\n`);
     return 0;
 }
 

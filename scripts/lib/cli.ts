@@ -49,14 +49,18 @@ function withGuide(usage: string): string {
 const HELP = { help: { type: "boolean", short: "h" } } as const;
 
 /**
- * parseArgs plus what every command does with it: `-h`/`--help` prints the usage (exit 0); an unknown or
- * malformed flag prints the error and the usage (exit 2). Returns the parsed arguments, or the exit code.
+ * parseArgs plus what every command does with it: `-h`/`--help` prints the usage (exit 0); unknown or malformed
+ * flags print every problem in the project's words, then the usage (exit 2). Returns the parsed arguments, or the exit code.
  */
 export function parseCommand<const O extends OptionsConfig>(argv: string[], options: O, usage: string, io: CommandIo = processIo, allowPositionals = true) {
+    const all: OptionsConfig = { ...options, ...HELP };
+    const problems = commandLineProblems(argv, all, allowPositionals);
+    if (problems.length > 0) return usageError(io, problems.join("\n"), usage);
     let parsed;
     try {
         parsed = parseArgs({ args: argv, allowPositionals, strict: true, options: { ...options, ...HELP } });
     } catch (e) {
+        // A case commandLineProblems does not foresee: Node's own words rather than none.
         return usageError(io, (e as Error).message, usage);
     }
     if ((parsed.values as { help?: boolean }).help) {
@@ -64,6 +68,28 @@ export function parseCommand<const O extends OptionsConfig>(argv: string[], opti
         return 0;
     }
     return parsed;
+}
+
+/**
+ * Every problem of a command line, one sentence each: an unknown option (with the options there are), a value
+ * missing or given where none is taken, an argument where the command takes none. Node's parseArgs would stop at
+ * the first and say it in its own words.
+ */
+export function commandLineProblems(argv: string[], options: OptionsConfig, allowPositionals: boolean): string[] {
+    const { tokens } = parseArgs({ args: argv, allowPositionals: true, strict: false, tokens: true, options });
+    const names = Object.entries(options).map(([name, o]) => `${o.short ? `-${o.short}/` : ""}--${name}`).join(", ");
+    const problems: string[] = [];
+    for (const t of tokens) {
+        if (t.kind === "positional" && !allowPositionals) problems.push(`unexpected argument '${t.value}': this command takes options only (${names})`);
+        if (t.kind !== "option") continue;
+        const declared = Object.hasOwn(options, t.name) ? options[t.name] : undefined;
+        if (!declared) problems.push(`unknown option ${t.rawName} (the options are ${names})`);
+        // Like parseArgs: a separate value that looks like an option is one, but "-" alone is a value (stdin).
+        else if (declared.type === "string" && (t.value === undefined || (!t.inlineValue && t.value.length > 1 && t.value.startsWith("-")))) {
+            problems.push(`option ${t.rawName} needs a value${t.value ? ` (got the option ${t.value}; for a value starting with '-' write ${t.rawName}=VALUE)` : ""}`);
+        } else if (declared.type === "boolean" && t.inlineValue) problems.push(`option ${t.rawName} takes no value (got '${t.value}')`);
+    }
+    return problems;
 }
 
 /** Says what is wrong with the command line, then the usage; returns exit code 2. */

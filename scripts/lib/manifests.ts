@@ -55,9 +55,18 @@ export function maskForDisplay(v: unknown): unknown {
     return byShape(masked);
 }
 
-/** A multi-document YAML stream, every secret masked. */
-export function manifestsYaml(resources: readonly RecordedResource[]): string {
-    return kubernetesObjects(resources)
+/**
+ * What marks a reproducible render as such, in manifests.yaml's header, summary.json and on stdout: its passwords and
+ * keys follow from a seed anyone may know, so they must never protect anything.
+ */
+export function seededRenderNote(seed: string): string {
+    return `REPRODUCIBLE RENDER, NOT FOR DEPLOYMENT: every password, key and id is derived from the seed ${JSON.stringify(seed)} and the resource's URN.`;
+}
+
+/** A multi-document YAML stream, every secret masked; a seeded render starts with a comment that says so. */
+export function manifestsYaml(resources: readonly RecordedResource[], seed?: string): string {
+    const header = seed === undefined ? "" : `# ${seededRenderNote(seed)}\n`;
+    return header + kubernetesObjects(resources)
         .map((o) => YAML.stringify(maskForDisplay(o), { sortMapEntries: true, lineWidth: 0 }))
         .map((doc) => `---\n${doc}`)
         .join("");

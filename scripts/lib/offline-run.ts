@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { OfflineResult } from "./offline-runtime";
-import { loadStackConfig, readProject, StackConfig } from "./stack-config";
+import { listStacks, loadStackConfig, readProject, StackConfig, stackFilePath } from "./stack-config";
 
 export type { OfflineResult, RecordedResource } from "./offline-runtime";
 
@@ -31,6 +31,13 @@ export interface OfflineRunOptions {
      * PULUMI_NODEJS_TRANSPILE_ONLY=true: for tests, after `npm run typecheck` has checked the whole tree.
      */
     typecheck?: boolean;
+    /**
+     * Derive every generated value (passwords, keys, ids, auto-name suffixes) from this text and the resource's URN:
+     * a reproducible render, not for deployment. Unset: real randomness, a new value each render.
+     */
+    seed?: string;
+    /** Called with each phase of the run as the worker reaches it (type check, program run, registrations). */
+    progress?: (phase: string) => void;
 }
 
 export type OfflineOutcome =
@@ -59,6 +66,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineOut
             config: stackConfig.config,
             secretKeys: stackConfig.secretKeys,
             secretCanary: options.secretCanary,
+            seed: options.seed,
             preview: options.preview ?? false,
             resultFile,
         }));
@@ -66,10 +74,11 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineOut
             // A clean environment for the SDK: no config or engine variables from the caller's shell.
             const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_") && !k.startsWith("TS_NODE_")));
             if (options.typecheck === false) env.PULUMI_NODEJS_TRANSPILE_ONLY = "true";
-            const child = spawn(process.execPath, [WORKER, jobFile], { cwd: project.dir, env, stdio: ["ignore", "pipe", "pipe"] });
+            const child = spawn(process.execPath, [WORKER, jobFile], { cwd: project.dir, env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+            child.on("message", (m: { phase?: unknown }) => { if (typeof m?.phase === "string") options.progress?.(m.phase); });
             let err = "";
-            child.stdout.on("data", (d) => { err += d; });
-            child.stderr.on("data", (d) => { err += d; });
+            child.stdout!.on("data", (d) => { err += d; });
+            child.stderr!.on("data", (d) => { err += d; });
             child.on("error", reject);
             child.on("close", () => resolve(err));
         });
@@ -81,13 +90,48 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineOut
     }
 }
 
+/** One progress line of a command: the phase, indented, after the seconds since `started`. */
+export function phaseLine(started: number, phase: string): string {
+    return `  [${((Date.now() - started) / 1000).toFixed(1)} s] ${phase}\n`;
+}
+
+/** What a command may ask of renderForCommand beyond the stack. */
+export interface CommandRenderOptions {
+    /** Directory of Pulumi.yaml (e.g. a worktree at another revision); default the repository root. */
+    projectDir?: string;
+    /** A reproducible render from this seed (see OfflineRunOptions.seed). */
+    seed?: string;
+    /** Print each phase on stderr with the seconds since the start (default true): a render takes seconds. */
+    progress?: boolean;
+    /** Which side the messages say the render is (e.g. "at HEAD~1"); default none. */
+    label?: string;
+    /** Prefix planted in every generated password, for leak tests. */
+    secretCanary?: string;
+    /** Type check as the CLI does (default true); tests pass false after `npm run typecheck`. */
+    typecheck?: boolean;
+}
+
 /**
- * For commands: renders a stack, saying so on stderr; on failure prints why and returns the exit code,
- * 2 for a missing or invalid configuration (the user's to fix), 1 for anything else.
+ * For commands: renders a stack, saying so and each phase on stderr; on failure prints why and returns the exit
+ * code, 2 for a missing or invalid configuration (the user's to fix; a missing stack lists those that exist),
+ * 1 for anything else.
  */
-export async function renderForCommand(stack: string, err: (text: string) => void = (t) => { process.stderr.write(t); }): Promise<Extract<OfflineOutcome, { ok: true }> | number> {
-    err(`Rendering stack '${stack}' offline...\n`);
-    const outcome = await runOffline({ stack });
+export async function renderForCommand(stack: string, err: (text: string) => void = (t) => { process.stderr.write(t); }, options: CommandRenderOptions = {}): Promise<Extract<OfflineOutcome, { ok: true }> | number> {
+    const project = readProject(options.projectDir ?? PROJECT_ROOT);
+    const at = options.label ? ` ${options.label}` : "";
+    if (!fs.existsSync(stackFilePath(project, stack))) {
+        const dir = path.relative(project.dir, project.stackConfigDir) || ".";
+        const stacks = fs.existsSync(project.stackConfigDir) ? listStacks(project) : [];
+        err(`stack '${stack}'${at} has no config file: ${path.join(dir, `Pulumi.${stack}.yaml`)} does not exist. ` +
+            `${stacks.length ? `The stacks in ${dir}/ are: ${stacks.join(", ")}.` : `${dir}/ has no stack file (Pulumi.<stack>.yaml).`}\n`);
+        return 2;
+    }
+    const started = Date.now();
+    err(`Rendering stack '${stack}'${at} offline${options.seed !== undefined ? " (reproducible, seeded)" : ""}...\n`);
+    const progress = options.progress === false ? undefined : (phase: string) => err(phaseLine(started, options.label ? `${options.label}: ${phase}` : phase));
+    const outcome = await runOffline({
+        stack, projectDir: options.projectDir, seed: options.seed, progress, secretCanary: options.secretCanary, typecheck: options.typecheck,
+    });
     if (outcome.ok) return outcome;
     err(`${outcome.error}\n`);
     if (outcome.stderr.trim()) err(`${outcome.stderr.trim()}\n`);

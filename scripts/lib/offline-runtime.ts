@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
+import { materialFor } from "./generated-material";
 import { emulateResource } from "./provider-emulation";
 import { SECRET_KEY } from "./secret-values";
 
@@ -81,11 +82,22 @@ interface MockMonitorInternals {
     registerResourceOutputs(req: any, cb: Callback): void;
 }
 
+/** How the engine runs: as `pulumi preview` would, and with which seed for generated values. */
+export interface OfflineEngineOptions {
+    /** Run as `pulumi preview` would. */
+    preview: boolean;
+    /** Derive every generated value from this text and the resource's URN (a reproducible render); unset: random. */
+    seed?: string;
+    /** Called after each registration with the number registered so far (progress). */
+    registered?: (count: number) => void;
+}
+
 /**
  * Installs the emulating monitor and returns a function that, once the program is done,
  * waits for every registration and returns what was recorded.
  */
-export async function installOfflineEngine(project: string, stack: string, preview: boolean): Promise<() => Promise<OfflineResult>> {
+export async function installOfflineEngine(project: string, stack: string, options: OfflineEngineOptions): Promise<() => Promise<OfflineResult>> {
+    const { preview, seed } = options;
     await pulumi.runtime.setMocks({
         newResource: () => { throw new Error("unreachable: registrations are handled by the emulating monitor"); },
         call: (args) => { throw new Error(`the offline render cannot answer the invoke ${args.token}`); },
@@ -106,8 +118,9 @@ export async function installOfflineEngine(project: string, stack: string, previ
             const name: string = req.getName();
             const custom: boolean = req.getCustom();
             const inputs = fromWire(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>;
-            const result = await emulateResource({ type, name, inputs, custom, secretOutputs: req.getAdditionalsecretoutputsList() });
             const urn = monitor.newUrn(req.getParent(), type, name);
+            const material = materialFor(seed, urn);
+            const result = await emulateResource({ type, name, inputs, custom, secretOutputs: req.getAdditionalsecretoutputsList(), material });
             const propertyDependencies: Record<string, string[]> = {};
             req.getPropertydependenciesMap().forEach((deps: any, key: string) => { propertyDependencies[key] = deps.getUrnsList(); });
             recorded.push({
@@ -126,6 +139,7 @@ export async function installOfflineEngine(project: string, stack: string, previ
                 propertyDependencies,
                 provider: req.getProvider() || undefined,
             });
+            options.registered?.(recorded.length);
             const serialized = await rpc.serializeProperties("", toWire(result.state) as Record<string, unknown>);
             monitor.resources.set(urn, { urn, id: result.id ?? null, state: serialized });
             const response = new resproto.RegisterResourceResponse();

@@ -7,6 +7,8 @@ const path = require("path");
 
 const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const writeResult = (result) => fs.writeFileSync(job.resultFile, JSON.stringify(result));
+// Phases for the caller's progress line (the IPC channel runOffline opens); no channel, no progress.
+const phase = (text) => { if (process.send) process.send({ phase: text }); };
 
 // The CLI hands config to the program in these variables; the SDK reads them when it loads.
 process.env.PULUMI_CONFIG = JSON.stringify(job.config);
@@ -22,10 +24,11 @@ const tsutils = require("@pulumi/pulumi/tsutils");
 const tsConfigPath = process.env.PULUMI_NODEJS_TSCONFIG_PATH || "tsconfig.json";
 const compilerOptions = tsutils.loadTypeScriptCompilerOptions(tsConfigPath);
 const transpileOnlyEnv = process.env.PULUMI_NODEJS_TRANSPILE_ONLY;
+const transpileOnly = transpileOnlyEnv ? transpileOnlyEnv === "true" : Boolean(compilerOptions.noCheck);
 const { tsnodeRequire, typescriptRequire } = tsutils.typeScriptRequireStrings();
 require(tsnodeRequire).register({
     compiler: typescriptRequire,
-    transpileOnly: transpileOnlyEnv ? transpileOnlyEnv === "true" : compilerOptions.noCheck,
+    transpileOnly,
     project: tsConfigPath,
     skipProject: !fs.existsSync(tsConfigPath),
     compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
@@ -34,8 +37,14 @@ require(tsnodeRequire).register({
 process.env.PULUMI_NODEJS_TYPESCRIPT = "false";
 
 async function main() {
+    phase(transpileOnly ? "loading the program (transpile only)" : "type checking the program (ts-node, as the Pulumi CLI does)");
     const { installOfflineEngine } = require(path.join(__dirname, "offline-runtime.ts"));
-    const finish = await installOfflineEngine(job.project, job.stack, Boolean(job.preview));
+    // The program's first registration ends loading (and type checking); then a line every 20 registrations.
+    const registered = (count) => {
+        if (count === 1) phase("running the program");
+        if (count % 20 === 0) phase(`${count} resources registered`);
+    };
+    const finish = await installOfflineEngine(job.project, job.stack, { preview: Boolean(job.preview), seed: job.seed, registered });
     // cmd/run/index.js is the CLI process's entry: it parses argv and connects to the engine when loaded.
     // run.js needs only its exit-code constant, so it gets that instead of a second, engine-bound startup.
     const cliEntry = require.resolve("@pulumi/pulumi/cmd/run/index.js");
@@ -49,6 +58,7 @@ async function main() {
         programErrors.push(err);
     }
     const recorded = await finish();
+    phase(`program done: ${recorded.resources.length} resources registered`);
     if (programErrors.length > 0) {
         const messages = [...new Set(programErrors.map((e) => (e && e.message) || String(e)))];
         writeResult({ ok: false, error: messages.join("\n"), resources: recorded.resources.length });

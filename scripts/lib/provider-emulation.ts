@@ -4,6 +4,7 @@
  * secret marking of every output the real provider marks secret (`additionalSecretOutputs`).
  */
 import * as crypto from "node:crypto";
+import { ecKeyPairFrom, ed25519KeyPairFrom, type Entropy, type GeneratedMaterial, RANDOM_MATERIAL, rsaKeyPairFrom, uuidFrom } from "./generated-material";
 import { SECRET_KEY, unwrapSecrets } from "./secret-values";
 import { x509 as x509Lib } from "./x509";
 
@@ -19,6 +20,8 @@ export interface EmulatedRequest {
     custom: boolean;
     /** Outputs the SDK asks the engine to hold as secrets. */
     secretOutputs: readonly string[];
+    /** Where generated values come from (default: real randomness); seeded for a reproducible render. */
+    material?: GeneratedMaterial;
 }
 
 export interface EmulatedResult {
@@ -37,7 +40,7 @@ const NUMERIC = "0123456789";
 const SPECIAL = "!@#$%&*()-_=+[]{}<>:?";
 
 /** A random string as the random provider makes it: minimums per class first, then the union, shuffled. */
-export function randomStringLike(inputs: Record<string, unknown>): string {
+export function randomStringLike(inputs: Record<string, unknown>, entropy: Entropy = RANDOM_MATERIAL.entropy("result")): string {
     const length = Number(inputs.length);
     if (!Number.isInteger(length) || length < 1) throw new Error(`random: length must be a positive integer, got ${String(inputs.length)}`);
     const on = (k: string) => inputs[k] !== false;
@@ -53,12 +56,12 @@ export function randomStringLike(inputs: Record<string, unknown>): string {
     for (const [enabled, set, min] of classes) {
         if (!enabled || set.length === 0) continue;
         alphabet += set;
-        for (let i = 0; i < min; i++) chars.push(set[crypto.randomInt(set.length)]);
+        for (let i = 0; i < min; i++) chars.push(set[entropy.randomInt(set.length)]);
     }
     if (!alphabet) throw new Error("random: every character class is disabled");
-    while (chars.length < length) chars.push(alphabet[crypto.randomInt(alphabet.length)]);
+    while (chars.length < length) chars.push(alphabet[entropy.randomInt(alphabet.length)]);
     for (let i = chars.length - 1; i > 0; i--) {
-        const j = crypto.randomInt(i + 1);
+        const j = entropy.randomInt(i + 1);
         [chars[i], chars[j]] = [chars[j], chars[i]];
     }
     return chars.join("");
@@ -71,15 +74,16 @@ const EC_CURVES: Record<string, { node: string; ssh: string }> = {
     P521: { node: "secp521r1", ssh: "nistp521" },
 };
 
-/** A key pair with every field of `tls.PrivateKey`, generated for real. */
-export function tlsPrivateKey(inputs: Record<string, unknown>): Record<string, unknown> {
+/** A key pair with every field of `tls.PrivateKey`, generated for real (or derived from a render's seed). */
+export function tlsPrivateKey(inputs: Record<string, unknown>, material: GeneratedMaterial = RANDOM_MATERIAL): Record<string, unknown> {
+    const seeded = material.seed !== undefined;
     const algorithm = String(inputs.algorithm);
     let keys: crypto.KeyPairKeyObjectResult;
     let privateKeyPem: string;
     let openssh = "";
     if (algorithm === "RSA") {
         const rsaBits = Number(inputs.rsaBits ?? 2048);
-        keys = crypto.generateKeyPairSync("rsa", { modulusLength: rsaBits });
+        keys = seeded ? rsaKeyPairFrom(material.entropy("key"), rsaBits) : crypto.generateKeyPairSync("rsa", { modulusLength: rsaBits });
         privateKeyPem = keys.privateKey.export({ type: "pkcs1", format: "pem" }).toString();
         const jwk = keys.publicKey.export({ format: "jwk" });
         openssh = sshKey("ssh-rsa", [mpint(jwk.e!), mpint(jwk.n!)]);
@@ -88,7 +92,7 @@ export function tlsPrivateKey(inputs: Record<string, unknown>): Record<string, u
         const curveName = String(inputs.ecdsaCurve ?? "P224");
         const curve = EC_CURVES[curveName];
         if (!curve) throw new Error(`tls: unsupported ecdsaCurve ${curveName}`);
-        keys = crypto.generateKeyPairSync("ec", { namedCurve: curve.node });
+        keys = seeded ? ecKeyPairFrom(material.entropy("key"), curve.node) : crypto.generateKeyPairSync("ec", { namedCurve: curve.node });
         privateKeyPem = keys.privateKey.export({ type: "sec1", format: "pem" }).toString();
         if (curve.ssh) {
             const jwk = keys.publicKey.export({ format: "jwk" });
@@ -97,7 +101,7 @@ export function tlsPrivateKey(inputs: Record<string, unknown>): Record<string, u
         }
         inputs = { ...inputs, ecdsaCurve: curveName };
     } else if (algorithm === "ED25519") {
-        keys = crypto.generateKeyPairSync("ed25519");
+        keys = seeded ? ed25519KeyPairFrom(material.entropy("key")) : crypto.generateKeyPairSync("ed25519");
         privateKeyPem = keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
         const raw = keys.publicKey.export({ format: "jwk" }).x!;
         openssh = sshKey("ssh-ed25519", [sshString(Buffer.from(raw, "base64url"))]);
@@ -144,8 +148,9 @@ function withCanary(secret: string): string {
 /** Kubernetes' API server and provider: auto-naming (`<name>-<8 chars>`) and the default namespace. */
 function kubernetesObject(inputs: Record<string, unknown>, req: EmulatedRequest): EmulatedResult {
     const metadata = { ...((inputs.metadata as Record<string, unknown>) ?? {}) };
-    if (!metadata.name) metadata.name = `${req.name}-${randomStringLike({ length: 8, upper: false, special: false })}`;
-    metadata.uid = crypto.randomUUID();
+    const material = req.material ?? RANDOM_MATERIAL;
+    if (!metadata.name) metadata.name = `${req.name}-${randomStringLike({ length: 8, upper: false, special: false }, material.entropy("name"))}`;
+    metadata.uid = uuidFrom(material.entropy("uid"));
     const state = { ...inputs, metadata };
     const namespace = metadata.namespace;
     return { id: namespace ? `${String(namespace)}/${String(metadata.name)}` : String(metadata.name), state };
@@ -153,10 +158,12 @@ function kubernetesObject(inputs: Record<string, unknown>, req: EmulatedRequest)
 
 /** Emulators by type token; types not listed echo their inputs. Extend here when the program uses a new type. */
 export const EMULATORS: Record<string, Emulator> = {
-    "random:index/randomPassword:RandomPassword": (inputs) => ({ id: "none", state: { ...inputs, result: withCanary(randomStringLike(inputs)) } }),
-    "random:index/randomString:RandomString": (inputs) => ({ id: "none", state: { ...inputs, result: randomStringLike(inputs) } }),
-    "tls:index/privateKey:PrivateKey": (inputs) => ({ id: crypto.randomBytes(20).toString("hex"), state: tlsPrivateKey(inputs) }),
+    "random:index/randomPassword:RandomPassword": (inputs, req) => ({ id: "none", state: { ...inputs, result: withCanary(randomStringLike(inputs, materialOf(req).entropy("result"))) } }),
+    "random:index/randomString:RandomString": (inputs, req) => ({ id: "none", state: { ...inputs, result: randomStringLike(inputs, materialOf(req).entropy("result")) } }),
+    "tls:index/privateKey:PrivateKey": (inputs, req) => ({ id: materialOf(req).entropy("id").bytes(20).toString("hex"), state: tlsPrivateKey(inputs, materialOf(req)) }),
 };
+
+const materialOf = (req: EmulatedRequest) => req.material ?? RANDOM_MATERIAL;
 
 type AsyncEmulator = (inputs: Record<string, unknown>, req: EmulatedRequest) => Promise<EmulatedResult>;
 
@@ -233,26 +240,26 @@ function sanExtension(inputs: Record<string, unknown>) {
     return names.length ? [new x509.SubjectAlternativeNameExtension(names, false)] : [];
 }
 
-function validity(inputs: Record<string, unknown>) {
+function validity(inputs: Record<string, unknown>, material: GeneratedMaterial) {
     const hours = Number(inputs.validityPeriodHours);
     if (!Number.isFinite(hours) || hours <= 0) throw new Error(`tls: validityPeriodHours must be positive, got ${String(inputs.validityPeriodHours)}`);
-    const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const notBefore = new Date(Math.floor(material.now().getTime() / 1000) * 1000);
     const notAfter = new Date(notBefore.getTime() + hours * 3600_000);
     return { notBefore, notAfter, validityStartTime: notBefore.toISOString(), validityEndTime: notAfter.toISOString() };
 }
 
 const pemText = (pem: string) => `${pem.replace(/\r\n/g, "\n").trim()}\n`;
-const serial = () => crypto.randomBytes(16).toString("hex").replace(/^[89a-f]/, "1");
+const serial = (material: GeneratedMaterial) => material.entropy("serial").bytes(16).toString("hex").replace(/^[89a-f]/, "1");
 
 /** Certificates made for real (X.509 via @peculiar/x509), with the fields of @pulumi/tls' resources. */
 export const ASYNC_EMULATORS: Record<string, AsyncEmulator> = {
-    "tls:index/selfSignedCert:SelfSignedCert": async (inputs) => {
+    "tls:index/selfSignedCert:SelfSignedCert": async (inputs, req) => {
         const x509 = x509Lib();
         const plain = unwrapSecrets(inputs) as Record<string, unknown>;
         const keys = await signingKeys(String(plain.privateKeyPem));
-        const { notBefore, notAfter, validityStartTime, validityEndTime } = validity(plain);
+        const { notBefore, notAfter, validityStartTime, validityEndTime } = validity(plain, materialOf(req));
         const cert = await x509.X509CertificateGenerator.createSelfSigned({
-            serialNumber: serial(), name: subjectName(plain.subject), notBefore, notAfter,
+            serialNumber: serial(materialOf(req)), name: subjectName(plain.subject), notBefore, notAfter,
             keys: { privateKey: keys.privateKey, publicKey: keys.publicKey }, signingAlgorithm: keys.signing,
             extensions: [
                 ...usageExtensions(plain), ...sanExtension(plain),
@@ -274,17 +281,17 @@ export const ASYNC_EMULATORS: Record<string, AsyncEmulator> = {
         });
         return { id: crypto.createHash("sha1").update(Buffer.from(csr.rawData)).digest("hex"), state: { ...inputs, certRequestPem: pemText(csr.toString("pem")), keyAlgorithm: keys.keyAlgorithm } };
     },
-    "tls:index/locallySignedCert:LocallySignedCert": async (inputs) => {
+    "tls:index/locallySignedCert:LocallySignedCert": async (inputs, req) => {
         const x509 = x509Lib();
         const plain = unwrapSecrets(inputs) as Record<string, unknown>;
         const ca = await signingKeys(String(plain.caPrivateKeyPem));
         const caCert = new x509.X509Certificate(String(plain.caCertPem));
         const csr = new x509.Pkcs10CertificateRequest(String(plain.certRequestPem));
         if (!(await csr.verify())) throw new Error("tls: the certificate request's signature does not verify");
-        const { notBefore, notAfter, validityStartTime, validityEndTime } = validity(plain);
+        const { notBefore, notAfter, validityStartTime, validityEndTime } = validity(plain, materialOf(req));
         const subjectKey = await csr.publicKey.export();
         const cert = await x509.X509CertificateGenerator.create({
-            serialNumber: serial(), subject: csr.subject, issuer: caCert.subject, notBefore, notAfter,
+            serialNumber: serial(materialOf(req)), subject: csr.subject, issuer: caCert.subject, notBefore, notAfter,
             publicKey: subjectKey, signingKey: ca.privateKey, signingAlgorithm: ca.signing,
             extensions: [
                 ...usageExtensions(plain),

@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
+import { listStacks, readProject } from "../../scripts/lib/stack-config";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -20,17 +21,26 @@ describe("npm run render", () => {
     it("prints usage for --help and exits 0; exits 2 on bad usage", () => {
         const help = renderCli(["--help"]);
         assert.equal(help.code, 0);
-        assert.match(help.stdout, /Usage: npm run render -- <stack> \[--out DIR\]/);
+        assert.match(help.stdout, /Usage: npm run render -- <stack> \[--out DIR\] \[--seed TEXT\]/);
+        assert.match(help.stdout, /npm run render -- <stack> --diff REV/);
+        assert.match(help.stdout, /With --diff: 0 no change; 1 changes; 2 bad usage.*; 3 a render failed/);
         assert.equal(renderCli([]).code, 2);
         const unknown = renderCli(["demo", "--bogus"]);
         assert.equal(unknown.code, 2);
-        assert.match(unknown.stderr, /Unknown option '--bogus'/);
+        // The project's words, the options there are, then the usage; not Node's parseArgs text.
+        assert.match(unknown.stderr, /^unknown option --bogus \(the options are --out, --seed, --diff, -h\/--help\)\n\nUsage: npm run render/);
+        assert.doesNotMatch(unknown.stderr, /positional argument/);
+        assert.equal(renderCli(["demo", "--diff", "HEAD", "--out", "x"]).code, 2);
     });
 
-    it("exits 2 for a stack without a config file, naming the file", () => {
+    it("exits 2 for a stack without a config file, naming the file and the stacks there are", () => {
         const r = renderCli(["nobank", "--out", fs.mkdtempSync(path.join(os.tmpdir(), "render-"))]);
         assert.equal(r.code, 2);
-        assert.match(r.stderr, /Pulumi\.nobank\.yaml does not exist/);
+        assert.match(r.stderr, /stack 'nobank' has no config file: stacks\/Pulumi\.nobank\.yaml does not exist\./);
+        const stacks = listStacks(readProject(ROOT));
+        assert.ok(stacks.length > 0);
+        assert.ok(r.stderr.includes(`The stacks in stacks/ are: ${stacks.join(", ")}.`), r.stderr);
+        assert.doesNotMatch(r.stderr, /Rendering stack/, "nothing is started");
     });
 
     it("writes masked, ordered manifests and a summary, twice the same objects in the same order", () => {
@@ -45,7 +55,17 @@ describe("npm run render", () => {
         const hostRows = first.stdout.split("\n").filter((l) => /^(api|backoffice)-dnipro-integrate\.dcm\.example\.com\s/.test(l));
         assert.ok(hostRows.some((l) => l.startsWith("backoffice-")) && hostRows.some((l) => l.startsWith("api-")), "both hosts listed");
         assert.ok(hostRows.every((l) => !/\snone\s/.test(l)), `every host has a TLS secret:\n${hostRows.join("\n")}`);
-        assert.equal(renderCli(["dnipro", "--out", b]).code, 0);
+        // Alive while it works: each phase on stderr, in order, with its time.
+        const phases = first.stderr.split("\n").filter((l) => /^ {2}\[\d+\.\d s\] /.test(l)).map((l) => l.replace(/^ {2}\[\d+\.\d s\] /, "").replace(/\d+/g, "N"));
+        assert.deepEqual([...new Set(phases)].slice(0, 4), ["type checking the program (ts-node, as the Pulumi CLI does)", "running the program", "N resources registered", "program done: N resources registered"]);
+        assert.match(phases.at(-1) ?? "", /^writing .*manifests\.yaml and summary\.json$/, "writing is the last phase");
+        assert.doesNotMatch(first.stdout, /REPRODUCIBLE/, "an unseeded render is not marked");
+        // The second render is seeded: marked as not for deployment in both files and on stdout.
+        const seeded = renderCli(["dnipro", "--out", b, "--seed", "review"]);
+        assert.equal(seeded.code, 0, seeded.stderr);
+        assert.match(seeded.stdout, /^REPRODUCIBLE RENDER, NOT FOR DEPLOYMENT: .* seed "review"/m);
+        assert.match(fs.readFileSync(path.join(b, "manifests.yaml"), "utf8"), /^# REPRODUCIBLE RENDER, NOT FOR DEPLOYMENT: .* seed "review"/);
+        assert.equal(JSON.parse(fs.readFileSync(path.join(b, "summary.json"), "utf8")).reproducible.seed, "review");
         const docs = (dir: string) => YAML.parseAllDocuments(fs.readFileSync(path.join(dir, "manifests.yaml"), "utf8")).map((d) => d.toJS());
         const ids = (dir: string) => docs(dir).map((o) => `${o.kind}/${o.metadata.name}`);
         assert.deepEqual(ids(a), ids(b));

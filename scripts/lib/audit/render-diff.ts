@@ -2,11 +2,10 @@
  * `--render-diff <git-rev>`: renders every bank offline at a git revision (a temporary detached worktree sharing
  * node_modules) and at the working tree, and reports per bank what is added, removed and changed.
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { fromRecorded } from "../../../policies/evaluate";
+import { addDetachedWorktree, git, resolveCommit } from "../git-worktree";
 import { PROJECT_ROOT, runOffline, type OfflineOutcome } from "../offline-run";
 import { listStacks, readProject } from "../stack-config";
 import { compareRenders } from "./compare-renders";
@@ -39,12 +38,9 @@ export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ rep
     const progress = options.progress ?? (() => undefined);
     const commit = resolveRev(repoDir, options.rev);
     const sides = compareRevisions(repoDir, options.rev, commit);
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-audit-"));
-    const worktree = path.join(tmp, "rev");
+    const checkout = addDetachedWorktree(repoDir, commit, "dcm-audit-");
+    const worktree = checkout.dir;
     try {
-        git(repoDir, ["worktree", "add", "--detach", "--quiet", worktree, commit]);
-        const modules = path.join(repoDir, "node_modules");
-        if (fs.existsSync(modules) && !fs.existsSync(path.join(worktree, "node_modules"))) fs.symlinkSync(modules, path.join(worktree, "node_modules"), "dir");
         const stacksAt = (dir: string) => (fs.existsSync(path.join(dir, "Pulumi.yaml")) ? listStacks(readProject(dir)) : []);
         const beforeStacks = stacksAt(worktree);
         const afterStacks = stacksAt(repoDir);
@@ -99,12 +95,7 @@ export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ rep
         });
         return { report, failed, evidence: sides };
     } finally {
-        try {
-            git(repoDir, ["worktree", "remove", "--force", worktree]);
-        } catch {
-            git(repoDir, ["worktree", "prune"]);
-        }
-        fs.rmSync(tmp, { recursive: true, force: true });
+        checkout.remove();
     }
 }
 
@@ -125,17 +116,10 @@ export function compareRevisions(repoDir: string, rev: string, commit: string): 
     return { base: { rev, commit }, head: { commit: head, dirty }, commits, total: count(`${commit}..${head}`), behind: count(`${head}..${commit}`) };
 }
 
-function git(cwd: string, args: string[]): string {
-    return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-}
-
 function resolveRev(repoDir: string, rev: string): string {
-    if (rev.startsWith("-")) throw new AuditInputError(`--render-diff: '${rev}' is not a git revision.`);
-    try {
-        return git(repoDir, ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`]);
-    } catch {
-        throw new AuditInputError(`--render-diff: '${rev}' is not a commit in ${repoDir} (git rev-parse found nothing).`);
-    }
+    const resolved = resolveCommit(repoDir, rev, "--render-diff");
+    if ("error" in resolved) throw new AuditInputError(resolved.error);
+    return resolved.commit;
 }
 
 async function pool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {

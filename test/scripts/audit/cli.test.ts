@@ -53,7 +53,7 @@ describe("npm run audit", () => {
         assert.equal(level.code, 2);
         assert.match(level.stderr, /--fail-on must be one of critical, high, medium, got 'severe'/);
         assert.match((await audit(["--preview", "a.json", "--out", "r.json", "--json", "./r.json"])).stderr, /must name different files/);
-        assert.match((await audit(["--bogus"])).stderr, /Unknown option '--bogus'/);
+        assert.match((await audit(["--bogus"])).stderr, /unknown option --bogus/);
     });
 
     it("exits 2 naming the file and what is wrong with it", async () => {
