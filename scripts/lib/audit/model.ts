@@ -1,6 +1,7 @@
 /**
  * The audit report's model. Everything in it is already masked: renderers only ever see this, never a raw state.
  */
+import type { JwkSummary, KeySetDiff } from "./jwks";
 
 /** Operations as a report shows them (Pulumi's step ops folded: create-replacement + delete-replaced = replace). */
 export type Op = "create" | "update" | "replace" | "delete" | "same" | "read" | "import" | "refresh" | "discard";
@@ -34,6 +35,11 @@ export interface FieldChange {
      * secret, or it looks like one (credentials in a URI, a private key). The program should mark it secret.
      */
     maskedByShape?: boolean;
+    /**
+     * The value is a JWKS: the kids the change adds, removes and keeps (with alg, kty, crv, use). `old` then lists the
+     * old keys and `new` says the same as this, in words.
+     */
+    keySet?: KeySetDiff;
 }
 
 /** A policy violation beside the change it concerns; the message is masked. */
@@ -111,12 +117,31 @@ export interface RenderDiffEvidence {
     behind: number;
 }
 
+/**
+ * A bank that is new (no stack at the old side) or retired (none at the new side), said once: what it is made of,
+ * instead of a row per field of every object created or deleted. Masked like the rest.
+ */
+export interface BankOverview {
+    /** `new`: onboarding, every resource created; `retired`: every resource deleted. */
+    lifecycle: "new" | "retired";
+    /** Resources created (new) or deleted (retired) by type (the type token's last part), most first. */
+    resources: { type: string; count: number }[];
+    /** The public hosts its Ingresses serve (new) or stop serving (retired), sorted. */
+    hosts: string[];
+    /** The keys its JWKS publishes (new) or withdraws (retired), by kid. */
+    keys: JwkSummary[];
+    /** How many of its resources are protected (a retirement: Pulumi refuses to delete them until unprotected). */
+    protectedResources: number;
+}
+
 export interface BankReport {
     bank: string;
     /** Resources per operation, `same` included: Pulumi's changeSummary when the preview has one. */
     counts: Partial<Record<Op, number>>;
-    /** Every change but `same`, most important first. */
+    /** Every change but `same`, most important first; for a new or retired bank, only those to read one by one. */
     changes: ResourceChange[];
+    /** Set when the bank is new or retired: its changes summarised. */
+    overview?: BankOverview;
 }
 
 export interface AuditReport {

@@ -242,7 +242,7 @@ describe("audit report from a preview", () => {
     it("ends with a sign-off block for the reviewer, the decision and the date", () => {
         const md = toMarkdown(both);
         assert.match(md, /## Sign-off\n\n\| Reviewer \| Decision \(approve \/ reject\) \| Date \| Notes \|\n\|---\|---\|---\|---\|\n\| \| \| \| \|\n$/);
-        assert.match(toHtml(both), /<h2>Sign-off<\/h2><table class="signoff"><tr><th>Reviewer<\/th><th>Decision \(approve \/ reject\)<\/th><th>Date<\/th>/);
+        assert.match(toHtml(both), /<h2 id="sign-off">Sign-off<\/h2><table class="signoff"><tr><th>Reviewer<\/th><th>Decision \(approve \/ reject\)<\/th><th>Date<\/th>/);
     });
 
     it("writes HTML as one self-contained page, escaping every value", () => {
@@ -266,6 +266,6 @@ describe("audit report from a preview", () => {
         const md = toMarkdown(both);
         assert.match(md, /\| Bank \| replace \| delete \| create \| update \| same \| Flags \|/);
         assert.match(md, /\| demo \| 3 \| 0 \| 0 \| 6 \| \d+ \| \d+ critical, \d+ high, \d+ medium \|/);
-        assert.match(toHtml(both), /<td>dnipro<\/td><td>1<\/td><td>1<\/td><td>1<\/td><td>3<\/td><td>\d+<\/td>/);
+        assert.match(toHtml(both), /<td><a href="#bank--dnipro">dnipro<\/a><\/td><td>1<\/td><td>1<\/td><td>1<\/td><td>3<\/td><td>\d+<\/td>/);
     });
 });
