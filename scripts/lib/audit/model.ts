@@ -134,6 +134,15 @@ export interface BankOverview {
     protectedResources: number;
 }
 
+/** A config key of a bank's stack file that differs between the two sides of a render diff (names only, no value). */
+export interface ConfigKeyChange {
+    /** The namespaced key, e.g. `dcm-integration:signingKeys`. */
+    key: string;
+    /** 1-based line of the key in the new stack file; absent for a removed key. */
+    line?: number;
+    change: "added" | "changed" | "removed";
+}
+
 export interface BankReport {
     bank: string;
     /** Resources per operation, `same` included: Pulumi's changeSummary when the preview has one. */
@@ -142,6 +151,8 @@ export interface BankReport {
     changes: ResourceChange[];
     /** Set when the bank is new or retired: its changes summarised. */
     overview?: BankOverview;
+    /** With --render-diff: the config keys of its stack file the diff changes, where SARIF places its results. */
+    configChanges?: ConfigKeyChange[];
 }
 
 export interface AuditReport {

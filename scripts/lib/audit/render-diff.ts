@@ -8,9 +8,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fromRecorded } from "../../../policies/evaluate";
 import { PROJECT_ROOT, runOffline, type OfflineOutcome } from "../offline-run";
-import { listStacks, readProject } from "../stack-config";
+import { listStacks, readProject, stackFilePath } from "../stack-config";
 import { unwrapSecrets } from "../secret-values";
 import { compareRenders, counted } from "./compare-renders";
+import { changedConfigKeys } from "./config-lines";
 import { bankOverview } from "./lifecycle";
 import { Masker } from "./masker";
 import type { AuditReport, BankOverview, Diagnostic, PreviewFailure, RenderDiffEvidence, ResourceChange } from "./model";
@@ -111,6 +112,12 @@ export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ rep
                 "Offline renders: generated values (passwords, keys) are compared as unchanged when their generator is unchanged; Kubernetes server-side fields are not modelled.",
             ],
         });
+        // Which config keys each bank's stack file changes: where SARIF places the bank's results.
+        const stackText = (dir: string, bank: string) => {
+            const file = fs.existsSync(path.join(dir, "Pulumi.yaml")) ? stackFilePath(readProject(dir), bank) : undefined;
+            return file && fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+        };
+        for (const b of report.banks) b.configChanges = changedConfigKeys(stackText(worktree, b.bank), stackText(repoDir, b.bank));
         return { report, failed, evidence: sides };
     } finally {
         try {
