@@ -14,7 +14,7 @@ export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, m
 /** What matters about a change, with the action it calls for. */
 export interface Flag {
     severity: Severity;
-    /** Stable identifier: signing-key, key-keeper-secrets, host-tls, image, access-widening, protected. */
+    /** Stable identifier: one of FLAG_ORDER (flags.ts), e.g. signing-key, key-keeper-secrets, host-tls, bank-new, bank-retired. */
     kind: string;
     message: string;
 }
