@@ -5,7 +5,8 @@ import type { RawFieldChange } from "./diff";
 import { flagsFor, type RawChange } from "./flags";
 import type { Masker } from "./masker";
 import type { FieldChange, PolicyFinding, ResourceChange } from "./model";
-import { childPath, parsePath } from "./paths";
+import { describeKey, describeKeySetDiff, diffKeySets, keySetOf, keySetPaths, type JwkSummary } from "./jwks";
+import { childPath, getPath, parsePath } from "./paths";
 
 /** Fields shown per resource; the rest are counted. */
 export const MAX_FIELDS = 60;
@@ -23,7 +24,11 @@ export function buildChange(input: ChangeInput, masker: Masker, policy?: PolicyC
     const { urn, type } = input;
     const replace = new Set(input.replacePaths ?? []);
     const roots = [input.old, input.new];
-    const fields: FieldChange[] = input.fields.slice(0, MAX_FIELDS).map((f) => {
+    const keySets = keySetFields(input, masker);
+    const raw = collapseKeySets(input.fields, keySets);
+    const fields: FieldChange[] = raw.slice(0, MAX_FIELDS).map((f) => {
+        const keySet = keySets.get(f.path);
+        if (keySet) return keySet;
         // Secret by marking: Pulumi's or the program's knowledge of the field, or a secret marker on the value.
         const parents = secretParents(masker, urn, type, f.path);
         const marked = masker.isKnownSecretPath(urn, type, f.path) || parents.known || isSecretValue(f.old) || isSecretValue(f.new);
@@ -56,10 +61,58 @@ export function buildChange(input: ChangeInput, masker: Masker, policy?: PolicyC
         ...(input.protectBefore !== undefined ? { protectBefore: input.protectBefore } : {}),
         ...(input.protectAfter !== undefined ? { protectAfter: input.protectAfter } : {}),
         fields,
-        omittedFields: Math.max(0, input.fields.length - MAX_FIELDS),
+        omittedFields: Math.max(0, raw.length - MAX_FIELDS),
         flags: flagsFor(input).map((f) => ({ ...f, message: masker.scrub(f.message) })),
         policy: findings.map((p) => ({ policy: p.policy, severity: p.severity, message: masker.scrub(p.message) })),
     };
+}
+
+/**
+ * Each JWKS among the changed values (a JSON document with a `keys` array, as a string or an object), as one field
+ * that says which kids are added, removed and kept, instead of its text cut short or a row per member. Only where the
+ * value is not secret: a key set is public, and nothing secret is ever parsed for display.
+ */
+function keySetFields(input: ChangeInput, masker: Masker): Map<string, FieldChange> {
+    const out = new Map<string, FieldChange>();
+    const roots = [input.old, input.new];
+    const paths = new Set([...keySetPaths(input.old), ...keySetPaths(input.new)]);
+    for (const path of paths) {
+        const segments = parsePath(path);
+        const under = input.fields.filter((f) => inside(f.path, path));
+        if (!under.length || masker.isSecretPathIn(input.urn, input.type, path, roots) || secretParents(masker, input.urn, input.type, path).known) continue;
+        const [before, after] = roots.map((r) => getPath(r, segments));
+        const [oldKeys, newKeys] = [keySetOf(before), keySetOf(after)];
+        const kind = before === undefined ? "add" : after === undefined ? "delete" : "update";
+        const scrubbed = (keys: JwkSummary[]) => keys.map((k) => Object.fromEntries(Object.entries(k).map(([m, v]) => [m, masker.scrub(v)])) as unknown as JwkSummary);
+        const diff = diffKeySets(scrubbed(oldKeys ?? []), scrubbed(newKeys ?? []));
+        // A side that is no key set (a value Pulumi knows only after apply) is shown as such.
+        const show = (v: unknown, keys: JwkSummary[] | undefined) => (v === undefined ? undefined : keys ? scrubbed(keys).map(describeKey).join("; ") || "no keys" : displayValue(masker.mask(input.urn, input.type, path, v)));
+        out.set(path, {
+            path: masker.scrub(path), kind,
+            old: show(before, oldKeys),
+            new: after === undefined ? undefined : newKeys ? describeKeySetDiff(diff) : show(after, newKeys),
+            ...(oldKeys || newKeys ? { keySet: diff } : {}),
+        });
+    }
+    return out;
+}
+
+const inside = (path: string, root: string) => path === root || path.startsWith(`${root}.`) || path.startsWith(`${root}[`);
+
+/** The fields with every field under a key set replaced by one field at the key set's path, where the first stood. */
+function collapseKeySets(fields: RawFieldChange[], keySets: Map<string, FieldChange>): RawFieldChange[] {
+    if (!keySets.size) return fields;
+    const seen = new Set<string>();
+    const out: RawFieldChange[] = [];
+    for (const f of fields) {
+        const root = [...keySets.keys()].find((p) => inside(f.path, p));
+        if (root === undefined) out.push(f);
+        else if (!seen.has(root)) {
+            seen.add(root);
+            out.push({ path: root, kind: f.kind });
+        }
+    }
+    return out;
 }
 
 function containsMarker(v: unknown, depth = 0): boolean {

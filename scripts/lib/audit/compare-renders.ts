@@ -21,7 +21,8 @@ function compared(r: RecordedResource): Record<string, unknown> {
     return props;
 }
 
-const counted = (r: RecordedResource) => (r.custom && !r.type.startsWith("pulumi:providers:")) || r.type === STACK;
+/** The resources a stack counts (as Pulumi's changeSummary does): custom resources but providers, and the root stack. */
+export const counted = (r: RecordedResource) => (r.custom && !r.type.startsWith("pulumi:providers:")) || r.type === STACK;
 
 export interface CompareOptions {
     bank: string;

@@ -38,26 +38,37 @@ export function toSarif(report: AuditReport): string {
         "audit/preview-failed",
         "audit/render-failed",
     ];
-    const location = (bank: string, urn?: string) => ({
-        physicalLocation: { artifactLocation: { uri: stackFile(bank) }, region: { startLine: 1 } },
-        ...(urn ? { logicalLocations: [{ fullyQualifiedName: urn, kind: "resource" }] } : {}),
-    });
+    // A result is placed on the line of the first config key of the bank's stack file the diff changes (every changed
+    // key as a related location); with no such key (a preview, a program change, a retired bank) on the file with no
+    // line, since none is known, and always on the resource's URN as a logical location.
+    const keysOf = new Map(report.banks.map((b) => [b.bank, (b.configChanges ?? []).filter((k) => k.line !== undefined)]));
+    const location = (bank: string, urn?: string) => {
+        const first = keysOf.get(bank)?.[0];
+        return {
+            physicalLocation: { artifactLocation: { uri: stackFile(bank) }, ...(first ? { region: { startLine: first.line } } : {}) },
+            ...(urn ? { logicalLocations: [{ fullyQualifiedName: urn, kind: "resource" }] } : {}),
+        };
+    };
+    const related = (bank: string) => {
+        const keys = keysOf.get(bank) ?? [];
+        return keys.length ? { relatedLocations: keys.map((k, id) => ({ id, message: { text: `${k.key} ${k.change}` }, physicalLocation: { artifactLocation: { uri: stackFile(bank) }, region: { startLine: k.line } } })) } : {};
+    };
     const results = [
         ...report.failures.flatMap((f) => f.errors.map((e) => ({
             ruleId: `audit/${f.source}-failed`, level: "error",
             message: { text: `${f.source === "render" ? "Render" : "Preview"} of ${f.bank} failed (${f.file}): ${e.message}` },
-            locations: [location(f.bank, e.urn)],
+            locations: [location(f.bank, e.urn)], ...related(f.bank),
         }))),
         ...flags.map(({ change: c, flag: f }) => ({
             ruleId: `audit/${f.kind}`, level: LEVEL[f.severity],
             message: { text: `${c.bank}: ${c.object ?? `${c.type} ${c.name}`} (${c.op}): ${f.message}` },
-            locations: [location(c.bank, c.urn)],
+            locations: [location(c.bank, c.urn)], ...related(c.bank),
             properties: { severity: f.severity, "security-severity": SECURITY_SEVERITY[f.severity] },
         })),
         ...policyResults.map(({ c, p }) => ({
             ruleId: `policy/${p.policy}`, level: p.severity === "mandatory" ? "error" : "warning",
             message: { text: `${c.bank}: ${c.object ?? `${c.type} ${c.name}`}: ${p.message}` },
-            locations: [location(c.bank, c.urn)],
+            locations: [location(c.bank, c.urn)], ...related(c.bank),
         })),
     ];
     return `${JSON.stringify({

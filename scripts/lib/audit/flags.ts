@@ -24,18 +24,23 @@ export interface RawChange {
 }
 
 /** Flag kinds in the order the report ranks them. */
-export const FLAG_ORDER = ["signing-key", "key-keeper-secrets", "unprotected", "kratos-secret", "host-tls", "image", "access-widening", "protected", "secret-regenerated"];
+export const FLAG_ORDER = ["bank-retired", "signing-key", "key-keeper-secrets", "unprotected", "kratos-secret", "host-tls", "image", "access-widening", "protected", "secret-regenerated", "bank-new"];
 
 const PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
 const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 const SECRET = "kubernetes:core/v1:Secret";
-const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+export const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 const CERT_MANAGER_ANNOTATION = /^(cert-manager\.io|acme\.cert-manager\.io)\//;
 
 const objectName = (c: RawChange): string | undefined => (c.new?.metadata?.name ?? c.old?.metadata?.name) as string | undefined;
 const under = (c: RawChange, component: string) => c.urn.includes(`${component}$`);
 const destroys = (op: Op) => op === "replace" || op === "delete";
 const touchesSecretData = (c: RawChange) => c.changedPaths.some((p) => /^(data|stringData)\b/.test(p));
+/**
+ * The old key or credentials stop working: destroyed, or a Secret holding them rewritten. A creation replaces nothing
+ * (a new bank, a new slot): no token was signed with it, nobody registered it, so nothing stops verifying.
+ */
+const supersedes = (c: RawChange) => destroys(c.op) || (c.op === "update" && c.type === SECRET && touchesSecretData(c));
 
 /** The key pair of a JwtSigningKey, or the Secret JwtKeySet hands the signer (by its component, whatever its object name). */
 function isSigningKey(c: RawChange): boolean {
@@ -62,7 +67,8 @@ function kratosSecret(c: RawChange): { severity: "high" | "medium"; what: string
 }
 
 const annotations = (o: Record<string, any> | undefined): Record<string, unknown> => (o?.metadata?.annotations ?? {}) as Record<string, unknown>;
-const ingressHosts = (o: Record<string, any> | undefined): string[] => [
+/** The hosts an Ingress serves: its rules' hosts and its TLS hosts. */
+export const ingressHosts = (o: Record<string, any> | undefined): string[] => [
     ...((o?.spec?.rules ?? []) as { host?: string }[]).map((r) => r?.host).filter((h): h is string => typeof h === "string"),
     ...((o?.spec?.tls ?? []) as { hosts?: string[] }[]).flatMap((t) => (Array.isArray(t?.hosts) ? t.hosts : [])),
 ];
@@ -131,7 +137,7 @@ export function flagsFor(c: RawChange): Flag[] {
         }
     }
     if (c.op === "same") return flags;
-    if (isSigningKey(c) && (destroys(c.op) || (c.type === SECRET && touchesSecretData(c)))) {
+    if (isSigningKey(c) && supersedes(c)) {
         flags.push({
             severity: "critical", kind: "signing-key",
             message: c.op === "delete"
@@ -139,7 +145,7 @@ export function flagsFor(c: RawChange): Flag[] {
                 : `JWT signing key ${verb(c.op)}: the bank must receive the new public key (new kid in the JWKS) before DCM signs with it; tokens signed with the old key stop verifying.`,
         });
     }
-    if (isKeyKeeperSecret(c) && (destroys(c.op) || (c.type === SECRET && touchesSecretData(c)))) {
+    if (isKeyKeeperSecret(c) && supersedes(c)) {
         flags.push({
             severity: "critical", kind: "key-keeper-secrets",
             message: `Key-keeper credentials ${verb(c.op)}: the bank must re-register the entity users' secrets in its key keeper, or DCM's entities lose access.`,

@@ -180,6 +180,17 @@ export function valueAt(root: unknown, segments: readonly Segment[]): unknown {
     return secret && v !== undefined ? { [SECRET_KEY]: v } : v;
 }
 
+/**
+ * The old value of a diffed path: from the old inputs for an input diff; else from the old outputs, falling back to
+ * the old inputs where the outputs lack the path. A live object need not echo its inputs: a Kubernetes Secret's
+ * outputs hold `data` but never `stringData`, which only its inputs have, so an update of a `stringData` key would
+ * otherwise read as an add (old side empty).
+ */
+function oldValueAt(old: ResourceState | undefined, segments: readonly Segment[], inputDiff: boolean): unknown {
+    if (inputDiff) return valueAt(old?.inputs, segments);
+    return valueAt(old?.outputs, segments) ?? valueAt(old?.inputs, segments);
+}
+
 function changeInput(g: Grouped): ChangeInput {
     const op = opOf(g);
     const oldProps = merged(g.oldState);
@@ -195,9 +206,8 @@ function changeInput(g: Grouped): ChangeInput {
         if (detailed) {
             for (const [path, d] of Object.entries(detailed).sort(([a], [b]) => a.localeCompare(b))) {
                 const segments = parsePathSafe(path);
-                const oldSource = d.inputDiff ? g.oldState?.inputs : (g.oldState?.outputs ?? g.oldState?.inputs);
                 const kind = d.kind.startsWith("add") ? "add" : d.kind.startsWith("delete") ? "delete" : "update";
-                fields.push({ path, kind, old: kind === "add" ? undefined : valueAt(oldSource, segments), new: kind === "delete" ? undefined : valueAt(g.newState?.inputs, segments) });
+                fields.push({ path, kind, old: kind === "add" ? undefined : oldValueAt(g.oldState, segments, d.inputDiff), new: kind === "delete" ? undefined : valueAt(g.newState?.inputs, segments) });
                 if (d.kind.endsWith("-replace")) replacePaths.add(path);
             }
         } else {

@@ -1,5 +1,6 @@
 /** The report as Markdown for review tools (GitHub, GitLab): every value escaped, nothing raw. */
-import type { AuditReport, Evidence, FieldChange, ResourceChange } from "./model";
+import { describeKey } from "./jwks";
+import type { AuditReport, BankOverview, Evidence, FieldChange, ResourceChange } from "./model";
 import { allFlags, opsIn } from "./report";
 
 /** Text safe in Markdown prose and table cells: no markup, no HTML, one line. */
@@ -41,7 +42,9 @@ export function toMarkdown(report: AuditReport): string {
     for (const b of report.banks) {
         out.push(`## Bank ${md(b.bank)}`, "");
         if (report.failures.some((f) => f.bank === b.bank)) out.push("**The preview failed**: what follows is what Pulumi had planned before it stopped.", "");
-        if (!b.changes.length) out.push("No changes.", "");
+        if (b.overview) {
+            out.push(...overviewRows(b.overview).map((r) => `- **${md(r.label)}**: ${md(r.value)}`), "");
+        } else if (!b.changes.length) out.push("No changes.", "");
         for (const c of b.changes) out.push(...resource(c));
     }
     if (report.diagnostics.length) {
@@ -61,6 +64,18 @@ export function notesOf(report: AuditReport): string[] {
     return [
         ...report.notes,
         ...(byShape ? ["Values marked \"masked by shape\" were not marked secret by Pulumi or the program: they were masked because their name or their content looks secret (an env var such as SMTP_PASSWORD, a known secret value, credentials in a URI). Mark them secret in the program."] : []),
+    ];
+}
+
+/** A new or retired bank's overview as label/value rows (shared with HTML). */
+export function overviewRows(o: BankOverview): { label: string; value: string }[] {
+    const created = o.lifecycle === "new";
+    const total = o.resources.reduce((n, r) => n + r.count, 0);
+    return [
+        { label: created ? "New bank" : "Retired bank", value: created ? "no stack at the old side: every resource is created (onboarding), none replaced" : "no stack at the new side: every resource is deleted" },
+        { label: created ? "Resources created" : "Resources deleted", value: `${total}: ${o.resources.map((r) => `${r.type} ${r.count}`).join(", ") || "none"}${o.protectedResources ? ` (${o.protectedResources} protected)` : ""}` },
+        { label: created ? "Hosts" : "Hosts no longer served", value: o.hosts.join(", ") || "none" },
+        { label: created ? "Keys published (JWKS)" : "Keys withdrawn (JWKS)", value: o.keys.map(describeKey).join("; ") || "none" },
     ];
 }
 
@@ -133,7 +148,7 @@ export function protection(c: ResourceChange): string {
 }
 
 export function fieldKind(f: FieldChange): string {
-    return `${f.kind}${f.replace ? " (forces replacement)" : ""}${f.secret ? " (secret)" : ""}${f.maskedByShape ? " (masked by shape)" : ""}`;
+    return `${f.kind}${f.keySet ? " (key set)" : ""}${f.replace ? " (forces replacement)" : ""}${f.secret ? " (secret)" : ""}${f.maskedByShape ? " (masked by shape)" : ""}`;
 }
 
 function field(f: FieldChange): string {

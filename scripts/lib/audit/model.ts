@@ -1,6 +1,7 @@
 /**
  * The audit report's model. Everything in it is already masked: renderers only ever see this, never a raw state.
  */
+import type { JwkSummary, KeySetDiff } from "./jwks";
 
 /** Operations as a report shows them (Pulumi's step ops folded: create-replacement + delete-replaced = replace). */
 export type Op = "create" | "update" | "replace" | "delete" | "same" | "read" | "import" | "refresh" | "discard";
@@ -13,7 +14,7 @@ export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, m
 /** What matters about a change, with the action it calls for. */
 export interface Flag {
     severity: Severity;
-    /** Stable identifier: signing-key, key-keeper-secrets, host-tls, image, access-widening, protected. */
+    /** Stable identifier: one of FLAG_ORDER (flags.ts), e.g. signing-key, key-keeper-secrets, host-tls, bank-new, bank-retired. */
     kind: string;
     message: string;
 }
@@ -34,6 +35,11 @@ export interface FieldChange {
      * secret, or it looks like one (credentials in a URI, a private key). The program should mark it secret.
      */
     maskedByShape?: boolean;
+    /**
+     * The value is a JWKS: the kids the change adds, removes and keeps (with alg, kty, crv, use). `old` then lists the
+     * old keys and `new` says the same as this, in words.
+     */
+    keySet?: KeySetDiff;
 }
 
 /** A policy violation beside the change it concerns; the message is masked. */
@@ -111,12 +117,42 @@ export interface RenderDiffEvidence {
     behind: number;
 }
 
+/**
+ * A bank that is new (no stack at the old side) or retired (none at the new side), said once: what it is made of,
+ * instead of a row per field of every object created or deleted. Masked like the rest.
+ */
+export interface BankOverview {
+    /** `new`: onboarding, every resource created; `retired`: every resource deleted. */
+    lifecycle: "new" | "retired";
+    /** Resources created (new) or deleted (retired) by type (the type token's last part), most first. */
+    resources: { type: string; count: number }[];
+    /** The public hosts its Ingresses serve (new) or stop serving (retired), sorted. */
+    hosts: string[];
+    /** The keys its JWKS publishes (new) or withdraws (retired), by kid. */
+    keys: JwkSummary[];
+    /** How many of its resources are protected (a retirement: Pulumi refuses to delete them until unprotected). */
+    protectedResources: number;
+}
+
+/** A config key of a bank's stack file that differs between the two sides of a render diff (names only, no value). */
+export interface ConfigKeyChange {
+    /** The namespaced key, e.g. `dcm-integration:signingKeys`. */
+    key: string;
+    /** 1-based line of the key in the new stack file; absent for a removed key. */
+    line?: number;
+    change: "added" | "changed" | "removed";
+}
+
 export interface BankReport {
     bank: string;
     /** Resources per operation, `same` included: Pulumi's changeSummary when the preview has one. */
     counts: Partial<Record<Op, number>>;
-    /** Every change but `same`, most important first. */
+    /** Every change but `same`, most important first; for a new or retired bank, only those to read one by one. */
     changes: ResourceChange[];
+    /** Set when the bank is new or retired: its changes summarised. */
+    overview?: BankOverview;
+    /** With --render-diff: the config keys of its stack file the diff changes, where SARIF places its results. */
+    configChanges?: ConfigKeyChange[];
 }
 
 export interface AuditReport {

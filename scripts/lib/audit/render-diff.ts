@@ -7,10 +7,13 @@ import * as path from "node:path";
 import { fromRecorded } from "../../../policies/evaluate";
 import { addDetachedWorktree, git, resolveCommit } from "../git-worktree";
 import { PROJECT_ROOT, runOffline, type OfflineOutcome } from "../offline-run";
-import { listStacks, readProject } from "../stack-config";
-import { compareRenders } from "./compare-renders";
+import { listStacks, readProject, stackFilePath } from "../stack-config";
+import { unwrapSecrets } from "../secret-values";
+import { compareRenders, counted } from "./compare-renders";
+import { changedConfigKeys } from "./config-lines";
+import { bankOverview } from "./lifecycle";
 import { Masker } from "./masker";
-import type { AuditReport, Diagnostic, PreviewFailure, RenderDiffEvidence, ResourceChange } from "./model";
+import type { AuditReport, BankOverview, Diagnostic, PreviewFailure, RenderDiffEvidence, ResourceChange } from "./model";
 import { checkPolicies } from "./policy";
 import { AuditInputError } from "./preview";
 import { assembleReport } from "./report";
@@ -56,7 +59,11 @@ export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ rep
             const started = Date.now();
             const outcome = await job.run();
             results.set(`${job.bank}/${job.side}`, outcome);
-            progress(`[${++done}/${jobs.length}] rendered ${job.bank} at ${job.side === "before" ? options.rev : "the working tree"} in ${Date.now() - started} ms${outcome && !outcome.ok ? " (failed)" : ""}`);
+            const where = job.side === "before" ? `at ${options.rev}` : "in the working tree";
+            // No stack file at that side: nothing rendered, said as what it means for the bank.
+            progress(`[${++done}/${jobs.length}] ${outcome === undefined
+                ? `${job.bank}: not ${where} (${job.side === "before" ? "new bank" : "retired bank"})`
+                : `rendered ${job.bank} ${where} in ${Date.now() - started} ms${outcome.ok ? "" : " (failed)"}`}`);
         });
         const masker = new Masker();
         const changes: ResourceChange[] = [];
@@ -64,6 +71,7 @@ export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ rep
         const failures: PreviewFailure[] = [];
         let failed = false;
         const unlisted = new Set<string>();
+        const overviews = new Map<string, BankOverview>();
         for (const bank of banks) {
             const before = results.get(`${bank}/before`);
             const after = results.get(`${bank}/after`);
@@ -79,6 +87,13 @@ export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ rep
             changes.push(...compareRenders(before?.ok ? before.resources : [], after?.ok ? after.resources : [], {
                 bank, masker, policy: (r) => checkPolicies(fromRecorded(r), bank),
             }));
+            // Only one side has a stack file: onboarding or retirement, not a replacement of everything.
+            const only = !before && after?.ok ? { lifecycle: "new" as const, resources: after.resources } : before?.ok && !after ? { lifecycle: "retired" as const, resources: before.resources } : undefined;
+            if (only) {
+                overviews.set(bank, bankOverview(only.lifecycle, only.resources.filter(counted).map((r) => ({
+                    type: r.type, protect: r.protect, props: unwrapSecrets(r.outputs) as Record<string, unknown>,
+                })), masker));
+            }
         }
         // Messages may quote values: scrubbed with everything the masker learned (commit subjects too).
         for (const d of diagnostics) d.message = masker.scrub(d.message);
@@ -87,12 +102,18 @@ export async function auditRenderDiff(options: RenderDiffOptions): Promise<{ rep
         const report = assembleReport({
             title: `Audit of the working tree against ${options.rev}`,
             source: `offline renders at ${options.rev} (${commit.slice(0, 12)}) and of the working tree at ${sides.head.commit.slice(0, 12)}${sides.head.dirty ? " with uncommitted changes" : ""}`,
-            changes, diagnostics, policyRan: true, banks, failures,
+            changes, diagnostics, policyRan: true, banks, failures, overviews,
             notes: [
                 ...(unlisted.size ? [`The program marks secret fields the audit's table (scripts/lib/audit/secret-fields.ts) does not list, so a preview would mask them by shape only: ${[...unlisted].join(", ")}.`] : []),
                 "Offline renders: generated values (passwords, keys) are compared as unchanged when their generator is unchanged; Kubernetes server-side fields are not modelled.",
             ],
         });
+        // Which config keys each bank's stack file changes: where SARIF places the bank's results.
+        const stackText = (dir: string, bank: string) => {
+            const file = fs.existsSync(path.join(dir, "Pulumi.yaml")) ? stackFilePath(readProject(dir), bank) : undefined;
+            return file && fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+        };
+        for (const b of report.banks) b.configChanges = changedConfigKeys(stackText(worktree, b.bank), stackText(repoDir, b.bank));
         return { report, failed, evidence: sides };
     } finally {
         checkout.remove();

@@ -1,6 +1,7 @@
 /** Assembles changes into the report: per bank, counts by operation, changes most important first. */
 import { FLAG_ORDER } from "./flags";
-import type { AuditReport, BankReport, Diagnostic, Op, PreviewFailure, ResourceChange } from "./model";
+import { summariseBank } from "./lifecycle";
+import type { AuditReport, BankOverview, BankReport, Diagnostic, Op, PreviewFailure, ResourceChange } from "./model";
 import { OP_ORDER, SEVERITY_RANK, type Severity } from "./model";
 
 const rank = (c: ResourceChange) => (c.flags.length ? FLAG_ORDER.indexOf(c.flags[0].kind) : FLAG_ORDER.length);
@@ -22,6 +23,8 @@ export function assembleReport(args: {
     counts?: Map<string, Partial<Record<Op, number>>>;
     failures?: PreviewFailure[];
     warnings?: string[];
+    /** Banks that are new or retired: their changes are counted, then summarised (lifecycle.ts). */
+    overviews?: Map<string, BankOverview>;
 }): AuditReport {
     const banks = new Map<string, BankReport>();
     const bankOf = (name: string) => {
@@ -38,6 +41,11 @@ export function assembleReport(args: {
     }
     for (const [bank, counts] of args.counts ?? []) bankOf(bank).counts = { ...counts };
     for (const f of args.failures ?? []) bankOf(f.bank);
+    for (const [bank, overview] of args.overviews ?? []) {
+        const b = bankOf(bank);
+        b.overview = overview;
+        b.changes = summariseBank(b.changes, overview);
+    }
     for (const b of banks.values()) b.changes.sort(byImportance);
     return {
         title: args.title,

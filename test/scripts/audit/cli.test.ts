@@ -87,7 +87,7 @@ describe("npm run audit", () => {
         assert.match(html.stderr, /wrote .*report\.html: 1 bank\(s\), \d+ change\(s\), \d+ flag\(s\)/);
         const page = fs.readFileSync(out, "utf8");
         assert.match(page, /^<!DOCTYPE html>/);
-        assert.match(page, /<h2>Evidence<\/h2>/);
+        assert.match(page, /<h2 id="evidence">Evidence<\/h2>/);
         for (const text of [md.stdout, md.stderr, page, html.stderr]) assert.ok(!text.includes(CANARY));
     });
 

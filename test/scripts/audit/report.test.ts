@@ -140,6 +140,34 @@ describe("audit report from a preview", () => {
         assert.doesNotMatch(toMarkdown(both), /\| stringData[^|]*\| update \(secret\) \|\s*\|/);
     });
 
+    it("shows a Secret's stringData key update as [secret] on both sides: the old value comes from the old inputs", () => {
+        // As the Kubernetes provider records a live Secret: `data` (base64) in the outputs, `stringData` only in the inputs.
+        const users = byName(both, "key-keeper-users");
+        const field = users.fields.find((f) => f.path === 'stringData["identification.password"]');
+        assert.deepEqual([field?.kind, field?.old, field?.new, field?.secret], ["update", "[secret]", "[secret]", true]);
+        const step = fixture("demo.json").steps.find((s) => s.name === "key-keeper-users")!;
+        assert.ok(step.oldState?.outputs && !("stringData" in step.oldState.outputs) && "data" in step.oldState.outputs, "the fixture's live Secret has data, no stringData");
+        // The same with the values in plain text (nothing marked secret): never shown, nor their base64.
+        const [oldValue, newValue] = ["CANARY-old-keeper-password", "CANARY-new-keeper-password"];
+        const urn = urnOf("demo", "dcm:integration:KeyKeeperSecrets$kubernetes:core/v1:Secret", "key-keeper-users");
+        const meta = { name: "key-keeper-users", namespace: "bank-demo-integrate" };
+        const state = (password: string) => ({
+            urn, custom: true, type: "kubernetes:core/v1:Secret",
+            inputs: { kind: "Secret", metadata: meta, stringData: { "identification.password": password } },
+            outputs: { kind: "Secret", metadata: meta, data: { "identification.password": Buffer.from(password).toString("base64") } },
+        });
+        const report = auditPreviews([previewOf({
+            steps: [{ op: "update", urn, oldState: state(oldValue), newState: state(newValue), detailedDiff: { 'stringData["identification.password"]': { kind: "update", inputDiff: false } } }],
+            changeSummary: { update: 1 },
+        })], { policies: false });
+        const plain = byName(report, "key-keeper-users").fields[0];
+        assert.deepEqual([plain.kind, plain.old, plain.new, plain.secret], ["update", "[secret]", "[secret]", true]);
+        for (const text of texts(report)) {
+            for (const v of [oldValue, newValue]) for (const form of [v, Buffer.from(v).toString("base64")]) assert.ok(!text.includes(form), `${form} leaked`);
+        }
+        assert.match(toMarkdown(report), /\| stringData\\\["identification\.password"\\\] \| update \(secret\) \| \\\[secret\\\] \| \\\[secret\\\] \|/);
+    });
+
     it("shows values Pulumi cannot know yet as known after apply", () => {
         const jwks = byName(both, "jwt-jwks").fields[0];
         assert.equal(jwks.new, KNOWN_AFTER_APPLY);
@@ -214,7 +242,7 @@ describe("audit report from a preview", () => {
     it("ends with a sign-off block for the reviewer, the decision and the date", () => {
         const md = toMarkdown(both);
         assert.match(md, /## Sign-off\n\n\| Reviewer \| Decision \(approve \/ reject\) \| Date \| Notes \|\n\|---\|---\|---\|---\|\n\| \| \| \| \|\n$/);
-        assert.match(toHtml(both), /<h2>Sign-off<\/h2><table class="signoff"><tr><th>Reviewer<\/th><th>Decision \(approve \/ reject\)<\/th><th>Date<\/th>/);
+        assert.match(toHtml(both), /<h2 id="sign-off">Sign-off<\/h2><table class="signoff"><tr><th>Reviewer<\/th><th>Decision \(approve \/ reject\)<\/th><th>Date<\/th>/);
     });
 
     it("writes HTML as one self-contained page, escaping every value", () => {
@@ -238,6 +266,6 @@ describe("audit report from a preview", () => {
         const md = toMarkdown(both);
         assert.match(md, /\| Bank \| replace \| delete \| create \| update \| same \| Flags \|/);
         assert.match(md, /\| demo \| 3 \| 0 \| 0 \| 6 \| \d+ \| \d+ critical, \d+ high, \d+ medium \|/);
-        assert.match(toHtml(both), /<td>dnipro<\/td><td>1<\/td><td>1<\/td><td>1<\/td><td>3<\/td><td>\d+<\/td>/);
+        assert.match(toHtml(both), /<td><a href="#bank--dnipro">dnipro<\/a><\/td><td>1<\/td><td>1<\/td><td>1<\/td><td>3<\/td><td>\d+<\/td>/);
     });
 });
