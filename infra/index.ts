@@ -17,10 +17,13 @@ import { KeyKeeperSecrets } from "../components/key-keeper-secrets";
 import { kratosSecrets, loadSettings } from "./config";
 import { SMTP_PORTS } from "./validation";
 import { bankLabels, componentLabels } from "./labels";
+import { skipAwaitTransform } from "./skip-await";
 
 // Validated before the first resource: a bad config creates nothing.
 const settings = loadSettings();
 const { bank, hosts, platform } = settings;
+// Before the first resource, so it reaches them all; only the tests' node-less API server sets it.
+if (platform.skipAwait) pulumi.runtime.registerResourceTransform(skipAwaitTransform);
 const labels = bankLabels(settings);
 
 const namespace = new BankNamespace("bank", { name: settings.namespace, labels });

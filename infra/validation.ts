@@ -82,6 +82,8 @@ export interface PlatformConfig {
     signerServiceAccount: string;
     /** A bank's keyKeeperUrl may name a private address (reached over a private link); loopback, link-local and unspecified never. */
     allowPrivateKeyKeeper: boolean;
+    /** The Kubernetes provider does not wait for objects to become ready or gone (an API server without nodes: the real-component tests). */
+    skipAwait: boolean;
 }
 
 /** Everything the program needs, validated, plus the names derived from it. */
@@ -136,6 +138,7 @@ export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string
     signerNamespace: { scope: "platform", doc: "Namespace of DCM's JWT signer; the signing key Secret lives there. Default dcm-platform." },
     signerServiceAccount: { scope: "platform", doc: "Service account of DCM's JWT signer, the only reader of the signing key Secret. Default dcm-signer." },
     allowPrivateKeyKeeper: { scope: "platform", doc: "true: a keyKeeperUrl may name a private address (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7). Default false." },
+    skipAwait: { scope: "platform", doc: "true: every object carries pulumi.com/skipAwait, so pulumi up does not wait for pods, Jobs or load balancers; only for an API server without nodes (npm run test:real). Default false." },
 };
 
 /** Config keys read with getSecret: the program passes SECRET_PRESENT for them and checks the value inside its Output. */
@@ -401,6 +404,8 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
     }
     if (allowPrivateRaw !== "true" && allowPrivateRaw !== "false") fail("allowPrivateKeyKeeper", `must be true or false; got '${allowPrivateRaw}'`);
     const allowPrivateKeyKeeper = allowPrivateRaw === "true";
+    const skipAwaitRaw = str("skipAwait") ?? "false";
+    if (skipAwaitRaw !== "true" && skipAwaitRaw !== "false") fail("skipAwait", `must be true or false; got '${skipAwaitRaw}'`);
     const keyKeeperUrl = required("keyKeeperUrl");
     if (keyKeeperUrl !== undefined) {
         const rule = urlProblem(keyKeeperUrl, ["https:"]) ?? keyKeeperHostProblem(new URL(keyKeeperUrl).hostname, allowPrivateKeyKeeper);
@@ -455,6 +460,7 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         signerNamespace: signerNamespace!,
         signerServiceAccount: signerServiceAccount!,
         allowPrivateKeyKeeper,
+        skipAwait: skipAwaitRaw === "true",
     };
     const bank: BankConfig = {
         alias: alias!,

@@ -77,6 +77,8 @@ export function engineUrn(stack: string, project: string, parent: string, type: 
 type Callback = (err: Error | null, resp?: unknown) => void;
 interface MockMonitorInternals {
     resources: Map<string, { urn: string; id: string | null; state: unknown }>;
+    transformCallbacks: Map<string, pulumi.ResourceTransform>;
+    registerStackTransform(req: any, cb: Callback): void;
     newUrn(parent: string, type: string, name: string): string;
     registerResource(req: any, cb: Callback): Promise<void>;
     registerResourceOutputs(req: any, cb: Callback): void;
@@ -111,13 +113,25 @@ export async function installOfflineEngine(project: string, stack: string, optio
     const structproto = require("google-protobuf/google/protobuf/struct_pb");
     const recorded: RecordedResource[] = [];
     let stackOutputs: Record<string, unknown> = {};
+    // The program's registerResourceTransform: the engine applies stack transforms to every later registration
+    // before the provider sees it; the mock monitor only hands them over, so they are applied here the same way.
+    const stackTransforms: pulumi.ResourceTransform[] = [];
+    monitor.registerStackTransform = (req: any, callback: Callback) => {
+        const transform = monitor.transformCallbacks.get(req.getToken());
+        if (transform) stackTransforms.push(transform);
+        callback(null, {});
+    };
 
     monitor.registerResource = async (req: any, callback: Callback) => {
         try {
             const type: string = req.getType();
             const name: string = req.getName();
             const custom: boolean = req.getCustom();
-            const inputs = fromWire(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>;
+            let inputs = fromWire(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>;
+            for (const transform of stackTransforms) {
+                const changed = await transform({ type, name, custom, props: inputs, opts: {} });
+                if (changed) inputs = changed.props as Record<string, unknown>;
+            }
             const urn = monitor.newUrn(req.getParent(), type, name);
             const material = materialFor(seed, urn);
             const result = await emulateResource({ type, name, inputs, custom, secretOutputs: req.getAdditionalsecretoutputsList(), material });

@@ -6,8 +6,9 @@ import * as crypto from "node:crypto";
 import { before, describe, it } from "node:test";
 import { ENTITY_USERS } from "../../components/key-keeper-secrets";
 import { bankLabels } from "../../infra/labels";
+import { SKIP_AWAIT_ANNOTATION } from "../../infra/skip-await";
 import { validateStackConfig } from "../../infra/validation";
-import { kubernetesObjects, manifestsYaml, maskForDisplay, plainObjects } from "../../scripts/lib/manifests";
+import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay, plainObjects } from "../../scripts/lib/manifests";
 import { schemaProblems } from "../../scripts/lib/kubernetes-schema";
 import { isSecretValue, secretLeaves, unwrapSecrets } from "../../scripts/lib/secret-values";
 import { byType, one, render, Rendered } from "../helpers/render";
@@ -229,5 +230,28 @@ describe("signing key options", () => {
         assert.equal(jwk.kty, "RSA");
         assert.equal(jwk.alg, "RS256");
         assert.equal(jwk.kid, rfc7638(jwk));
+    });
+});
+
+describe("the skipAwait platform setting (an API server without nodes)", () => {
+    it("puts pulumi.com/skipAwait on every Kubernetes object when true, on none by default, and changes nothing else", async () => {
+        const [plain, skipping] = await Promise.all([render({ stack: "demo", seed: "skip-await" }), render({ stack: "demo", seed: "skip-await", overrides: { skipAwait: "true" } })]);
+        const annotated = (r: Rendered) => kubernetesObjects(r.resources).filter((o) => (o.metadata.annotations as Record<string, string> | undefined)?.[SKIP_AWAIT_ANNOTATION] === "true");
+        assert.deepEqual(annotated(plain), [], "the default deployment waits for readiness");
+        const objects = kubernetesObjects(skipping.resources);
+        assert.ok(objects.length > 30);
+        assert.equal(annotated(skipping).length, objects.length, "every object, so a delete does not wait for a garbage collector either");
+        // The same objects otherwise (one seed, so generated values agree): the annotation is all the setting adds.
+        const without = (o: KubernetesObject) => {
+            const annotations = Object.fromEntries(Object.entries(o.metadata.annotations ?? {}).filter(([k]) => k !== SKIP_AWAIT_ANNOTATION));
+            return { ...o, metadata: { ...o.metadata, annotations } };
+        };
+        assert.deepEqual(objects.map(without), kubernetesObjects(plain.resources).map(without));
+    });
+
+    it("is refused unless true or false", () => {
+        const result = validateStackConfig(validRaw("demo", { skipAwait: "yes" }), "demo");
+        assert.ok(!result.ok);
+        assert.deepEqual(result.problems.filter((p) => p.key === "skipAwait").map((p) => p.message), ["must be true or false; got 'yes'"]);
     });
 });
