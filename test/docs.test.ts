@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { CONFIG_KEYS } from "../infra/validation";
+import { policies } from "../policies/pack";
 
 const ROOT = path.resolve(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
@@ -347,6 +348,17 @@ describe("links in the docs", () => {
     it("README.md fits in 150 lines", () => {
         const lines = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").trimEnd().split("\n").length;
         assert.ok(lines <= 150, `README.md has ${lines} lines`);
+    });
+});
+
+describe("numbers the docs give", () => {
+    it("say as many policies and advisory policies as the pack holds, wherever they are counted", () => {
+        const advisory = policies.filter((p) => p.enforcementLevel === "advisory").length;
+        const counts = docFiles().flatMap((file) => [...fs.readFileSync(path.join(ROOT, file), "utf8").matchAll(/\b(\d+) policies(?:, (\d+) advisory)?/g)]
+            .map((m) => ({ file, said: m[0], total: Number(m[1]), advisory: m[2] === undefined ? undefined : Number(m[2]) })));
+        assert.ok(counts.length > 0, "the docs count the policies somewhere");
+        const wrong = counts.filter((c) => c.total !== policies.length || (c.advisory !== undefined && c.advisory !== advisory));
+        assert.deepEqual(wrong.map((c) => `${c.file}: "${c.said}"`), [], `the pack holds ${policies.length} policies, ${advisory} advisory`);
     });
 });
 

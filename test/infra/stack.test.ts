@@ -3,6 +3,8 @@
  */
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { ENTITY_USERS } from "../../components/key-keeper-secrets";
 import { bankLabels } from "../../infra/labels";
@@ -196,6 +198,14 @@ describe("two banks side by side", () => {
         const hosts = (r: Rendered) => [r.outputs.backofficeHost, r.outputs.apiHost];
         assert.equal(new Set([...hosts(demo), ...hosts(dnipro)]).size, 4);
         assert.notEqual(demo.outputs.kid, dnipro.outputs.kid);
+    });
+
+    it("have the resource counts docs/devops.md's fleet example shows", () => {
+        const guide = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "devops.md"), "utf8");
+        for (const r of [demo, dnipro]) {
+            const shown = new RegExp(`^${r.stack}\\s+ok\\s+[\\d.]+\\s+(\\d+) resources$`, "m").exec(guide)?.[1];
+            assert.equal(Number(shown), r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack").length, `${r.stack} in the fleet example`);
+        }
     });
 
     it("publish both keys while rotating, and sign with the active one", () => {

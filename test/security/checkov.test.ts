@@ -13,6 +13,8 @@ import * as YAML from "yaml";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SCRIPT = path.join(ROOT, "scripts", "security-scan.sh");
+// The version the script pins, read from it so there is one place to change it.
+const CHECKOV_VERSION = /^CHECKOV_VERSION="?([\d.]+)"?/m.exec(fs.readFileSync(SCRIPT, "utf8"))?.[1] ?? "";
 const STACKS = fs.readdirSync(path.join(ROOT, "stacks")).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => Boolean(s)).sort();
 
 /** Runs the scan script; installing checkov and rendering every stack takes a while. */
@@ -33,7 +35,12 @@ describe("checkov over every rendered stack", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-scan-"));
     let result: { status: number | null; out: string };
 
-    before(() => { result = scan(["--out", out]); });
+    before(() => {
+        // Said before the scan starts: its output is captured, and a first install is minutes of silence otherwise.
+        const cache = path.join(process.env.DCM_REAL_CACHE ?? path.join(os.homedir(), ".cache", "dcm-integration"), `checkov-${CHECKOV_VERSION}`);
+        if (!fs.existsSync(path.join(cache, "bin", "checkov"))) process.stderr.write(`checkov ${CHECKOV_VERSION} is not installed yet: the scan installs it from PyPI into ${cache} first (about 2 minutes)\n`);
+        result = scan(["--out", out]);
+    });
     after(() => fs.rmSync(out, { recursive: true, force: true }));
 
     it("finds nothing that is neither fixed nor skipped with a reason, in every stack", () => {
