@@ -167,6 +167,21 @@ describe("withRetry", () => {
         assert.equal(attempts, 1);
     });
 
+    it("names the server's last answer, not the timeout of an attempt the deadline (or a loaded machine) cut short", async () => {
+        let attempts = 0;
+        const retried: string[] = [];
+        await assert.rejects(withRetry(async (timeoutMs) => {
+            attempts++;
+            if (attempts === 1) throw new TransientFailure("answered 503");
+            await new Promise((r) => setTimeout(r, timeoutMs + 50));
+            return "late";
+        }, { deadline: Date.now() + 700, timeoutMs: 250, baseDelayMs: 20, onRetry: (reason) => retried.push(reason) }), /answered 503 \(gave up at the deadline after \d+ attempts\)$/);
+        assert.ok(attempts >= 2, "the later attempts timed out");
+        assert.match(retried.at(-1) ?? "", /^timed out after \d+ ms$/, "each retry is logged with its own reason");
+        // With no answer at all, the timeout is what there is to say.
+        await assert.rejects(withRetry((timeoutMs) => new Promise((r) => setTimeout(r, timeoutMs + 50)), { deadline: Date.now() + 500, timeoutMs: 200, baseDelayMs: 20 }), /timed out after \d+ ms \(gave up at the deadline/);
+    });
+
     it("gives up at the deadline, saying how many attempts it made", async () => {
         await assert.rejects(withRetry(async () => {
             throw new TransientFailure("connection refused");
