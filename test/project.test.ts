@@ -97,7 +97,7 @@ describe("project layout for the Pulumi CLI", () => {
         for (const stack of stacks) {
             const { config } = loadStackConfig(PROJECT, stack);
             const raw: Record<string, unknown> = {};
-            for (const [key, value] of Object.entries(config)) {
+            for (const [key, value] of Object.entries(config).filter(([k]) => k.startsWith(`${PROJECT.name}:`))) {
                 const short = key.slice(PROJECT.name.length + 1);
                 raw[short] = short === "signingKeys" ? JSON.parse(value) : value;
             }

@@ -18,6 +18,8 @@ export interface ProjectFile {
     stackConfigDir: string;
     /** Project-level config defaults, keyed without namespace. */
     defaults: Record<string, unknown>;
+    /** Project-level values of other namespaces (the providers', e.g. `kubernetes:enableSecretMutable`), keyed with it. */
+    providerConfig: Record<string, unknown>;
 }
 
 export interface StackConfig {
@@ -35,12 +37,14 @@ export function readProject(dir: string): ProjectFile {
     const file = path.join(dir, "Pulumi.yaml");
     const doc = YAML.parse(fs.readFileSync(file, "utf8")) as Record<string, any>;
     const defaults: Record<string, unknown> = {};
+    const providerConfig: Record<string, unknown> = {};
     for (const [key, decl] of Object.entries((doc.config ?? {}) as Record<string, any>)) {
+        const own = !key.includes(":") || key.startsWith(`${doc.name}:`);
         const short = key.startsWith(`${doc.name}:`) ? key.slice(doc.name.length + 1) : key;
         // A declaration ({type, default, ...}) or, in the short form, the value itself.
         const isDeclaration = decl !== null && typeof decl === "object" && !Array.isArray(decl) && ("type" in decl || "default" in decl || "value" in decl);
         const value = isDeclaration ? (decl.value ?? decl.default) : decl;
-        if (value !== undefined) defaults[short] = value;
+        if (value !== undefined) (own ? defaults : providerConfig)[own ? short : key] = value;
     }
     return {
         name: doc.name,
@@ -48,6 +52,7 @@ export function readProject(dir: string): ProjectFile {
         programDir: path.resolve(dir, doc.main ?? "."),
         stackConfigDir: path.resolve(dir, doc.stackConfigDir ?? "."),
         defaults,
+        providerConfig,
     };
 }
 
@@ -78,7 +83,7 @@ export function loadStackConfig(project: ProjectFile, stack: string, overrides: 
     if (copies.length > 0) throw new Error(formatProblems(copies, project.name, stack));
     const ns = (key: string) => (key.includes(":") ? key : `${project.name}:${key}`);
     const merged: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(project.defaults)) merged[ns(k)] = v;
+    for (const [k, v] of Object.entries({ ...project.providerConfig, ...project.defaults })) merged[ns(k)] = v;
     for (const [k, v] of Object.entries(doc.config ?? {})) merged[ns(k)] = v;
     for (const [k, v] of Object.entries(overrides)) merged[ns(k)] = v;
 

@@ -99,3 +99,15 @@ describe("stack config assembly (as the CLI does it)", () => {
         }
     });
 });
+
+describe("provider settings in Pulumi.yaml", () => {
+    it("pass the Kubernetes provider's mutability flags through to the program's config, apart from the bank's settings", () => {
+        // Apart: onboarding validates the project defaults as bank settings, where a provider key is unknown.
+        assert.deepEqual(Object.keys(PROJECT.defaults).filter((k) => k.includes(":")), []);
+        const { config } = loadStackConfig(PROJECT, "demo");
+        for (const key of ["kubernetes:enableConfigMapMutable", "kubernetes:enableSecretMutable"]) {
+            assert.equal(PROJECT.providerConfig[key], true, key);
+            assert.equal(config[key], "true", `${key} reaches PULUMI_CONFIG`);
+        }
+    });
+});
