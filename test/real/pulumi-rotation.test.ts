@@ -9,12 +9,10 @@ import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
 import { realComponentsAvailable } from "../../scripts/lib/real/components";
 import { stackFilePath } from "../../scripts/lib/stack-config";
-import { tempProject, TempProject } from "../scripts/onboarding/fixtures";
-import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "./support/apiserver";
-import { pulumiSandbox, PulumiSandbox } from "./support/pulumi";
+import { kubectl } from "./support/apiserver";
+import { DEPLOYMENT_COMPONENTS, RealDeployment, startDeployment } from "./support/deployment";
 
-const COMPONENTS = [...CONTROL_PLANE_COMPONENTS, "pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "pulumi-resource-random", "pulumi-resource-tls"];
-const available = realComponentsAvailable(COMPONENTS);
+const available = realComponentsAvailable(DEPLOYMENT_COMPONENTS);
 const STACK = "demo";
 const NS = "bank-demo-integrate";
 
@@ -25,39 +23,28 @@ function changes(previewJson: string): string[] {
     return steps.filter((s) => s.op !== "same" && !s.urn.includes("pulumi:pulumi:Stack")).map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort();
 }
 
-describe("rotating the signing key as docs/devops.md says, for real", { skip: available ? false : `needs ${COMPONENTS.join(", ")}: run \`npm run real:setup\`` }, () => {
-    let cp: ControlPlane;
-    let sandbox: PulumiSandbox;
-    let temp: TempProject;
-    const pulumi = (args: string[]) => sandbox.pulumi([...args, "-s", STACK, "--non-interactive"], temp.dir, { KUBECONFIG: cp.kubeconfig }, 600_000);
+describe("rotating the signing key as docs/devops.md says, for real", { skip: available ? false : `needs ${DEPLOYMENT_COMPONENTS.join(", ")}: run \`npm run real:setup\`` }, () => {
+    let real: RealDeployment;
+    const pulumi = (args: string[]) => real.pulumi(STACK, args);
     /** What DevOps does with $EDITOR: sets keys of the stack file, keeping the rest. */
     const edit = (values: Record<string, unknown>) => {
-        const file = stackFilePath(temp.project, STACK);
+        const file = stackFilePath(real.temp.project, STACK);
         const doc = YAML.parseDocument(fs.readFileSync(file, "utf8"));
         for (const [key, value] of Object.entries(values)) doc.setIn(["config", `dcm-integration:${key}`], value);
         fs.writeFileSync(file, doc.toString());
     };
     const jwksKids = async () => {
-        const got = await kubectl(cp, ["get", "configmap", "jwks", "-n", NS, "-o", "jsonpath={.data.jwks\\.json}"]);
+        const got = await kubectl(real.cp, ["get", "configmap", "jwks", "-n", NS, "-o", "jsonpath={.data.jwks\\.json}"]);
         return (JSON.parse(got.stdout) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
     };
     const signerKid = async () => (await pulumi(["stack", "output", "kid"])).trim();
 
     before(async () => {
-        cp = await startControlPlane();
-        assert.equal((await kubectl(cp, ["create", "namespace", "dcm-platform"])).code, 0);
-        sandbox = pulumiSandbox("test-passphrase-not-a-secret");
-        await sandbox.installPlugins();
-        temp = tempProject([STACK]);
-        await sandbox.pulumi(["stack", "init", STACK], temp.dir);
-        await pulumi(["config", "set", "skipAwait", "true"]);
+        real = await startDeployment([STACK]);
+        await real.initStack(STACK);
         await pulumi(["up", "--yes", "--skip-preview"]);
     });
-    after(async () => {
-        sandbox?.cleanup();
-        temp?.cleanup();
-        await cp?.stop();
-    });
+    after(() => real?.stop());
 
     let kidA: string;
     let kidB: string;
@@ -81,7 +68,7 @@ describe("rotating the signing key as docs/devops.md says, for real", { skip: av
         assert.deepEqual(planned, ["update jwt-signer"]);
         await pulumi(["up", "--yes", "--skip-preview"]);
         assert.equal(await signerKid(), kidB);
-        const signer = await kubectl(cp, ["get", "secret", "jwt-signing-key-demo-integrate", "-n", "dcm-platform", "-o", "jsonpath={.data.kid}"]);
+        const signer = await kubectl(real.cp, ["get", "secret", "jwt-signing-key-demo-integrate", "-n", "dcm-platform", "-o", "jsonpath={.data.kid}"]);
         assert.equal(Buffer.from(signer.stdout, "base64").toString(), kidB, "the signer's Secret names the new kid");
         assert.deepEqual(await jwksKids(), [kidA, kidB], "both keys stay published through the overlap window");
     });
