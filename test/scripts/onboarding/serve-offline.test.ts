@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as readline from "node:readline";
 import { after, describe, it } from "node:test";
 import { recordedTicket } from "../../../scripts/lib/onboarding/stack-file";
 import { automationBody, ROOT, tempProject } from "./fixtures";
+import { serveLogs } from "./support/serve-logs";
 
 const TOKEN = "serve-offline-token-8c2d";
 const SERVE = ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "serve.ts")];
@@ -46,23 +46,14 @@ describe("npm run serve -- --offline", () => {
         const tmp = fs.mkdtempSync(path.join(temp.dir, "tmp-"));
         const real = (): [string[], string[], boolean] => [listing(path.join(ROOT, "stacks")), listing(path.join(ROOT, ".pulumi", "onboarding")), fs.existsSync(path.join(ROOT, ".pulumi", "workspaces", "poltava"))];
         const before = real();
-        const logs: Record<string, unknown>[] = [];
+        let logs: Record<string, unknown>[] = [];
         try {
             // No --project: the default for --offline is the trial project.
             serve = spawn(process.execPath, [...SERVE, "--port", "0", "--mapping", mapping, "--grace", "1", "--offline"],
                 { cwd: ROOT, env: laptopEnv(tmp, { ONBOARDING_TOKEN: TOKEN }), stdio: ["ignore", "ignore", "pipe"] });
-            const port = await new Promise<number>((resolve, reject) => {
-                readline.createInterface({ input: serve!.stderr! }).on("line", (line) => {
-                    try {
-                        const entry = JSON.parse(line) as Record<string, unknown>;
-                        logs.push(entry);
-                        if (entry.msg === "listening") resolve(entry.port as number);
-                    } catch {
-                        // Not a log line.
-                    }
-                });
-                serve!.once("exit", (code) => reject(new Error(`serve exited early (${code})`)));
-            });
+            const started = serveLogs(serve);
+            logs = started.logs;
+            const port = await started.listening;
             const trialDir = logs.find((l) => l.msg === "trial project")?.project as string;
             assert.ok(trialDir && path.dirname(trialDir) === tmp, `the log names the trial project under the temp directory: ${JSON.stringify(logs)}`);
             const headers = { "content-type": "application/json", "x-onboarding-token": TOKEN };

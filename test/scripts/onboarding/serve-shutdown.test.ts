@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as readline from "node:readline";
 import { after, describe, it } from "node:test";
 import { automationBody, ROOT, tempProject } from "./fixtures";
+import { serveLogs } from "./support/serve-logs";
 
 const TOKEN = "serve-shutdown-token-31f0";
 
@@ -43,19 +43,7 @@ describe("npm run serve shutdown", () => {
             "--port", "0", "--project", temp.dir, "--mapping", mapping, "--grace", "1",
             "--backend-module", path.join(__dirname, "support", "job-backend.ts"),
         ], { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
-        const logs: Record<string, unknown>[] = [];
-        const listening = new Promise<number>((resolve, reject) => {
-            readline.createInterface({ input: serve!.stderr! }).on("line", (line) => {
-                try {
-                    const entry = JSON.parse(line) as Record<string, unknown>;
-                    logs.push(entry);
-                    if (entry.msg === "listening") resolve(entry.port as number);
-                } catch {
-                    // Not a log line (a stack trace): kept out of the assertions.
-                }
-            });
-            serve!.once("exit", (code) => reject(new Error(`serve exited early (${code}): ${JSON.stringify(logs)}`)));
-        });
+        const { logs, listening } = serveLogs(serve);
         const exited = new Promise<number | null>((resolve) => serve!.once("exit", (code) => resolve(code)));
         const port = await listening;
 
