@@ -47,7 +47,8 @@ describe("pulumi up of a bank outside dev mode, and its retirement, for real", {
         outputs[`pulumi ${args.join(" ")}`] = out;
         return out;
     };
-    const state = async () => (JSON.parse(await pulumi(["stack", "export"])) as { deployment: { resources: StateResource[] } }).deployment.resources;
+    // An emptied stack exports no `resources` at all.
+    const state = async () => (JSON.parse(await pulumi(["stack", "export"])) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? [];
     let namespace: string;
 
     before(async () => {
