@@ -299,3 +299,45 @@ export function kubectl(cp: ControlPlane, args: string[], stdin?: string): Promi
         child.stdin.end(stdin ?? "");
     });
 }
+
+export interface GarbageCollector {
+    /** Stops polling (waits for the round in progress). */
+    stop(): Promise<void>;
+}
+
+/**
+ * The one part of kube-controller-manager's garbage collector a deletion needs here: an object deleted with
+ * propagationPolicy Foreground (the Kubernetes provider's default) carries the finalizer `foregroundDeletion`
+ * until the collector has removed its dependents, and without a controller manager it would stay forever (and
+ * `pulumi destroy` wait for it). Each round drops that finalizer from every object being deleted that no
+ * object names as its owner, as the collector does once the dependents are gone.
+ */
+export function startGarbageCollector(cp: ControlPlane, intervalMs = 500): GarbageCollector {
+    let stopped = false;
+    const loop = (async () => {
+        const kinds = await kubectl(cp, ["api-resources", "--verbs=list,patch", "-o", "name"]);
+        const list = kinds.stdout.trim().split("\n").join(",");
+        while (!stopped) {
+            const got = await kubectl(cp, ["get", list, "-A", "-o", "json"]);
+            if (got.code === 0) {
+                type Item = { kind: string; apiVersion: string; metadata: { name: string; namespace?: string; uid: string; deletionTimestamp?: string; finalizers?: string[]; ownerReferences?: { uid: string }[] } };
+                const items = (JSON.parse(got.stdout) as { items: Item[] }).items;
+                const owners = new Set(items.flatMap((i) => (i.metadata.ownerReferences ?? []).map((o) => o.uid)));
+                for (const i of items) {
+                    const f = i.metadata.finalizers ?? [];
+                    if (!i.metadata.deletionTimestamp || !f.includes("foregroundDeletion") || owners.has(i.metadata.uid)) continue;
+                    const resource = `${i.kind.toLowerCase()}.${i.apiVersion.includes("/") ? i.apiVersion.split("/")[0] : ""}`.replace(/\.$/, "");
+                    await kubectl(cp, ["patch", resource, i.metadata.name, ...(i.metadata.namespace ? ["-n", i.metadata.namespace] : []), "--type", "merge",
+                        "-p", JSON.stringify({ metadata: { finalizers: f.filter((x) => x !== "foregroundDeletion") } })]);
+                }
+            }
+            await new Promise((r) => setTimeout(r, intervalMs));
+        }
+    })();
+    return {
+        async stop() {
+            stopped = true;
+            await loop;
+        },
+    };
+}

@@ -3,12 +3,17 @@
  * a control plane with the platform's namespace, the sandboxed CLI with its plugins, and a temporary project
  * whose stacks set the platform setting skipAwait (the API server has no controllers: infra/skip-await.ts).
  */
+import { realComponentsAvailable } from "../../../scripts/lib/real/components";
 import { tempProject, TempProject } from "../../scripts/onboarding/fixtures";
 import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "./apiserver";
 import { pulumiSandbox, PulumiSandbox } from "./pulumi";
 
 /** Every real component a preview or deployment of a bank runs. */
 export const DEPLOYMENT_COMPONENTS = [...CONTROL_PLANE_COMPONENTS, "pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "pulumi-resource-random", "pulumi-resource-tls"];
+
+/** Whether they are all built; otherwise a suite skips with DEPLOYMENT_SKIP. */
+export const deploymentAvailable = realComponentsAvailable(DEPLOYMENT_COMPONENTS);
+export const DEPLOYMENT_SKIP = `needs ${DEPLOYMENT_COMPONENTS.join(", ")}: run \`npm run real:setup\``;
 
 /** Long enough for a whole bank's `pulumi up` on a shared 2-core machine. */
 export const UP_TIMEOUT = 600_000;
@@ -62,4 +67,36 @@ export async function startDeployment(stacks: string[], passphrase = "test-passp
         await stop();
         throw e;
     }
+}
+
+/** One bank's stack on a started deployment: `pulumi` bound to it. */
+export interface BankDeployment {
+    /** The API server the stack deploys into. */
+    cp: ControlPlane;
+    /** The CLI, its plugin cache and state backend. */
+    sandbox: PulumiSandbox;
+    /** The project copy holding `stacks/Pulumi.<stack>.yaml`. */
+    temp: TempProject;
+    /** The stack (the bank alias). */
+    stack: string;
+    /** `pulumi <args> -s <stack> --non-interactive` in the project, with the control plane's kubeconfig. */
+    pulumi(args: string[], timeoutMs?: number): Promise<string>;
+    /** Stops and removes all of it. */
+    cleanup(): Promise<void>;
+}
+
+/** Everything up to (not including) `pulumi up` of one bank, its stack initialised; secrets, if it needs them, are the caller's. */
+export async function realDeployment(stack: string, passphrase?: string): Promise<BankDeployment> {
+    const real = await startDeployment([stack], passphrase);
+    try {
+        await real.initStack(stack);
+    } catch (e) {
+        await real.stop();
+        throw e;
+    }
+    return {
+        cp: real.cp, sandbox: real.sandbox, temp: real.temp, stack,
+        pulumi: (args, timeoutMs) => real.pulumi(stack, args, { timeoutMs }),
+        cleanup: () => real.stop(),
+    };
 }

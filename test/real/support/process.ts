@@ -44,9 +44,13 @@ export function start(command: string, args: string[], options: SpawnOptions = {
     };
 }
 
-/** Runs a command to its end; rejects on a non-zero exit with the command's output. */
-export async function run(command: string, args: string[], options: SpawnOptions = {}, timeoutMs = 120_000): Promise<string> {
-    const p = start(command, args, options);
+/**
+ * Runs a command to its end; rejects on a non-zero exit with the command's output.
+ * @param input written to its stdin (then closed): a secret given this way is on no command line (ps, this error message)
+ */
+export async function run(command: string, args: string[], options: SpawnOptions = {}, timeoutMs = 120_000, input?: string): Promise<string> {
+    const p = start(command, args, input === undefined ? options : { ...options, stdio: ["pipe", "pipe", "pipe"] });
+    if (input !== undefined) p.child.stdin?.end(input);
     const timer = setTimeout(() => p.child.kill("SIGKILL"), timeoutMs);
     const code = await p.exited;
     clearTimeout(timer);

@@ -18,6 +18,11 @@ export interface PulumiSandbox {
     readonly cli: string;
     /** Runs `pulumi <args>` in `cwd` (with extra variables); rejects with the CLI's output on a non-zero exit. */
     pulumi(args: string[], cwd: string, extraEnv?: NodeJS.ProcessEnv, timeoutMs?: number): Promise<string>;
+    /**
+     * `pulumi config set --secret <key>` with the value on stdin: it is on no command line, so neither `ps`
+     * nor the error message of a failed call shows it.
+     */
+    setSecret(key: string, value: string, cwd: string, stack: string): Promise<void>;
     /** Installs the resource plugins real:setup built into the sandbox's plugin cache, at the SDKs' versions. */
     installPlugins(): Promise<void>;
     /** Restores process.env and removes the sandbox. */
@@ -51,6 +56,9 @@ export function pulumiSandbox(passphrase: string): PulumiSandbox {
         env,
         cli,
         pulumi: (args, cwd, extraEnv = {}, timeoutMs) => run(cli, args, { cwd, env: { ...env, ...extraEnv } }, timeoutMs),
+        async setSecret(key, value, cwd, stack) {
+            await run(cli, ["config", "set", "--secret", key, "-s", stack, "--non-interactive"], { cwd, env }, undefined, value);
+        },
         async installPlugins() {
             for (const [name, version] of Object.entries(PROVIDER_VERSIONS)) {
                 await run(cli, ["plugin", "install", "resource", name, version.replace(/^v/, ""), "--file", realBinary(`pulumi-resource-${name}`)], { cwd: dir, env });
