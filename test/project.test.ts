@@ -113,12 +113,12 @@ describe("project layout for the Pulumi CLI", () => {
     });
 });
 
-describe("the repository is whole without ../shared", () => {
+describe("the repository is whole on its own, with nothing beside the clone", () => {
     // Only real:setup reads upstream sources from beside the clone (and its test says so); nothing else the
     // project ships may point outside it, since a user's clone has nothing there.
     const MAY_NAME_SHARED = new Set(["scripts/real-setup.ts", "test/scripts/real-setup.test.ts", "test/project.test.ts"]);
 
-    it("no tracked file outside the real-component build refers to ../shared", () => {
+    it("no tracked file outside the real-component build refers to the shared folder beside the clone", () => {
         const files = spawnSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\0").filter(Boolean);
         assert.ok(files.length > 100, "git ls-files listed the repository");
         const offenders = files.filter((f) => !MAY_NAME_SHARED.has(f) && !f.startsWith("scripts/lib/real/") && fs.existsSync(path.join(ROOT, f))

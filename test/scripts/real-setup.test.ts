@@ -89,7 +89,7 @@ describe("npm run real:setup", () => {
 });
 
 describe("real:setup builds a source tree the module proxy does not serve", () => {
-    // A tiny upstream tree, as ../shared/upstream holds them: its go.mod replaces a module with a path outside the
+    // A tiny upstream tree, as the --upstream folder holds them: its go.mod replaces a module with a path outside the
     // tree (dropped by the recipe's edits), `go generate` writes an embedded file from VERSION, ldflags set a var.
     const writeTree = (dir: string) => {
         fs.mkdirSync(path.join(dir, "cmd", "hello"), { recursive: true });
