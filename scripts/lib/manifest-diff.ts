@@ -106,15 +106,14 @@ export function unifiedDiff([before, after]: [string, string], names: { stack: s
     if (before === after) return "";
     const file = `${names.stack}/manifests.yaml`;
     const patch = structuredPatch(`a/${file}`, `b/${file}`, before, after, undefined, undefined, { context: 3 });
-    // git numbers an empty side's range from 0 (`@@ -0,0 +1,12 @@`); jsdiff 4 from 1.
+    // git numbers an empty side's range from 0 (`@@ -0,0 +1,12 @@`); jsdiff from 1.
     const start = (line: number, count: number) => (count === 0 ? Math.max(0, line - 1) : line);
     return [
         `--- a/${file}\t${names.before}`,
         `+++ b/${file}\t${names.after}`,
         ...patch.hunks.flatMap((h) => [
             `@@ -${start(h.oldStart, h.oldLines)},${h.oldLines} +${start(h.newStart, h.newLines)},${h.newLines} @@`,
-            // jsdiff 4 says an empty side has "No newline at end of file"; an empty side has no line to end.
-            ...h.lines.filter((l) => !(l.startsWith("\\") && (before === "" || after === ""))),
+            ...h.lines,
         ]),
     ].join("\n") + "\n";
 }
