@@ -12,7 +12,8 @@ import * as path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import * as readline from "node:readline";
 import { JiraClient } from "../scripts/lib/jira/client";
-import { AppliedDeliveries } from "../scripts/lib/onboarding/delivery-state";
+import { ReplayGuard } from "../scripts/lib/onboarding/delivery-state";
+import { TicketReporter } from "../scripts/lib/onboarding/comment";
 import { jsonLogger } from "../scripts/lib/onboarding/log";
 import { loadMapping, mappedFields } from "../scripts/lib/onboarding/mapping";
 import { runJobInChild } from "../scripts/lib/onboarding/job-runner";
@@ -48,10 +49,10 @@ async function service(projectDir: string, jiraUrl: string): Promise<void> {
     const stateDir = path.join(projectDir, ".pulumi", "onboarding");
     const receiver = createReceiver({
         token: TOKEN, webhookSecret: SECRET, queue, log, mappedFields: mappedFields(mapping),
-        seenFile: path.join(stateDir, "deliveries.jsonl"), applied: new AppliedDeliveries(path.join(stateDir, "applied")),
+        replay: new ReplayGuard({ stateDir }),
         precheck: (d) => precheck(d, { project, mapping }),
         onboard: (d) => runJobInChild(d, { projectDir, mappingFile, workspacesDir: path.join(projectDir, "ws"), skipChecks: true, backendModule: __filename, stateDir }),
-        comment: async (t, b) => { await client.addComment(t, b); },
+        reporter: new TicketReporter(client, mapping.transitions, log),
     });
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { parseCommand, runCli, usageError } from "./lib/cli";
 import { formatCheckTable } from "./lib/checks";
 import { JIRA_ENV, JiraClient } from "./lib/jira/client";
-import { CheckReportLike } from "./lib/onboarding/comment";
+import { CheckReportLike, TicketReporter } from "./lib/onboarding/comment";
 import { loadMapping } from "./lib/onboarding/mapping";
 import { parseDelivery } from "./lib/onboarding/payload";
 import { onboard, OnboardingResult, RunChecks } from "./lib/onboarding/pipeline";
@@ -135,7 +135,7 @@ export async function main(argv: string[], deps: OnboardCliDeps = {}): Promise<n
     const result = await onboard(parsed.delivery, {
         project,
         mapping,
-        jira,
+        reporter: jira ? new TicketReporter(jira, mapping.transitions) : undefined,
         backendFor: deps.backendFor ?? ((dir) => (o.offline ? new OfflineStackBackend(dir) : new PulumiCliBackend(dir))),
         workspacesDir: path.resolve(o.workspaces ?? path.join(project.dir, ".pulumi", "workspaces")),
         checks: o["skip-checks"] ? undefined : (deps.checks ?? postDeployChecks),

@@ -7,7 +7,8 @@ import { parseCommand, processIo, runCli } from "./lib/cli";
 import { JIRA_ENV, JiraClient } from "./lib/jira/client";
 import { jsonLogger } from "./lib/onboarding/log";
 import { loadMapping, mappedFields } from "./lib/onboarding/mapping";
-import { AppliedDeliveries } from "./lib/onboarding/delivery-state";
+import { ReplayGuard } from "./lib/onboarding/delivery-state";
+import { TicketReporter } from "./lib/onboarding/comment";
 import { killJobs, runJobInChild, RunnerSpec } from "./lib/onboarding/job-runner";
 import { OnboardingResult, precheck } from "./lib/onboarding/pipeline";
 import { JobQueue } from "./lib/onboarding/queue";
@@ -126,15 +127,14 @@ export async function main(argv: string[]): Promise<number> {
         webhookSecret: env.JIRA_WEBHOOK_SECRET,
         maxBodyBytes: maxBody,
         maxAgeMs: maxAge * 1000,
-        seenFile: path.join(stateDir, "deliveries.jsonl"),
-        applied: new AppliedDeliveries(path.join(stateDir, "applied")),
+        replay: new ReplayGuard({ stateDir }),
         mappedFields: mappedFields(mapping),
         queue,
         log,
         precheck: (d) => precheck(d, { project, mapping }),
         // Each job in its own lower-priority process: acknowledgements stay fast while stacks deploy.
         onboard: (d) => runJobInChild(d, spec),
-        comment: jira ? async (ticket, body) => { await jira.addComment(ticket, body); } : undefined,
+        reporter: new TicketReporter(jira, mapping.transitions, log),
     });
     const address = await receiver.listen(port, o.host ?? env.HOST ?? "127.0.0.1");
     log.log("info", "listening", { address: address.address, port: address.port, concurrency, maxBody });

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as YAML from "yaml";
 import { CONFIG_KEYS, RawConfig, SECRET_KEYS, SECRET_PRESENT, StackSettings, validateStackConfig } from "../../../infra/validation";
 import type { ProjectFile } from "../stack-config";
+import { HeldChange, heldChanges } from "./change-control";
 import type { Delivery } from "./payload";
 
 /** Config keys a Jira field may fill: the bank's own string settings. */
@@ -51,6 +52,8 @@ export type PreparedData =
         settings: StackSettings;
         /** Secret keys the stack needs before it can deploy, set by DevOps (`pulumi config set --secret`), never from Jira. */
         pendingSecrets: string[];
+        /** Controlled keys the ticket would change in the existing stack file: not in `bank`, the file's values stay (change-control.ts). */
+        held: HeldChange[];
     }
     | { ok: false; alias?: string; problems: DataProblem[] };
 
@@ -201,9 +204,10 @@ function adfText(node: Record<string, unknown>, depth: number): string | undefin
 
 /**
  * The bank's data from a delivery, validated with the stack config's validator over the project defaults
- * (and over `existing`, the bank's current stack file config, for a repeated delivery).
+ * (and over `existing`, the bank's current stack file config, for a repeated delivery). When the file
+ * `exists`, a controlled key the ticket would change is held: the file's value is validated and kept.
  */
-export function prepareData(delivery: Delivery, mapping: Mapping, project: ProjectFile, existing: RawConfig = {}): PreparedData {
+export function prepareData(delivery: Delivery, mapping: Mapping, project: ProjectFile, existing: RawConfig = {}, exists = false): PreparedData {
     const problems: DataProblem[] = [];
     const bank: Record<string, string> = {};
     const sourceOf = new Map<string, string>();
@@ -218,6 +222,8 @@ export function prepareData(delivery: Delivery, mapping: Mapping, project: Proje
         } else bank[key] = text;
     }
     const alias = bank.alias;
+    const held = heldChanges(exists, existing, bank);
+    for (const h of held) delete bank[h.key];
     // Every problem in one round: the present fields are validated even when others are missing or unreadable.
     const fieldProblems = new Set(problems.map((p) => p.key));
     const current = Object.fromEntries(Object.entries(existing).map(([k, v]) => [k, isSecure(v) ? SECRET_PRESENT : v]));
@@ -241,7 +247,7 @@ export function prepareData(delivery: Delivery, mapping: Mapping, project: Proje
             }))],
         };
     }
-    return { ok: true, alias: alias!, bank, settings: result.settings, pendingSecrets };
+    return { ok: true, alias: alias!, bank, settings: result.settings, pendingSecrets, held };
 }
 
 /**
@@ -260,6 +266,7 @@ export function mappedDelivery(delivery: Delivery, mapping: Mapping): Delivery {
         fields,
         ...(delivery.event !== undefined ? { event: delivery.event } : {}),
         ...(delivery.timestamp !== undefined ? { timestamp: delivery.timestamp } : {}),
+        ...(delivery.version !== undefined ? { version: delivery.version } : {}),
     };
 }
 
