@@ -125,6 +125,39 @@ describe("the receiver refuses replays and keeps what it must across restarts", 
         assert.match(fs.readFileSync(file, "utf8"), /displayName: "Lviv Bank PJSC"/);
     });
 
+    it("refuses a replayed Automation delivery (shared token, no HMAC): the same body again, or one not newer than the ticket's last applied", async () => {
+        const automation = (body: unknown) => fetch(`${base}/jira`, { method: "POST", headers: { "content-type": "application/json", "x-onboarding-token": TOKEN }, body: JSON.stringify(body) });
+        const bank = { alias: "vinnytsia", displayName: "Vinnytsia Bank", firstEmployeeEmail: "it@vinnytsia.example", keyKeeperUrl: "https://k.vinnytsia.example" };
+        const edited = Date.now() - 10_000;
+        const body = automationBody("DCMOPS-607", bank, edited);
+        received = [];
+        const first = await automation(body);
+        assert.equal(first.status, 202);
+        await queue.wait(await jobOf(first));
+        assert.equal(applied.lastApplied("vinnytsia")?.timestamp, edited, "the ticket's `updated` orders an Automation delivery");
+        // The captured request, byte for byte.
+        const same = await automation(body);
+        assert.equal(same.status, 409);
+        assert.match(await error(same), /this very body was already received \(job [0-9a-f-]{36}\); a replay is ignored/);
+        // A captured request altered so that its bytes differ, its edit time the same: not newer than the last applied.
+        const altered = await automation({ ...automationBody("DCMOPS-607", bank, edited), extra: 1 });
+        assert.equal(altered.status, 409);
+        assert.match(await error(altered), /was applied already/);
+        const older = await automation(automationBody("DCMOPS-607", { ...bank, displayName: "Vinnytsia (old)" }, edited - 60_000));
+        assert.equal(older.status, 409);
+        // Neither `timestamp` nor `fields.updated`: nothing orders it, so it is refused.
+        const bare = automationBody("DCMOPS-607", bank) as { fields: Record<string, unknown> };
+        delete bare.fields.updated;
+        const unordered = await automation(bare);
+        assert.equal(unordered.status, 400);
+        assert.match(await error(unordered), /must carry the ticket's 'fields\.updated'/);
+        assert.equal(received.length, 1, "only the first delivery became a job");
+        // After a restart too: the body digests and the applied version are on disk.
+        await receiver.close(2_000);
+        await start();
+        assert.equal((await automation(body)).status, 409);
+    });
+
     it("GET /jobs/<id> also accepts the webhook secret's HMAC of the path, domain-separated and expiring", async () => {
         const res = await signed(webhookBody("DCMOPS-603", { alias: "odesa", displayName: "Odesa Bank", firstEmployeeEmail: "it@odesa.example", keyKeeperUrl: "https://k.odesa.example" }), "r-20");
         assert.equal(res.status, 202);
