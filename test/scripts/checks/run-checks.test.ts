@@ -15,7 +15,7 @@ import type { HttpClient } from "../../../scripts/lib/checks/http";
 import { stackFacts } from "../../../scripts/lib/checks/outputs";
 import { backofficeChecks } from "../../../scripts/lib/checks/plan/backoffice";
 import { EnvOptions, LoopbackEnv, startEnvironment } from "./support/environment";
-import { stackMaterial } from "./support/stack";
+import { KEY_KEEPER_KEY_URL, stackMaterial } from "./support/stack";
 
 async function withEnv<T>(options: EnvOptions, body: (env: LoopbackEnv) => Promise<T>): Promise<T> {
     const env = await startEnvironment(options);
@@ -199,7 +199,7 @@ describe("runChecks when a host is down or DCM's API upstream is", () => {
     it("says once that the api host is unreachable and does not run the checks that need it; the others pass", async () => {
         const material = await stackMaterial();
         // The key keeper holds DCM's key as a PEM, so it does not need the (down) api host's JWKS.
-        const verify = await createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem });
+        const verify = await createTokenVerifier({ url: KEY_KEEPER_KEY_URL, audience: "demo", publicKeyPem: material.publicKeyPem });
         await withEnv({ material, verify, startLate: { role: "api", ms: 60_000 } }, async (env) => {
             const report = await run(env, { skip: [], deadlineMs: 4000 });
             const host = "api-demo-integrate.dcm.example.com:443";

@@ -6,6 +6,8 @@ export const ALIAS = "demo";
 export const BACKOFFICE = "backoffice-demo-integrate.dcm.example.com";
 export const API = "api-demo-integrate.dcm.example.com";
 export const KEY_KEEPER = "keykeeper.demo-bank.example";
+/** The key keeper's GET /key URL as DCM calls it: the `htu` its tokens name (keyKeeperUrl + /key). */
+export const KEY_KEEPER_KEY_URL = `https://${KEY_KEEPER}/api/key`;
 
 export interface StackMaterial {
     outputs: Record<string, unknown>;
