@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     const temp = tempProject();
     const jira = await startFakeJira("bench@dcm.example", "t");
     // Integration environments without a managed database: Kratos in dev mode, so the jobs deploy.
-    fs.writeFileSync(path.join(temp.dir, "jira-mapping.yaml"), fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+    fs.writeFileSync(path.join(temp.dir, "jira-mapping.yaml"), fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
     const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), "--require", "ts-node/register/transpile-only", __filename, "--service", temp.dir, jira.url], { stdio: ["ignore", "pipe", "inherit"] });
     const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const { port } = JSON.parse((await lines.next()).value as string) as { port: number };

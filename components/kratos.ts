@@ -50,6 +50,8 @@ export class Kratos extends pulumi.ComponentResource {
     public readonly adminServiceName: pulumi.Output<string>;
     /** In-cluster admin URL, for the first-employee bootstrap. */
     public readonly adminUrl: pulumi.Output<string>;
+    /** The admin Service (a Job reaching it by its Service variables must be created after it). */
+    public readonly adminService: k8s.core.v1.Service;
     /** Pod labels of the Kratos server (for NetworkPolicies). */
     public readonly serverPodLabels: Record<string, string>;
     /** Pods that talk to the database: common labels plus their `dcm/role`s (server, courier, migrations); none in dev mode. */
@@ -229,7 +231,8 @@ export class Kratos extends pulumi.ComponentResource {
             },
         }, { parent: this });
         this.publicServiceName = service("public", "http-public", KRATOS_PUBLIC_PORT).metadata.name;
-        this.adminServiceName = service("admin", "http-admin", KRATOS_ADMIN_PORT).metadata.name;
+        this.adminService = service("admin", "http-admin", KRATOS_ADMIN_PORT);
+        this.adminServiceName = this.adminService.metadata.name;
         this.adminUrl = adminBaseUrl;
 
         this.registerOutputs({ publicUrl: this.publicUrl, publicServiceName: this.publicServiceName, adminServiceName: this.adminServiceName, adminUrl: this.adminUrl });

@@ -83,9 +83,9 @@ const firstEmployee = new FirstEmployee("first-employee", {
     namespace: namespace.name,
     labels,
     email: bank.firstEmployeeEmail,
-    kratosAdminUrl: kratos.adminUrl,
+    kratosAdminService: kratos.adminServiceName,
     image: platform.images.bootstrap,
-    kratosReady: [kratos.deployment],
+    kratosReady: [kratos.deployment, kratos.adminService],
 });
 
 const integrationHosts = new IntegrationHosts("hosts", {

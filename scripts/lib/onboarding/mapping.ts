@@ -64,12 +64,13 @@ const PER_STACK_PLATFORM_KEYS: readonly string[] = ["apiServerCidr"];
 
 /**
  * Settings DevOps set on a bank's stack, never a Jira field, with the stand-in validation uses until they
- * do: the secrets, and the database and mail server addresses that go with them (192.0.2.1 is TEST-NET-1).
+ * do: the secrets, the database and mail server addresses that go with them, and the cluster's API server
+ * endpoint addresses, which no one may guess (192.0.2.1 is TEST-NET-1).
  * Missing ones make onboarding wait for DevOps (needs-secrets); they are not a problem of the ticket.
  */
 const DEVOPS_SETTINGS: Readonly<Record<string, unknown>> = Object.fromEntries([
     ...SECRET_KEYS.map((k) => [k, SECRET_PRESENT]),
-    ...["kratosDatabaseCidrs", "kratosSmtpCidrs"].filter((k) => k in CONFIG_KEYS).map((k) => [k, ["192.0.2.1/32"]]),
+    ...["kratosDatabaseCidrs", "kratosSmtpCidrs", "apiServerCidr"].filter((k) => k in CONFIG_KEYS).map((k) => [k, ["192.0.2.1/32"]]),
 ]);
 
 export function parseMapping(text: string, origin = "mapping file"): Mapping {

@@ -60,7 +60,7 @@ describe("change control of an existing bank's controlled fields", () => {
 
     before(async () => {
         jira = await startFakeJira(EMAIL, TOKEN);
-        fs.writeFileSync(devMapping, fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        fs.writeFileSync(devMapping, fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
     });
     after(async () => {
         await jira.close();
@@ -129,7 +129,7 @@ describe("change control of an existing bank's controlled fields", () => {
 describe("the stack-file writer is the single guard against the file changing in between", () => {
     const temp = tempProject([]);
     after(() => temp.cleanup());
-    const mapping = mappingModule.parseMapping(fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+    const mapping = mappingModule.parseMapping(fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
     const delivery = (key: string, bank: BankFields) => {
         const parsed = parseDelivery(automationBody(key, bank));
         assert.ok(parsed.ok);
@@ -169,5 +169,21 @@ describe("the stack-file writer is the single guard against the file changing in
         } finally {
             mock.restoreAll();
         }
+    });
+});
+
+describe("apiServerCidr is DevOps' to give, never guessed", () => {
+    const temp = tempProject([]);
+    after(() => temp.cleanup());
+
+    it("jira-mapping.yaml carries no default; a new bank's stack file gets none, and onboarding says how DevOps set it", async () => {
+        const mapping = mappingModule.loadMapping(path.join(ROOT, "jira-mapping.yaml"));
+        assert.equal(mapping.defaults.apiServerCidr, undefined);
+        const parsed = parseDelivery(automationBody("DCMOPS-930", { alias: "kyiv" }));
+        assert.ok(parsed.ok);
+        const result = await onboard(parsed.delivery, { project: temp.project, mapping, workspacesDir: path.join(temp.dir, "ws"), backendFor: () => { throw new Error("nothing deploys without it"); } });
+        assert.equal(result.status, "needs-secrets");
+        assert.match(result.problems.join("\n"), /dcm-integration:apiServerCidr is not set yet: pulumi config set --path -s kyiv 'apiServerCidr\[0\]' <address>\/32 \(.*kubectl get endpoints kubernetes -n default/);
+        assert.doesNotMatch(fs.readFileSync(path.join(temp.dir, "stacks", "Pulumi.kyiv.yaml"), "utf8"), /apiServerCidr/);
     });
 });

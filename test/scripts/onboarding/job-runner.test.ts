@@ -50,7 +50,7 @@ describe("runJobInChild", () => {
     it("gives the job an explicit environment without the receiver's secrets", async () => {
         const record = path.join(temp.dir, "job-env.json");
         const mapping = path.join(temp.dir, "dev-mapping.yaml");
-        fs.writeFileSync(mapping, fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        fs.writeFileSync(mapping, fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
         Object.assign(process.env, { ONBOARDING_TOKEN: "receiver-token", JIRA_WEBHOOK_SECRET: "receiver-secret", TEST_JOB_RECORD: record });
         try {
             const result = await runJobInChild(prepared("DCMOPS-403", { alias: "kharkiv" }, mapping), { projectDir: temp.dir, mappingFile: mapping, workspacesDir: path.join(temp.dir, "ws"), skipChecks: true, backendModule: BACKEND });

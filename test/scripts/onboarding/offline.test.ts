@@ -30,7 +30,7 @@ describe("npm run onboard -- --offline", () => {
 
     before(() => {
         // A demo bank (Kratos on SQLite) needs no secrets, so the offline flow can go as far as the preview.
-        const text = fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n");
+        const text = fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n");
         fs.writeFileSync(devMapping, text);
     });
     after(() => temp.cleanup());

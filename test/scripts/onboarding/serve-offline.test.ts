@@ -42,7 +42,7 @@ describe("npm run serve -- --offline", () => {
 
     it("previews a delivered bank with the offline render in a trial project, leaving the repository's stacks/ and state untouched", { timeout: 180_000 }, async () => {
         const mapping = path.join(temp.dir, "jira-mapping.yaml");
-        fs.writeFileSync(mapping, fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        fs.writeFileSync(mapping, fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
         const tmp = fs.mkdtempSync(path.join(temp.dir, "tmp-"));
         const real = (): [string[], string[], boolean] => [listing(path.join(ROOT, "stacks")), listing(path.join(ROOT, ".pulumi", "onboarding")), fs.existsSync(path.join(ROOT, ".pulumi", "workspaces", "poltava"))];
         const before = real();

@@ -36,7 +36,7 @@ describe("npm run serve: the webhook receiver", () => {
 
     before(async () => {
         jira = await startFakeJira("devops@dcm.example", "jira-token");
-        const mapping = parseMapping(fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        const mapping = parseMapping(fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
         const log = jsonLogger((l) => logs.push(l));
         const client = new JiraClient({ baseUrl: jira.url, email: "devops@dcm.example", apiToken: "jira-token" });
         const deps: OnboardingDeps = { project: temp.project, mapping, reporter: new TicketReporter(client, mapping.transitions, log), log, workspacesDir: path.join(temp.dir, "ws"), backendFor: (dir) => fake.forWorkspace(dir) };
