@@ -58,10 +58,11 @@ interface ClaimOverrides {
  * keyKeeperUrl followed by `key`, without query or fragment (RFC 9449 section 4.3).
  */
 export function keyUrl(facts: Pick<StackFacts, "keyKeeperUrl">): string {
-    const url = new URL("key", facts.keyKeeperUrl.endsWith("/") ? facts.keyKeeperUrl : `${facts.keyKeeperUrl}/`);
-    url.search = "";
-    url.hash = "";
-    return url.toString();
+    const base = new URL(facts.keyKeeperUrl);
+    base.search = "";
+    base.hash = "";
+    if (!base.pathname.endsWith("/")) base.pathname = `${base.pathname}/`;
+    return new URL("key", base).toString();
 }
 
 const b64 = (v: unknown) => jose.base64url.encode(typeof v === "string" ? v : JSON.stringify(v));
