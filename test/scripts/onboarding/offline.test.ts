@@ -119,7 +119,7 @@ describe("npm run onboard -- --offline", () => {
         assert.match(output.join(""), /needs-secrets/);
         // DevOps pastes dnipro's encrypted settings into rivne's file instead of running pulumi config set.
         const config = (YAML.parse(dnipro) as { config: Record<string, unknown> }).config;
-        const pasted = ["kratosDsn", "kratosMigrationDsn", "kratosSmtpUri", "kratosDatabaseCidrs", "kratosSmtpCidrs"].map((k) => {
+        const pasted = ["kratosDsn", "kratosMigrationDsn", "kratosSmtpUri", "kratosDatabaseCidrs", "kratosSmtpCidrs", "apiServerCidr"].map((k) => {
             const v = config[`dcm-integration:${k}`];
             return Array.isArray(v) ? `  dcm-integration:${k}:\n${v.map((x) => `    - "${String(x)}"`).join("\n")}\n` : `  dcm-integration:${k}:\n    secure: ${(v as { secure: string }).secure}\n`;
         });
