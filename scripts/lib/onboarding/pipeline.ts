@@ -145,7 +145,7 @@ export async function runOnboarding(prepared: PreparedOnboarding, deps: Onboardi
     const { ticket, alias, delivery } = prepared;
     const progress = (line: string) => deps.onProgress?.(line);
     const shownFile = path.relative(deps.project.dir, path.join(deps.project.stackConfigDir, `Pulumi.${alias}.yaml`));
-        // The held changes' section goes on every comment of this job, whatever else it says.
+    // The held changes' section goes on every comment of this job, whatever else it says.
     const comment = (result: OnboardingResult, body: AdfDoc): Promise<OnboardingResult> => {
         const held = result.held ?? [];
         if (held.length > 0) {
