@@ -223,8 +223,6 @@ export function prepareData(delivery: Delivery, mapping: Mapping, project: Proje
         } else bank[key] = text;
     }
     const alias = bank.alias;
-    const held = heldChanges(exists, existing, bank);
-    for (const h of held) delete bank[h.key];
     // Every problem in one round: the present fields are validated even when others are missing or unreadable.
     const fieldProblems = new Set(problems.map((p) => p.key));
     const current = Object.fromEntries(Object.entries(existing).map(([k, v]) => [k, isSecure(v) ? SECRET_PRESENT : v]));
@@ -248,7 +246,17 @@ export function prepareData(delivery: Delivery, mapping: Mapping, project: Proje
             }))],
         };
     }
-    return { ok: true, alias: alias!, bank, settings: result.settings, pendingSecrets, held };
+    // The ticket's values are valid (a held one too: an invalid new value is the ticket's problem, said as such).
+    // A controlled key it would change keeps the file's value: the settings are those the stack will have.
+    const held = heldChanges(exists, existing, bank);
+    if (held.length === 0) return { ok: true, alias: alias!, bank, settings: result.settings, pendingSecrets, held };
+    for (const h of held) delete bank[h.key];
+    const kept = validateStackConfig({ ...raw, ...Object.fromEntries(held.map((h) => [h.key, current[h.key]])), ...Object.fromEntries(pendingSecrets.map((k) => [k, DEVOPS_SETTINGS[k]])) }, alias!);
+    if (!kept.ok) {
+        // The file's own value no longer validates (edited by hand): its problem, named by the file.
+        return { ok: false, alias, problems: kept.problems.map((p) => ({ key: p.key, source: `the stack file's ${p.key.split(/[.[]/)[0]}`, message: p.message })) };
+    }
+    return { ok: true, alias: alias!, bank, settings: kept.settings, pendingSecrets, held };
 }
 
 /**

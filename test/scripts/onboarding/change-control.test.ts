@@ -187,3 +187,27 @@ describe("apiServerCidr is DevOps' to give, never guessed", () => {
         assert.doesNotMatch(fs.readFileSync(path.join(temp.dir, "stacks", "Pulumi.kyiv.yaml"), "utf8"), /apiServerCidr/);
     });
 });
+
+describe("a held field's new value is still validated", () => {
+    const temp = tempProject([]);
+    after(() => temp.cleanup());
+    const mapping = mappingModule.parseMapping(fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
+    const delivery = (bank: BankFields) => {
+        const parsed = parseDelivery(automationBody("DCMOPS-940", { alias: "chernihiv", ...bank }));
+        assert.ok(parsed.ok);
+        return parsed.delivery;
+    };
+
+    it("an invalid new email of an existing bank is invalid data (not a change to approve); a valid one is held, the settings keep the old", async () => {
+        const first = await onboard(delivery({}), { project: temp.project, mapping, workspacesDir: path.join(temp.dir, "ws"), backendFor: () => { throw new Error("stop"); } });
+        assert.equal(first.file, "created");
+        const bad = precheck(delivery({ firstEmployeeEmail: "broken" }), { project: temp.project, mapping });
+        assert.ok(!bad.ok && bad.status === "invalid", JSON.stringify(bad));
+        assert.match(bad.problems.join("\n"), /firstEmployeeEmail: must be an email address/);
+        const changed = precheck(delivery({ keyKeeperUrl: EVIL_URL }), { project: temp.project, mapping });
+        assert.ok(changed.ok);
+        assert.deepEqual(changed.prepared.held.map((h) => h.key), ["keyKeeperUrl"]);
+        assert.equal(changed.prepared.settings.bank.keyKeeperUrl, OLD_URL, "the settings are the stack's: the old URL");
+        assert.equal(changed.prepared.values.keyKeeperUrl, undefined, "the new value is not among the values to write");
+    });
+});
