@@ -7,7 +7,7 @@ import type {
     ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
 import type { RecordedResource } from "../scripts/lib/offline-runtime";
-import { unwrapSecrets } from "../scripts/lib/secret-values";
+import { unwrapSecrets } from "../domain/secret-values";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "./pack";
 
 /** One resource as the policies see it. */

@@ -13,7 +13,7 @@ import { jsonReport } from "./lib/checks/report/json";
 import { junitXml } from "./lib/checks/report/junit";
 import { progressReporter, ProgressWriter } from "./lib/checks/report/progress";
 import { stackFacts } from "./lib/checks/outputs";
-import { Redactor } from "./lib/checks/redact";
+import { Redactor } from "../domain/redact";
 import { addOutputSecrets, checkGroups, DEFAULT_SCENARIO, runChecks, selectChecks } from "./lib/checks/runner";
 import type { StackBackend } from "./lib/stack-backend";
 

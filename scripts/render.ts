@@ -9,7 +9,7 @@ import { formatTable, parseCommand, processIo, runCli, usageError } from "./lib/
 import { DIFF_EXIT, DIFF_SEED, diffStackAt } from "./lib/manifest-diff";
 import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay, seededRenderNote } from "./lib/manifests";
 import { phaseLine, renderForCommand } from "./lib/offline-run";
-import { placeholderDigestProblem } from "../infra/images";
+import { placeholderDigestProblem } from "../domain/images";
 import { containersOf, podSpecOf } from "../policies/lib/kubernetes";
 
 const USAGE = `Usage: npm run render -- <stack> [--out DIR] [--seed TEXT]

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { CONFIG_KEYS } from "../infra/validation";
+import { CONFIG_KEYS } from "../domain/config";
 import { policies } from "../policies/pack";
 
 const ROOT = path.resolve(__dirname, "..");

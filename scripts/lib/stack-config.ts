@@ -5,7 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { ConfigProblem, formatProblems } from "../../infra/validation";
+import { ConfigProblem, formatProblems } from "../../domain/config";
+import { projectConfigValues } from "../../domain/platform-defaults";
 
 export interface ProjectFile {
     /** Project name, the config namespace. */
@@ -36,16 +37,7 @@ export interface StackConfig {
 export function readProject(dir: string): ProjectFile {
     const file = path.join(dir, "Pulumi.yaml");
     const doc = YAML.parse(fs.readFileSync(file, "utf8")) as Record<string, any>;
-    const defaults: Record<string, unknown> = {};
-    const providerConfig: Record<string, unknown> = {};
-    for (const [key, decl] of Object.entries((doc.config ?? {}) as Record<string, any>)) {
-        const own = !key.includes(":") || key.startsWith(`${doc.name}:`);
-        const short = key.startsWith(`${doc.name}:`) ? key.slice(doc.name.length + 1) : key;
-        // A declaration ({type, default, ...}) or, in the short form, the value itself.
-        const isDeclaration = decl !== null && typeof decl === "object" && !Array.isArray(decl) && ("type" in decl || "default" in decl || "value" in decl);
-        const value = isDeclaration ? (decl.value ?? decl.default) : decl;
-        if (value !== undefined) (own ? defaults : providerConfig)[own ? short : key] = value;
-    }
+    const { defaults, providerConfig } = projectConfigValues(doc);
     return {
         name: doc.name,
         dir,

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import { PROJECT_ROOT, runOffline } from "../../scripts/lib/offline-run";
-import { isSecretValue, unwrapSecrets } from "../../scripts/lib/secret-values";
+import { isSecretValue, unwrapSecrets } from "../../domain/secret-values";
 import { ChangeSummary, ConfigValue, StackBackend, StackHandle, StackLockedError, StackOutput } from "../../scripts/lib/stack-backend";
 import { readProject, stackFilePath } from "../../scripts/lib/stack-config";
 

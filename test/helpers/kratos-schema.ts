@@ -7,7 +7,7 @@ import * as path from "node:path";
 import Ajv, { ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import * as YAML from "yaml";
-import { parseImageReference } from "../../infra/images";
+import { parseImageReference } from "../../domain/images";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 export const KRATOS_SCHEMAS_DIR = path.join(ROOT, "test", "fixtures", "kratos");

@@ -13,7 +13,7 @@ import { effectiveConfig, KRATOS_ADMIN_PORT, KRATOS_PUBLIC_PORT } from "../../co
 import { criticalPath } from "../../scripts/lib/critical-path";
 import { KubernetesObject, manifestsYaml, plainObjects } from "../../scripts/lib/manifests";
 import { schemaProblems } from "../../scripts/lib/kubernetes-schema";
-import { isSecretValue, unwrapSecrets } from "../../scripts/lib/secret-values";
+import { isSecretValue, unwrapSecrets } from "../../domain/secret-values";
 import { kratosConfigValidator } from "../helpers/kratos-schema";
 import { one, render, Rendered } from "../helpers/render";
 

@@ -6,13 +6,13 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { ENTITY_USERS } from "../../components/key-keeper-secrets";
-import { bankLabels } from "../../infra/labels";
+import { ENTITY_USERS } from "../../domain/entity-users";
+import { bankLabels } from "../../domain/names";
 import { SKIP_AWAIT_ANNOTATION } from "../../infra/skip-await";
 import { validateStackConfig } from "../../infra/validation";
 import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay, plainObjects } from "../../scripts/lib/manifests";
 import { schemaProblems } from "../../scripts/lib/kubernetes-schema";
-import { isSecretValue, secretLeaves, unwrapSecrets } from "../../scripts/lib/secret-values";
+import { isSecretValue, secretLeaves, unwrapSecrets } from "../../domain/secret-values";
 import { byType, one, render, Rendered } from "../helpers/render";
 import { validRaw } from "../helpers/configs";
 

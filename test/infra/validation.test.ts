@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatProblems, validateStackConfig } from "../../infra/validation";
+import { formatProblems } from "../../domain/config";
+import { validateStackConfig } from "../../infra/validation";
 import { validRaw } from "../helpers/configs";
 
 const longAlias = (n: number) => `b${"a".repeat(n - 1)}`;

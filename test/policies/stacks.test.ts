@@ -26,7 +26,7 @@ let badDir: string;
 function writeBadProgram(): string {
     fs.mkdirSync(path.join(PROJECT_ROOT, "out"), { recursive: true });
     const dir = fs.mkdtempSync(path.join(PROJECT_ROOT, "out", "policy-bad-program-"));
-    for (const part of ["infra", "components"]) fs.cpSync(path.join(PROJECT_ROOT, part), path.join(dir, part), { recursive: true });
+    for (const part of ["domain", "infra", "components"]) fs.cpSync(path.join(PROJECT_ROOT, part), path.join(dir, part), { recursive: true });
     fs.copyFileSync(path.join(PROJECT_ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
     const index = path.join(dir, "infra", "index.ts");
     const program = fs.readFileSync(index, "utf8");

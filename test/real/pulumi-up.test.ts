@@ -15,7 +15,7 @@ import { keySetOf } from "../../scripts/lib/audit/jwks";
 import { stackFacts } from "../../scripts/lib/checks/outputs";
 import { KubernetesObject, kubernetesObjects } from "../../scripts/lib/manifests";
 import { runOffline } from "../../scripts/lib/offline-run";
-import { unwrapSecrets } from "../../scripts/lib/secret-values";
+import { unwrapSecrets } from "../../domain/secret-values";
 import type { TempProject } from "../scripts/onboarding/fixtures";
 import { ControlPlane, kubectl } from "./support/apiserver";
 import { BankDeployment, deploymentAvailable, DEPLOYMENT_SKIP, realDeployment } from "./support/deployment";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { describe, it } from "node:test";
 import { emulate, randomStringLike, tlsPrivateKey } from "../../scripts/lib/provider-emulation";
-import { isSecretValue } from "../../scripts/lib/secret-values";
+import { isSecretValue } from "../../domain/secret-values";
 
 describe("random provider emulation", () => {
     it("honours length, disabled classes, minimums and overrideSpecial", () => {

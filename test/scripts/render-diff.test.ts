@@ -22,7 +22,7 @@ describe("render --diff", () => {
     before(() => {
         repo = fs.mkdtempSync(path.join(os.tmpdir(), "render-diff-repo-"));
         for (const f of ["Pulumi.yaml", "tsconfig.json", "package.json"]) fs.copyFileSync(path.join(ROOT, f), path.join(repo, f));
-        for (const d of ["infra", "components"]) fs.cpSync(path.join(ROOT, d), path.join(repo, d), { recursive: true });
+        for (const d of ["domain", "infra", "components"]) fs.cpSync(path.join(ROOT, d), path.join(repo, d), { recursive: true });
         fs.mkdirSync(path.join(repo, "stacks"));
         fs.copyFileSync(path.join(ROOT, "stacks", "Pulumi.demo.yaml"), path.join(repo, "stacks", "Pulumi.demo.yaml"));
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(repo, "node_modules"), "dir");

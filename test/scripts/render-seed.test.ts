@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { before, describe, it } from "node:test";
 import { manifestsYaml, maskForDisplay } from "../../scripts/lib/manifests";
-import { unwrapSecrets } from "../../scripts/lib/secret-values";
+import { unwrapSecrets } from "../../domain/secret-values";
 import { byType, render, type Rendered } from "../helpers/render";
 
 const STACK = "demo";

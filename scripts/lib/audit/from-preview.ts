@@ -2,7 +2,7 @@
 import { buildChange, type ChangeInput } from "./change";
 import { diffValues, leaves, type RawFieldChange } from "./diff";
 import { PROJECT_ROOT } from "../offline-run";
-import { isSecretValue, MASK, SECRET_KEY, unwrapSecrets } from "../secret-values";
+import { isSecretValue, MASK, SECRET_KEY, unwrapSecrets } from "../../../domain/secret-values";
 import { loadStackConfig, readProject } from "../stack-config";
 import { Masker } from "./masker";
 import type { AuditReport, Diagnostic, Op, PreviewFailure, ResourceChange } from "./model";

@@ -6,7 +6,7 @@
  */
 import * as crypto from "node:crypto";
 import type { RecordedResource } from "../offline-runtime";
-import { isSecretValue, SECRET_KEY } from "../secret-values";
+import { isSecretValue, SECRET_KEY } from "../../../domain/secret-values";
 import { deepEqual } from "./diff";
 
 const GENERATOR = /^(random|tls):/;

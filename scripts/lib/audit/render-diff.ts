@@ -8,7 +8,7 @@ import { fromRecorded } from "../../../policies/evaluate";
 import { addDetachedWorktree, git, resolveCommit } from "../git-worktree";
 import { PROJECT_ROOT, runOffline, type OfflineOutcome } from "../offline-run";
 import { listStacks, readProject, stackFilePath } from "../stack-config";
-import { unwrapSecrets } from "../secret-values";
+import { unwrapSecrets } from "../../../domain/secret-values";
 import { compareRenders, counted } from "./compare-renders";
 import { changedConfigKeys } from "./config-lines";
 import { bankOverview } from "./lifecycle";

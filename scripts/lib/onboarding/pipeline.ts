@@ -4,7 +4,7 @@
  * commented on the ticket with the field or step that failed; nothing is written on invalid data.
  */
 import * as path from "node:path";
-import { CONFIG_KEYS } from "../../../infra/validation";
+import { CONFIG_KEYS } from "../../../domain/config";
 import type { AdfDoc } from "../jira/adf";
 import { JiraClient } from "../jira/client";
 import { StackBackend, StackLockedError, StackOutput } from "../stack-backend";

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { realBinary } from "../../../scripts/lib/real/components";
 import type { RecordedResource } from "../../../scripts/lib/offline-run";
-import { unwrapSecrets } from "../../../scripts/lib/secret-values";
+import { unwrapSecrets } from "../../../domain/secret-values";
 import { render } from "../../helpers/render";
 import { containers, emulatePod, EmulatedPod, renderedObject } from "./pod";
 import { freePort, run, Running, start, waitUntil } from "./process";

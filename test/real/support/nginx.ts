@@ -13,7 +13,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { RecordedResource } from "../../../scripts/lib/offline-run";
-import { unwrapSecrets } from "../../../scripts/lib/secret-values";
+import { unwrapSecrets } from "../../../domain/secret-values";
 import { freePort, Running, start, waitUntil } from "./process";
 
 const NGINX = "nginx.ingress.kubernetes.io/";

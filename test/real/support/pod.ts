@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { RecordedResource } from "../../../scripts/lib/offline-run";
-import { unwrapSecrets } from "../../../scripts/lib/secret-values";
+import { unwrapSecrets } from "../../../domain/secret-values";
 
 type Obj = Record<string, any>;
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { CONFIG_KEYS } from "../../../infra/validation";
+import { CONFIG_KEYS } from "../../../domain/config";
 import { fieldText, formatDataProblems, parseMapping, prepareData } from "../../../scripts/lib/onboarding/mapping";
 import { Delivery, parseDelivery } from "../../../scripts/lib/onboarding/payload";
 import { automationBody, MAPPING, ROOT, tempProject, webhookBody } from "./fixtures";
