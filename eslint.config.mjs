@@ -5,7 +5,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "out/**", "**/*.js", "!scripts/lib/offline-worker.js"] },
+    { ignores: ["node_modules/**", "out/**", "**/*.js", "!scripts/lib/engine/offline-worker.js"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
@@ -27,7 +27,7 @@ export default tseslint.config(
         rules: { "@typescript-eslint/no-floating-promises": "off" },
     },
     {
-        files: ["scripts/lib/offline-worker.js"],
+        files: ["scripts/lib/engine/offline-worker.js"],
         languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", __dirname: "readonly", console: "readonly" } },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },

@@ -6,9 +6,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { PROJECT_ROOT } from "./project";
 
 /** The repository's Pulumi.yaml, the home of the platform defaults. */
-export const PROJECT_FILE = path.join(__dirname, "..", "Pulumi.yaml");
+export const PROJECT_FILE = path.join(PROJECT_ROOT, "Pulumi.yaml");
 
 /** A Pulumi.yaml's config values: the project's own defaults (keyed without namespace) and other namespaces' values (keyed with it). */
 export interface ProjectConfigValues {

@@ -9,7 +9,7 @@ import { SECRET_PRESENT } from "./config";
 import { ISO_4217_CODES } from "./iso4217";
 import { backofficeLabel } from "./names";
 
-// The offline render's stand-in for a `secure:` value it cannot decrypt (scripts/lib/stack-config.ts).
+// The offline render's stand-in for a `secure:` value it cannot decrypt (scripts/lib/engine/stack-config.ts).
 const OFFLINE_PLACEHOLDER = /^offline-placeholder-for-[A-Za-z]+$/;
 
 /**

@@ -15,7 +15,7 @@ import { progressReporter, ProgressWriter } from "./lib/checks/report/progress";
 import { stackFacts } from "./lib/checks/outputs";
 import { Redactor } from "../domain/redact";
 import { addOutputSecrets, checkGroups, DEFAULT_SCENARIO, runChecks, selectChecks } from "./lib/checks/runner";
-import type { StackBackend } from "./lib/stack-backend";
+import type { StackBackend } from "./lib/engine/stack-backend";
 
 const USAGE = `Usage: npm run check -- <stack> [options]
 
@@ -193,7 +193,7 @@ export async function main(argv: string[], deps: CheckDeps = {}): Promise<number
         }
         const total = selected!.flatMap((g) => ("chain" in g ? g.chain : [g])).length;
         // The Automation API is heavy to load: only when the outputs come from the CLI.
-        const cli = deps.backend || v.outputs ? undefined : require("./lib/stack-backend") as typeof import("./lib/stack-backend");
+        const cli = deps.backend || v.outputs ? undefined : require("./lib/engine/stack-backend") as typeof import("./lib/engine/stack-backend");
         const noCli = cli?.pulumiCliMissing("pass --outputs FILE: the JSON of `pulumi stack output --json --show-secrets`");
         if (noCli) throw new InputError("--outputs", `not given, and ${noCli}`);
         const backend = deps.backend ?? (cli ? new cli.PulumiCliBackend(path.resolve(__dirname, "..")) : undefined);

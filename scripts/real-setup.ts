@@ -6,8 +6,9 @@ import { formatTable, parseCommand, processIo, runCli, usageError } from "./lib/
 import { realCacheDir } from "./lib/real/components";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DEBIAN_COMPONENTS, goBinaries, REPO_ROOT } from "./lib/real/recipes";
+import { DEBIAN_COMPONENTS, goBinaries } from "./lib/real/recipes";
 import { buildGo, installDebian, newReport, writeIndex } from "./lib/real/setup";
+import { PROJECT_ROOT } from "../domain/project";
 
 const USAGE = `Usage: npm run real:setup [-- --only NAME[,NAME...]] [--upstream DIR]
 
@@ -39,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     const unknown = (only ?? []).filter((n) => !known.includes(n));
     if (unknown.length > 0) return usageError(processIo, `--only: unknown component ${unknown.join(", ")} (known: ${known.join(", ")})`, USAGE);
     const wanted = <T extends { name: string }>(items: readonly T[]) => items.filter((i) => !only || only.includes(i.name));
-    const defaultUpstream = path.resolve(REPO_ROOT, "..", "shared", "upstream");
+    const defaultUpstream = path.resolve(PROJECT_ROOT, "..", "shared", "upstream");
     const upstream = args.values.upstream ? path.resolve(args.values.upstream) : fs.existsSync(defaultUpstream) ? defaultUpstream : undefined;
     if (args.values.upstream && !fs.existsSync(upstream!)) return usageError(processIo, `--upstream: ${args.values.upstream} does not exist`, USAGE);
 

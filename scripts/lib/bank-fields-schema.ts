@@ -7,7 +7,7 @@
 import * as path from "node:path";
 import { CONFIG_KEYS } from "../../domain/config";
 import { BANK_FIELDS, BankFieldContext, bankFieldRules, REFUSED_CHARACTER_CLASS } from "../../domain/rules";
-import type { ProjectFile } from "./stack-config";
+import type { ProjectFile } from "./engine/stack-config";
 
 /** Where the generated schema is committed, relative to the repository root. */
 export const SCHEMA_FILE = path.join("docs", "bank-fields.schema.json");

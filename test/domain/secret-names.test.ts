@@ -9,7 +9,7 @@ import { platformDefaults } from "../../domain/platform-defaults";
 import { PLATFORM_CONFIG_SCHEMA } from "../../policies/lib/stack";
 import { secretsEnvLiterals } from "../../policies/secrets-env-literals";
 import { Masker } from "../../scripts/lib/audit/masker";
-import { readProject } from "../../scripts/lib/stack-config";
+import { readProject } from "../../scripts/lib/engine/stack-config";
 import * as path from "node:path";
 
 const HEADS = ["", "admin", "key keeper", "client", "db"];
@@ -44,7 +44,8 @@ function auditMasks(name: string): boolean {
 function packRefuses(name: string): boolean {
     const violations: string[] = [];
     const props = { spec: { template: { spec: { containers: [{ name: "c", image: "i", env: [{ name, value: "Xq7-literal-Value_42" }] }] } } } };
-    secretsEnvLiterals.validateResource({ type: "kubernetes:apps/v1:Deployment", props, urn: "urn:pulumi:demo::p::kubernetes:apps/v1:Deployment::d", name: "d" } as never, (m: string) => violations.push(m));
+    const validate = secretsEnvLiterals.validateResource as (args: unknown, report: (message: string) => void) => void;
+    validate({ type: "kubernetes:apps/v1:Deployment", props, urn: "urn:pulumi:demo::p::kubernetes:apps/v1:Deployment::d", name: "d" }, (m) => violations.push(m));
     return violations.length > 0;
 }
 

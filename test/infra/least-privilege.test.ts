@@ -11,9 +11,9 @@ import { KRATOS_ADMIN_CLIENT_LABEL } from "../../domain/names";
 import { secretValueProblem } from "../../domain/rules";
 import { validateStackConfig } from "../../infra/validation";
 import { unpinnedReason } from "../../policies/containers-pinned-images";
-import { KubernetesObject, plainObjects } from "../../scripts/lib/manifests";
-import { PROJECT, validRaw } from "../helpers/configs";
-import { render, Rendered } from "../helpers/render";
+import { KubernetesObject, plainObjects } from "../../scripts/lib/engine/manifests";
+import { PROJECT, validRaw } from "../../support/configs";
+import { render, Rendered } from "../../support/render";
 
 const problemsOf = (overrides: Record<string, unknown>, stack = "demo") => {
     const r = validateStackConfig(validRaw(stack, overrides), stack);

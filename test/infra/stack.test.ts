@@ -10,11 +10,11 @@ import { ENTITY_USERS } from "../../domain/entity-users";
 import { bankLabels } from "../../domain/names";
 import { SKIP_AWAIT_ANNOTATION } from "../../infra/skip-await";
 import { validateStackConfig } from "../../infra/validation";
-import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay, plainObjects } from "../../scripts/lib/manifests";
-import { schemaProblems } from "../../scripts/lib/kubernetes-schema";
+import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay, plainObjects } from "../../scripts/lib/engine/manifests";
+import { schemaProblems } from "../../scripts/lib/engine/kubernetes-schema";
 import { isSecretValue, secretLeaves, unwrapSecrets } from "../../domain/secret-values";
-import { byType, one, render, Rendered } from "../helpers/render";
-import { validRaw } from "../helpers/configs";
+import { byType, one, render, Rendered } from "../../support/render";
+import { validRaw } from "../../support/configs";
 
 const CANARY = "CANARY7f3a9c";
 const PASSWORD = "random:index/randomPassword:RandomPassword";

@@ -7,10 +7,12 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { evaluateStack, fromRecorded, PolicyResource, stackPolicyConfig } from "../../policies/evaluate";
-import { OfflineOutcome, PROJECT_ROOT, runOffline } from "../../scripts/lib/offline-run";
-import { listStacks, readProject } from "../../scripts/lib/stack-config";
+import { evaluateStack, PolicyResource, stackPolicyConfig } from "../../policies/evaluate";
+import { fromRecorded } from "../../scripts/lib/engine/policy-resources";
+import { OfflineOutcome, runOffline } from "../../scripts/lib/engine/offline-run";
+import { listStacks, readProject } from "../../scripts/lib/engine/stack-config";
 import { analyzeWithEngine, canonical } from "./engine";
+import { PROJECT_ROOT } from "../../domain/project";
 
 const CANARY = "PolicyCanary9d2e";
 const project = readProject(PROJECT_ROOT);

@@ -11,12 +11,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
-import { KubernetesObject, plainObjects } from "../../scripts/lib/manifests";
-import { schemaProblems } from "../../scripts/lib/kubernetes-schema";
+import { KubernetesObject, plainObjects } from "../../scripts/lib/engine/manifests";
+import { schemaProblems } from "../../scripts/lib/engine/kubernetes-schema";
 import { apiServerProblems } from "../../policies/objects-api-server-rules";
 import { missingComponents } from "../../scripts/lib/real/components";
-import { render } from "../helpers/render";
-import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "./support/apiserver";
+import { render } from "../../support/render";
+import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "../../support/real/apiserver";
 
 const missing = missingComponents(CONTROL_PLANE_COMPONENTS);
 const skip = missing.length > 0 ? `${missing.join(", ")} not built: run \`npm run real:setup\`` : false;

@@ -16,11 +16,11 @@ import { PULUMI_CLI_VERSION } from "../../scripts/lib/real/recipes";
 import { realBinary, realComponentsAvailable } from "../../scripts/lib/real/components";
 import { recordedTicket, writeStackFile } from "../../scripts/lib/onboarding/stack-file";
 import { prepareWorkspace } from "../../scripts/lib/onboarding/workspace";
-import { PulumiCliBackend } from "../../scripts/lib/stack-backend";
-import { loadStackConfig, stackFilePath } from "../../scripts/lib/stack-config";
-import { tempProject, TempProject } from "../scripts/onboarding/fixtures";
-import { run } from "./support/process";
-import { pulumiSandbox, PulumiSandbox } from "./support/pulumi";
+import { PulumiCliBackend } from "../../scripts/lib/engine/stack-backend";
+import { loadStackConfig, stackFilePath } from "../../scripts/lib/engine/stack-config";
+import { tempProject, TempProject } from "../../support/onboarding/fixtures";
+import { run } from "../../support/real/process";
+import { pulumiSandbox, PulumiSandbox } from "../../support/real/pulumi";
 
 const available = realComponentsAvailable(["pulumi"]);
 const ALIAS = "lviv";

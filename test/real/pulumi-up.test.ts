@@ -13,13 +13,13 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { keySetOf } from "../../scripts/lib/audit/jwks";
 import { stackFacts } from "../../scripts/lib/checks/outputs";
-import { KubernetesObject, kubernetesObjects } from "../../scripts/lib/manifests";
-import { runOffline } from "../../scripts/lib/offline-run";
+import { KubernetesObject, kubernetesObjects } from "../../scripts/lib/engine/manifests";
+import { runOffline } from "../../scripts/lib/engine/offline-run";
 import { unwrapSecrets } from "../../domain/secret-values";
-import type { TempProject } from "../scripts/onboarding/fixtures";
-import { ControlPlane, kubectl } from "./support/apiserver";
-import { BankDeployment, deploymentAvailable, DEPLOYMENT_SKIP, realDeployment } from "./support/deployment";
-import type { PulumiSandbox } from "./support/pulumi";
+import type { TempProject } from "../../support/onboarding/fixtures";
+import { ControlPlane, kubectl } from "../../support/real/apiserver";
+import { BankDeployment, deploymentAvailable, DEPLOYMENT_SKIP, realDeployment } from "../../support/real/deployment";
+import type { PulumiSandbox } from "../../support/real/pulumi";
 
 const STACK = "demo";
 

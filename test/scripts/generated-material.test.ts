@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { describe, it } from "node:test";
-import { ecKeyPairFrom, ed25519KeyPairFrom, RANDOM_MATERIAL, rsaKeyPairFrom, seededMaterial, SEEDED_EPOCH, uuidFrom } from "../../scripts/lib/generated-material";
-import { emulate, tlsPrivateKey } from "../../scripts/lib/provider-emulation";
+import { ecKeyPairFrom, ed25519KeyPairFrom, RANDOM_MATERIAL, rsaKeyPairFrom, seededMaterial, SEEDED_EPOCH, uuidFrom } from "../../scripts/lib/engine/generated-material";
+import { emulate, tlsPrivateKey } from "../../scripts/lib/engine/provider-emulation";
 import { unwrapSecrets } from "../../domain/secret-values";
 
 const URN = "urn:pulumi:demo::dcm-integration::dcm:integration:KeyKeeperSecrets$random:index/randomPassword:RandomPassword::key-keeper-identification";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { describe, it } from "node:test";
-import { emulate, randomStringLike, tlsPrivateKey } from "../../scripts/lib/provider-emulation";
+import { emulate, randomStringLike, tlsPrivateKey } from "../../scripts/lib/engine/provider-emulation";
 import { isSecretValue } from "../../domain/secret-values";
 
 describe("random provider emulation", () => {

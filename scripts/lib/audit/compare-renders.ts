@@ -1,5 +1,5 @@
 /** One bank's changes between two offline renders (before: a git revision, after: the working tree). */
-import type { RecordedResource } from "../offline-runtime";
+import type { RecordedResource } from "../engine/offline-runtime";
 import { unwrapSecrets } from "../../../domain/secret-values";
 import { buildChange, type ChangeInput } from "./change";
 import { diffValues, leaves } from "./diff";

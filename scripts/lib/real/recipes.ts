@@ -5,10 +5,10 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { PROJECT_ROOT } from "../../../domain/project";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 /** Wrapper modules (go.mod templates and tools.go) live here, one directory per upstream module. */
-export const GO_WRAPPERS = path.join(REPO_ROOT, "scripts", "real", "go");
+export const GO_WRAPPERS = path.join(PROJECT_ROOT, "scripts", "real", "go");
 
 /** The identity server the stack deploys (kratosImage's tag). */
 export const KRATOS_VERSION = "v1.3.1";
@@ -24,10 +24,10 @@ export const KUBERNETES_VERSION = "v1.34.4";
 export const PULUMI_CLI_VERSION = "v3.259.0";
 
 /** A version from package-lock.json, e.g. lockedVersion("@pulumi/pulumi") = "3.276.0". */
-export function lockedVersion(pkg: string, lockFile = path.join(REPO_ROOT, "package-lock.json")): string {
+export function lockedVersion(pkg: string, lockFile = path.join(PROJECT_ROOT, "package-lock.json")): string {
     const lock = JSON.parse(fs.readFileSync(lockFile, "utf8")) as { packages?: Record<string, { version?: string }> };
     const version = lock.packages?.[`node_modules/${pkg}`]?.version;
-    if (!version) throw new Error(`${pkg} is not in ${path.relative(REPO_ROOT, lockFile)}: run npm install first`);
+    if (!version) throw new Error(`${pkg} is not in ${path.relative(PROJECT_ROOT, lockFile)}: run npm install first`);
     return version;
 }
 

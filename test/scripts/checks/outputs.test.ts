@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { InputError, InputErrors } from "../../../scripts/lib/checks/errors";
 import { stackFacts } from "../../../scripts/lib/checks/outputs";
-import { StackMaterial, stackMaterial } from "./support/stack";
+import { StackMaterial, stackMaterial } from "../../../support/checks/stack";
 
 describe("stackFacts", () => {
     let material: StackMaterial;

@@ -15,8 +15,8 @@ import { formatDataProblems, mappedDelivery, prepareData } from "../../../script
 import { parseDelivery } from "../../../scripts/lib/onboarding/payload";
 import { precheck } from "../../../scripts/lib/onboarding/pipeline";
 import { checkOwnership, OwnershipError, recordedTicket, writeStackFile } from "../../../scripts/lib/onboarding/stack-file";
-import { validRaw } from "../../helpers/configs";
-import { automationBody, MAPPING, tempProject } from "./fixtures";
+import { validRaw } from "../../../support/configs";
+import { automationBody, MAPPING, tempProject } from "../../../support/onboarding/fixtures";
 
 const temp = tempProject();
 after(() => temp.cleanup());

@@ -7,7 +7,7 @@ import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { materialFor } from "./generated-material";
 import { emulateResource } from "./provider-emulation";
-import { SECRET_KEY } from "../../domain/secret-values";
+import { SECRET_KEY } from "../../../domain/secret-values";
 
 /** One resource as registered by the program. Values use `{ "$secret": v }` for secrets. */
 export interface RecordedResource {

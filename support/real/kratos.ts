@@ -8,10 +8,10 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { realBinary } from "../../../scripts/lib/real/components";
-import type { RecordedResource } from "../../../scripts/lib/offline-run";
-import { unwrapSecrets } from "../../../domain/secret-values";
-import { render } from "../../helpers/render";
+import { realBinary } from "../../scripts/lib/real/components";
+import type { RecordedResource } from "../../scripts/lib/engine/offline-run";
+import { unwrapSecrets } from "../../domain/secret-values";
+import { render } from "../render";
 import { containers, emulatePod, EmulatedPod, renderedObject } from "./pod";
 import { freePort, run, Running, start, waitUntil } from "./process";
 

@@ -5,11 +5,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { realBinary, realComponentsAvailable } from "../../../scripts/lib/real/components";
-import { PROVIDER_VERSIONS } from "../../../scripts/lib/real/recipes";
+import { realBinary, realComponentsAvailable } from "../../scripts/lib/real/components";
+import { PROVIDER_VERSIONS } from "../../scripts/lib/real/recipes";
 import { run } from "./process";
+import { PROJECT_ROOT } from "../../domain/project";
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
 
 export interface PulumiSandbox {
     /** The environment every CLI call (and the Automation API, through process.env) runs with. */
@@ -38,7 +38,7 @@ export function pulumiSandbox(passphrase: string): PulumiSandbox {
     fs.mkdirSync(path.join(dir, "state"));
     const cli = installation(path.join(dir, "bin"));
     const vars: NodeJS.ProcessEnv = {
-        PATH: [path.dirname(cli), path.join(ROOT, "node_modules", ".bin"), process.env.PATH ?? ""].join(path.delimiter),
+        PATH: [path.dirname(cli), path.join(PROJECT_ROOT, "node_modules", ".bin"), process.env.PATH ?? ""].join(path.delimiter),
         PULUMI_HOME: path.join(dir, "home"),
         PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
         PULUMI_CONFIG_PASSPHRASE: passphrase,

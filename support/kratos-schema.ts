@@ -7,13 +7,13 @@ import * as path from "node:path";
 import Ajv, { ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import * as YAML from "yaml";
-import { parseImageReference } from "../../domain/images";
+import { parseImageReference } from "../domain/images";
+import { PROJECT_ROOT } from "../domain/project";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-export const KRATOS_SCHEMAS_DIR = path.join(ROOT, "test", "fixtures", "kratos");
+export const KRATOS_SCHEMAS_DIR = path.join(PROJECT_ROOT, "test", "fixtures", "kratos");
 
 /** The tag of Pulumi.yaml's default kratosImage, e.g. "v1.3.1". */
-export function pinnedKratosTag(pulumiYaml = path.join(ROOT, "Pulumi.yaml")): string {
+export function pinnedKratosTag(pulumiYaml = path.join(PROJECT_ROOT, "Pulumi.yaml")): string {
     const project = YAML.parse(fs.readFileSync(pulumiYaml, "utf8")) as { config?: Record<string, { default?: unknown }> };
     const image = project.config?.["kratosImage"]?.default;
     const tag = typeof image === "string" ? parseImageReference(image).tag : undefined;
@@ -25,7 +25,7 @@ export function pinnedKratosTag(pulumiYaml = path.join(ROOT, "Pulumi.yaml")): st
 export function kratosSchemaFile(tag = pinnedKratosTag(), dir = KRATOS_SCHEMAS_DIR): string {
     const file = path.join(dir, tag, "config.schema.json");
     if (!fs.existsSync(file)) {
-        throw new Error(`no Kratos config schema for ${tag}: add ${path.relative(ROOT, file)} (embedx/config.schema.json of that release; see ${path.relative(ROOT, path.join(dir, "README.md"))})`);
+        throw new Error(`no Kratos config schema for ${tag}: add ${path.relative(PROJECT_ROOT, file)} (embedx/config.schema.json of that release; see ${path.relative(PROJECT_ROOT, path.join(dir, "README.md"))})`);
     }
     return file;
 }

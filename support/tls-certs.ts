@@ -1,6 +1,6 @@
 /** Real certificates for test servers, made by the same emulators the offline render uses (@pulumi/tls semantics). */
-import { emulate, emulateResource } from "../../scripts/lib/provider-emulation";
-import { unwrapSecrets } from "../../domain/secret-values";
+import { emulate, emulateResource } from "../scripts/lib/engine/provider-emulation";
+import { unwrapSecrets } from "../domain/secret-values";
 
 export interface TestPki {
     /** CA certificate PEM, for clients. */

@@ -1,7 +1,7 @@
 /** Offline renders for tests, through the same runner as `npm run render`. */
 import assert from "node:assert/strict";
-import { OfflineRunOptions, runOffline } from "../../scripts/lib/offline-run";
-import type { RecordedResource } from "../../scripts/lib/offline-run";
+import { OfflineRunOptions, runOffline } from "../scripts/lib/engine/offline-run";
+import type { RecordedResource } from "../scripts/lib/engine/offline-run";
 
 export type Rendered = Extract<Awaited<ReturnType<typeof runOffline>>, { ok: true }>;
 

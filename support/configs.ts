@@ -1,6 +1,6 @@
 /** Valid configuration values to start a test case from: the project defaults plus a bank. */
 import * as path from "node:path";
-import { readProject } from "../../scripts/lib/stack-config";
+import { readProject } from "../scripts/lib/engine/stack-config";
 
 export const PROJECT = readProject(path.resolve(__dirname, "..", ".."));
 

@@ -3,7 +3,7 @@
  */
 import * as YAML from "yaml";
 import type { RecordedResource } from "./offline-runtime";
-import { maskSecrets, MASK, unwrapSecrets } from "../../domain/secret-values";
+import { maskSecrets, MASK, unwrapSecrets } from "../../../domain/secret-values";
 
 export interface KubernetesObject {
     apiVersion: string;

@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { OfflineResult } from "./offline-runtime";
 import { listStacks, loadStackConfig, readProject, StackConfig, stackFilePath } from "./stack-config";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 export type { OfflineResult, RecordedResource } from "./offline-runtime";
 
@@ -44,7 +45,6 @@ export type OfflineOutcome =
     | ({ ok: true; stackConfig: StackConfig } & OfflineResult)
     | { ok: false; stackConfig?: StackConfig; error: string; stderr: string };
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 const WORKER = path.join(__dirname, "offline-worker.js");
 
 export async function runOffline(options: OfflineRunOptions): Promise<OfflineOutcome> {

@@ -12,8 +12,8 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { RecordedResource } from "../../../scripts/lib/offline-run";
-import { unwrapSecrets } from "../../../domain/secret-values";
+import type { RecordedResource } from "../../scripts/lib/engine/offline-run";
+import { unwrapSecrets } from "../../domain/secret-values";
 import { freePort, Running, start, waitUntil } from "./process";
 
 const NGINX = "nginx.ingress.kubernetes.io/";
@@ -59,7 +59,7 @@ export interface NginxSite {
 /** The location blocks of one host, in ingress-nginx's order; rate-limit zones are appended to `zones`. */
 function locations(site: NginxSite, upstreams: Record<string, number>, zones: string[]): string[] {
     const unknown = [...new Set(site.paths.flatMap((p) => Object.keys(p.annotations)).filter((a) => !KNOWN.has(a)))];
-    if (unknown.length) throw new Error(`the nginx emulation of ingress-nginx does not know ${unknown.map((a) => NGINX + a).join(", ")}: teach test/real/support/nginx.ts`);
+    if (unknown.length) throw new Error(`the nginx emulation of ingress-nginx does not know ${unknown.map((a) => NGINX + a).join(", ")}: teach support/real/nginx.ts`);
     const regex = site.paths.some((p) => p.annotations["use-regex"] === "true");
     // ingress-nginx: locations sorted by path length, longest first (regex locations match first-come).
     const sorted = [...site.paths].sort((a, b) => b.path.length - a.path.length);

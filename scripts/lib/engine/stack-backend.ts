@@ -1,7 +1,7 @@
 /**
  * The narrow interface between what runs around `pulumi up` (onboarding, fleet, checks) and the Pulumi
  * CLI. The real implementation is a thin layer over the Automation API, which needs the CLI binary; tests
- * use the fake in test/helpers/fake-stack-backend.ts, which behaves like it (offline render, stack locks).
+ * use the fake in scripts/lib/engine/fake-stack-backend.ts, which behaves like it (offline render, stack locks).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -7,8 +7,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { RecordedResource } from "../../../scripts/lib/offline-run";
-import { unwrapSecrets } from "../../../domain/secret-values";
+import type { RecordedResource } from "../../scripts/lib/engine/offline-run";
+import { unwrapSecrets } from "../../domain/secret-values";
 
 type Obj = Record<string, any>;
 

@@ -6,8 +6,8 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { createKeyKeeperServer } from "../../../../reference/key-keeper/server";
-import { createTokenVerifier, Verify } from "../../../../reference/key-keeper/verifier";
+import { createKeyKeeperServer } from "../../reference/key-keeper/server";
+import { createTokenVerifier, Verify } from "../../reference/key-keeper/verifier";
 import { createDcmApi, DcmApi, DcmFaults } from "./dcm-api";
 import { createPki, KeyAndCert, Pki } from "./pki";
 import { API, BACKOFFICE, KEY_KEEPER, StackMaterial, stackMaterial } from "./stack";

@@ -3,11 +3,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { loadMapping } from "../../../scripts/lib/onboarding/mapping";
-import { readProject, ProjectFile } from "../../../scripts/lib/stack-config";
+import { loadMapping } from "../../scripts/lib/onboarding/mapping";
+import { readProject, ProjectFile } from "../../scripts/lib/engine/stack-config";
+import { PROJECT_ROOT } from "../../domain/project";
 
-export const ROOT = path.resolve(__dirname, "..", "..", "..");
-export const MAPPING = loadMapping(path.join(ROOT, "jira-mapping.yaml"));
+export const MAPPING = loadMapping(path.join(PROJECT_ROOT, "jira-mapping.yaml"));
 
 export interface TempProject {
     dir: string;
@@ -19,11 +19,11 @@ export interface TempProject {
 
 export function tempProject(stacks: string[] = ["demo", "dnipro"]): TempProject {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-onboard-test-"));
-    const doc = YAML.parseDocument(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
-    doc.set("main", `${path.relative(dir, path.join(ROOT, "infra"))}/`);
+    const doc = YAML.parseDocument(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8"));
+    doc.set("main", `${path.relative(dir, path.join(PROJECT_ROOT, "infra"))}/`);
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), doc.toString());
     fs.mkdirSync(path.join(dir, "stacks"));
-    for (const s of stacks) fs.copyFileSync(path.join(ROOT, "stacks", `Pulumi.${s}.yaml`), path.join(dir, "stacks", `Pulumi.${s}.yaml`));
+    for (const s of stacks) fs.copyFileSync(path.join(PROJECT_ROOT, "stacks", `Pulumi.${s}.yaml`), path.join(dir, "stacks", `Pulumi.${s}.yaml`));
     const project = readProject(dir);
     return {
         dir,

@@ -4,10 +4,11 @@
  * come from the last up with their secret flags, and faults can be injected per stack and operation.
  */
 import * as fs from "node:fs";
-import { PROJECT_ROOT, runOffline } from "../../scripts/lib/offline-run";
-import { isSecretValue, unwrapSecrets } from "../../domain/secret-values";
-import { ChangeSummary, ConfigValue, StackBackend, StackHandle, StackLockedError, StackOutput } from "../../scripts/lib/stack-backend";
-import { readProject, stackFilePath } from "../../scripts/lib/stack-config";
+import { runOffline } from "./offline-run";
+import { isSecretValue, unwrapSecrets } from "../../../domain/secret-values";
+import { ChangeSummary, ConfigValue, StackBackend, StackHandle, StackLockedError, StackOutput } from "./stack-backend";
+import { readProject, stackFilePath } from "./stack-config";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 export type Operation = "select" | "setConfig" | "preview" | "up" | "outputs";
 

@@ -5,7 +5,7 @@
  */
 import * as crypto from "node:crypto";
 import { ecKeyPairFrom, ed25519KeyPairFrom, type Entropy, type GeneratedMaterial, RANDOM_MATERIAL, rsaKeyPairFrom, uuidFrom } from "./generated-material";
-import { SECRET_KEY, unwrapSecrets } from "../../domain/secret-values";
+import { SECRET_KEY, unwrapSecrets } from "../../../domain/secret-values";
 import { x509 as x509Lib } from "./x509";
 
 /** What the engine asks a provider to create. */

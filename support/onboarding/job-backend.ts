@@ -4,7 +4,7 @@
  * (TEST_JOB_HANG=1: a job that never finishes by itself) or fails at once.
  */
 import * as fs from "node:fs";
-import type { StackBackend } from "../../../../scripts/lib/stack-backend";
+import type { StackBackend } from "../../scripts/lib/engine/stack-backend";
 
 export function backendFor(): StackBackend {
     const record = process.env.TEST_JOB_RECORD;

@@ -5,8 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { ConfigProblem, formatProblems } from "../../domain/config";
-import { projectConfigValues } from "../../domain/platform-defaults";
+import { ConfigProblem, formatProblems } from "../../../domain/config";
+import { projectConfigValues } from "../../../domain/platform-defaults";
 
 export interface ProjectFile {
     /** Project name, the config namespace. */
