@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { missingComponents } from "../scripts/lib/real/components";
+import { missingComponents } from "../real/components";
 import { DEPLOYMENT_COMPONENTS, RealDeployment, startDeployment } from "../support/real/deployment";
 
 const ROUNDS = 3;

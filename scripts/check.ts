@@ -16,6 +16,7 @@ import { stackFacts } from "./lib/checks/outputs";
 import { Redactor } from "../domain/redact";
 import { addOutputSecrets, checkGroups, DEFAULT_SCENARIO, runChecks, selectChecks } from "./lib/checks/runner";
 import type { StackBackend } from "./lib/engine/stack-backend";
+import { PROJECT_ROOT } from "../domain/project";
 
 const USAGE = `Usage: npm run check -- <stack> [options]
 
@@ -196,7 +197,7 @@ export async function main(argv: string[], deps: CheckDeps = {}): Promise<number
         const cli = deps.backend || v.outputs ? undefined : require("./lib/engine/stack-backend") as typeof import("./lib/engine/stack-backend");
         const noCli = cli?.pulumiCliMissing("pass --outputs FILE: the JSON of `pulumi stack output --json --show-secrets`");
         if (noCli) throw new InputError("--outputs", `not given, and ${noCli}`);
-        const backend = deps.backend ?? (cli ? new cli.PulumiCliBackend(path.resolve(__dirname, "..")) : undefined);
+        const backend = deps.backend ?? (cli ? new cli.PulumiCliBackend(PROJECT_ROOT) : undefined);
         outputs ??= await stackOutputs(stack, v.outputs, backend, deps.stdin ?? process.stdin);
         stderr.write(`Checking stack '${stack}' (${total} checks)...\n`);
         const progress = progressReporter(stderr, total);

@@ -1,8 +1,8 @@
 /** Valid configuration values to start a test case from: the project defaults plus a bank. */
-import * as path from "node:path";
 import { readProject } from "../scripts/lib/engine/stack-config";
+import { PROJECT_ROOT } from "../domain/project";
 
-export const PROJECT = readProject(path.resolve(__dirname, "..", ".."));
+export const PROJECT = readProject(PROJECT_ROOT);
 
 /** A valid raw config (keys without namespace) for `alias`, as the CLI would assemble it. */
 export function validRaw(alias = "demo", overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
 import { validateStackConfig } from "../infra/validation";
-import { PROVIDER_VERSIONS } from "../scripts/lib/real/recipes";
+import { PROVIDER_VERSIONS } from "../real/recipes";
 import { listStacks, loadStackConfig } from "../scripts/lib/engine/stack-config";
 import { PROJECT } from "../support/configs";
 import { KRATOS_SCHEMAS_DIR, kratosConfigValidator, kratosSchemaFile, pinnedKratosTag } from "../support/kratos-schema";
@@ -116,12 +116,12 @@ describe("project layout for the Pulumi CLI", () => {
 describe("the repository is whole on its own, with nothing beside the clone", () => {
     // Only real:setup reads upstream sources from beside the clone (and its test says so); nothing else the
     // project ships may point outside it, since a user's clone has nothing there.
-    const MAY_NAME_SHARED = new Set(["scripts/real-setup.ts", "test/scripts/real-setup.test.ts", "test/project.test.ts"]);
+    const MAY_NAME_SHARED = new Set(["real/main.ts", "test/scripts/real-setup.test.ts", "test/project.test.ts"]);
 
     it("no tracked file outside the real-component build refers to the shared folder beside the clone", () => {
         const files = spawnSync("git", ["ls-files", "-z"], { cwd: PROJECT_ROOT, encoding: "utf8" }).stdout.split("\0").filter(Boolean);
         assert.ok(files.length > 100, "git ls-files listed the repository");
-        const offenders = files.filter((f) => !MAY_NAME_SHARED.has(f) && !f.startsWith("scripts/lib/real/") && fs.existsSync(path.join(PROJECT_ROOT, f))
+        const offenders = files.filter((f) => !MAY_NAME_SHARED.has(f) && !f.startsWith("real/") && fs.existsSync(path.join(PROJECT_ROOT, f))
             && /\.\.\/shared\b|["']shared["']\s*,\s*["'](data|docs|seeds|upstream)["']/.test(fs.readFileSync(path.join(PROJECT_ROOT, f), "utf8")));
         assert.deepEqual(offenders, []);
     });

@@ -16,7 +16,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { realBinary } from "../../scripts/lib/real/components";
+import { realBinary } from "../../real/components";
 import { x509 } from "../../scripts/lib/engine/x509";
 
 export const CONTROL_PLANE_COMPONENTS = ["kube-apiserver", "etcd", "kubectl"] as const;

@@ -3,7 +3,7 @@
  * a control plane with the platform's namespace, the sandboxed CLI with its plugins, and a temporary project
  * whose stacks set the platform setting skipAwait (the API server has no controllers: infra/skip-await.ts).
  */
-import { realComponentsAvailable } from "../../scripts/lib/real/components";
+import { realComponentsAvailable } from "../../real/components";
 import { tempProject, TempProject } from "../onboarding/fixtures";
 import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "./apiserver";
 import { pulumiSandbox, PulumiSandbox } from "./pulumi";

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { realBinary } from "../../scripts/lib/real/components";
+import { realBinary } from "../../real/components";
 import type { RecordedResource } from "../../scripts/lib/engine/offline-run";
 import { unwrapSecrets } from "../../domain/secret-values";
 import { render } from "../render";

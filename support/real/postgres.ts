@@ -8,7 +8,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { realBinary } from "../../scripts/lib/real/components";
+import { realBinary } from "../../real/components";
 import { freePort, run, Running, start, waitUntil } from "./process";
 
 export interface Postgres {

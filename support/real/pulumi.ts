@@ -5,8 +5,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { realBinary, realComponentsAvailable } from "../../scripts/lib/real/components";
-import { PROVIDER_VERSIONS } from "../../scripts/lib/real/recipes";
+import { realBinary, realComponentsAvailable } from "../../real/components";
+import { PROVIDER_VERSIONS } from "../../real/recipes";
 import { run } from "./process";
 import { PROJECT_ROOT } from "../../domain/project";
 

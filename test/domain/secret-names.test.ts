@@ -10,7 +10,7 @@ import { PLATFORM_CONFIG_SCHEMA } from "../../policies/lib/stack";
 import { secretsEnvLiterals } from "../../policies/secrets-env-literals";
 import { Masker } from "../../scripts/lib/audit/masker";
 import { readProject } from "../../scripts/lib/engine/stack-config";
-import * as path from "node:path";
+import { PROJECT_ROOT } from "../../domain/project";
 
 const HEADS = ["", "admin", "key keeper", "client", "db"];
 const WORDS = ["password", "passwd", "pwd", "pass", "passphrase", "secret", "token", "api key", "private key", "client secret", "client key",
@@ -77,7 +77,7 @@ describe("isSecretName: the audit and the pack agree", () => {
 
 describe("platform defaults have one home, Pulumi.yaml", () => {
     it("the pack's config schema defaults are Pulumi.yaml's, as the offline render reads them", () => {
-        const project = readProject(path.resolve(__dirname, "..", ".."));
+        const project = readProject(PROJECT_ROOT);
         assert.equal(PLATFORM_CONFIG_SCHEMA.properties.baseDomain.default, project.defaults.baseDomain);
         assert.equal(PLATFORM_CONFIG_SCHEMA.properties.environment.default, project.defaults.environment);
         assert.deepEqual(platformDefaults(), project.defaults);

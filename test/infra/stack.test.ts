@@ -15,6 +15,7 @@ import { schemaProblems } from "../../scripts/lib/engine/kubernetes-schema";
 import { isSecretValue, secretLeaves, unwrapSecrets } from "../../domain/secret-values";
 import { byType, one, render, Rendered } from "../../support/render";
 import { validRaw } from "../../support/configs";
+import { PROJECT_ROOT } from "../../domain/project";
 
 const CANARY = "CANARY7f3a9c";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
@@ -201,7 +202,7 @@ describe("two banks side by side", () => {
     });
 
     it("have the resource counts docs/devops.md's fleet example shows", () => {
-        const guide = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "devops.md"), "utf8");
+        const guide = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "devops.md"), "utf8");
         for (const r of [demo, dnipro]) {
             const shown = new RegExp(`^${r.stack}\\s+ok\\s+[\\d.]+\\s+(\\d+) resources$`, "m").exec(guide)?.[1];
             assert.equal(Number(shown), r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack").length, `${r.stack} in the fleet example`);

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KRATOS_RATE_LIMITS } from "../../components/integration-hosts";
 import { runChecks } from "../../scripts/lib/checks";
-import { missingComponents, realBinary } from "../../scripts/lib/real/components";
+import { missingComponents, realBinary } from "../../real/components";
 import { FakeSecretApi } from "../../support/fake-secret-api";
 import { testPki } from "../../support/tls-certs";
 import { Browser, nodeText, nodeValue } from "../../support/real/browser";

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as https from "node:https";
 import { after, before, describe, it } from "node:test";
-import { missingComponents } from "../../scripts/lib/real/components";
+import { missingComponents } from "../../real/components";
 import { FakeKratos } from "../../support/fake-kratos";
 import { LoopbackEnv, startEnvironment } from "../../support/checks/environment";
 import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, startKratos } from "../../support/real/kratos";

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import { after, before, describe, it } from "node:test";
-import { missingComponents } from "../../scripts/lib/real/components";
+import { missingComponents } from "../../real/components";
 import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, kratosRefusal, startKratos } from "../../support/real/kratos";
 import { Postgres, startPostgres } from "../../support/real/postgres";
 

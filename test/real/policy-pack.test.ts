@@ -15,7 +15,7 @@ import { evaluateStack, stackPolicyConfig } from "../../policies/evaluate";
 import { fromRecorded } from "../../scripts/lib/engine/policy-resources";
 import { PACK_NAME } from "../../policies/pack";
 import { runOffline } from "../../scripts/lib/engine/offline-run";
-import { realComponentsAvailable } from "../../scripts/lib/real/components";
+import { realComponentsAvailable } from "../../real/components";
 import { DEPLOYMENT_COMPONENTS, RealDeployment, startDeployment } from "../../support/real/deployment";
 import { cliPolicyPacks, CliPolicyRow, notRunInPreview } from "../../support/real/policy-report";
 import { PROJECT_ROOT } from "../../domain/project";

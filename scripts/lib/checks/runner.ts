@@ -20,10 +20,11 @@ import { withRetry } from "./retry";
 import { loadScenario } from "./scenario";
 import { NOT_RUN } from "./types";
 import type { CheckOptions, CheckReport, CheckResult, UnreachableHost } from "./types";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 export const DEFAULT_DEADLINE_MS = 120_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;
-export const DEFAULT_SCENARIO = path.resolve(__dirname, "..", "..", "..", "scenarios", "integration.yaml");
+export const DEFAULT_SCENARIO = path.join(PROJECT_ROOT, "scenarios", "integration.yaml");
 
 /** Every check group in report order. */
 export function checkGroups(scenarioFile: string, timeoutMs = DEFAULT_TIMEOUT_MS): CheckGroup[] {

@@ -2,13 +2,13 @@
  * `npm run real:setup`: builds and installs the real components `npm run test:real` runs against, into a cache
  * outside the repository, and records them in components.json. Idempotent; prints each build's time.
  */
-import { formatTable, parseCommand, processIo, runCli, usageError } from "./lib/cli";
-import { realCacheDir } from "./lib/real/components";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DEBIAN_COMPONENTS, goBinaries } from "./lib/real/recipes";
-import { buildGo, installDebian, newReport, writeIndex } from "./lib/real/setup";
 import { PROJECT_ROOT } from "../domain/project";
+import { formatTable, parseCommand, processIo, runCli, usageError } from "../scripts/lib/cli";
+import { realCacheDir } from "./components";
+import { DEBIAN_COMPONENTS, goBinaries } from "./recipes";
+import { buildGo, installDebian, newReport, writeIndex } from "./setup";
 
 const USAGE = `Usage: npm run real:setup [-- --only NAME[,NAME...]] [--upstream DIR]
 

@@ -5,10 +5,10 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../../../domain/project";
+import { PROJECT_ROOT } from "../domain/project";
 
 /** Wrapper modules (go.mod templates and tools.go) live here, one directory per upstream module. */
-export const GO_WRAPPERS = path.join(PROJECT_ROOT, "scripts", "real", "go");
+export const GO_WRAPPERS = path.join(PROJECT_ROOT, "real", "go");
 
 /** The identity server the stack deploys (kratosImage's tag). */
 export const KRATOS_VERSION = "v1.3.1";
@@ -31,9 +31,9 @@ export function lockedVersion(pkg: string, lockFile = path.join(PROJECT_ROOT, "p
     return version;
 }
 
-/** An upstream Go module built through a wrapper module of the project's own (scripts/real/go/<wrapper>). */
+/** An upstream Go module built through a wrapper module of the project's own (real/go/<wrapper>). */
 export interface GoModule {
-    /** Directory under scripts/real/go holding go.mod.tmpl and tools.go. */
+    /** Directory under real/go holding go.mod.tmpl and tools.go. */
     wrapper: string;
     /** The upstream module and version the wrapper requires ({{VERSION}} in go.mod.tmpl). */
     module: string;
