@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { plainObjects } from "../../scripts/lib/manifests";
-import { render, Rendered } from "../helpers/render";
+import { plainObjects } from "../../scripts/lib/engine/manifests";
+import { render, Rendered } from "../../support/render";
 
 type Labels = Record<string, string>;
 interface Selector { matchLabels?: Labels; matchExpressions?: { key: string; operator: string; values?: string[] }[] }

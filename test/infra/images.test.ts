@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
-import { imageProblem, parseImageReference } from "../../infra/images";
+import { imageProblem, parseImageReference } from "../../domain/images";
+import { PROJECT_ROOT as ROOT } from "../../domain/project";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const config = (YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, { default?: unknown }> }).config;
 const image = (key: string) => String(config[key].default);
 

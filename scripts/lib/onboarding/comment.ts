@@ -6,8 +6,8 @@
  */
 import { AdfDoc, AdfNode, bulletList, codeBlock, doc, heading, paragraph, table, text } from "../jira/adf";
 import { resultLabel } from "../checks/report/table";
-import { MASK } from "../secret-values";
-import type { StackOutput } from "../stack-backend";
+import { MASK } from "../../../domain/secret-values";
+import type { StackOutput } from "../engine/stack-backend";
 import { approvalSteps, describeHeld, HeldChange } from "./change-control";
 import { Logger, silentLogger } from "./log";
 

@@ -7,10 +7,10 @@
  * written on invalid data; a controlled field (change-control.ts) is never changed on the ticket's word.
  */
 import * as path from "node:path";
+import { CONFIG_KEYS, StackSettings } from "../../../domain/config";
 import type { AdfDoc } from "../jira/adf";
-import { CONFIG_KEYS, StackSettings } from "../../../infra/validation";
-import { StackBackend, StackLockedError, StackOutput } from "../stack-backend";
-import { loadStackConfig, ProjectFile } from "../stack-config";
+import { StackBackend, StackLockedError, StackOutput } from "../engine/stack-backend";
+import { loadStackConfig, ProjectFile } from "../engine/stack-config";
 import { ChangeControlError, HeldChange, NEEDS_APPROVAL } from "./change-control";
 import { approvalLines, CheckReportLike, heldComment, needsSecretsComment, previewComment, rejectionComment, resultComment, secretStrings, stepFailedComment, TicketReporter, withApproval } from "./comment";
 import { Logger, silentLogger } from "./log";

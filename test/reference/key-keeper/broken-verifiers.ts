@@ -6,7 +6,7 @@
 import * as crypto from "node:crypto";
 import * as jose from "jose";
 import { DCM_ISSUER, Rejection, Verify } from "../../../reference/key-keeper/verifier";
-import { KEY_KEEPER_KEY_URL } from "../../scripts/checks/support/stack";
+import { KEY_KEEPER_KEY_URL } from "../../../support/checks/stack";
 
 export const HOLES = [
     "no-auth", "accepts-alg-none", "none-any-case", "hs256-confusion", "skips-signature", "accepts-empty-signature", "trusts-jwk-header",

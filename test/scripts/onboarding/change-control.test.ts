@@ -17,9 +17,10 @@ import * as mappingModule from "../../../scripts/lib/onboarding/mapping";
 import { parseDelivery } from "../../../scripts/lib/onboarding/payload";
 import { onboard, precheck, runOnboarding } from "../../../scripts/lib/onboarding/pipeline";
 import * as stackFileModule from "../../../scripts/lib/onboarding/stack-file";
-import { FakeStackBackend } from "../../helpers/fake-stack-backend";
-import { FakeJira, startFakeJira } from "../jira/fake-jira-server";
-import { automationBody, BankFields, ROOT, tempProject } from "./fixtures";
+import { FakeStackBackend } from "../../../scripts/lib/engine/fake-stack-backend";
+import { FakeJira, startFakeJira } from "../../../support/fake-jira-server";
+import { PROJECT_ROOT as ROOT } from "../../../domain/project";
+import { automationBody, BankFields, tempProject } from "../../../support/onboarding/fixtures";
 
 const EMAIL = "devops@dcm.example";
 const TOKEN = "jira-token-cc-41d7";

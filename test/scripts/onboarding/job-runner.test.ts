@@ -7,9 +7,10 @@ import { plainText } from "../../../scripts/lib/jira/adf";
 import { killJobs, runJobInChild } from "../../../scripts/lib/onboarding/job-runner";
 import { loadMapping } from "../../../scripts/lib/onboarding/mapping";
 import { parseDelivery } from "../../../scripts/lib/onboarding/payload";
+import { FakeJira, startFakeJira } from "../../../support/fake-jira-server";
+import { automationBody, tempProject } from "../../../support/onboarding/fixtures";
+import { PROJECT_ROOT } from "../../../domain/project";
 import { precheck, PreparedOnboarding } from "../../../scripts/lib/onboarding/pipeline";
-import { FakeJira, startFakeJira } from "../jira/fake-jira-server";
-import { automationBody, ROOT, tempProject } from "./fixtures";
 
 const BACKEND = path.join(__dirname, "support", "job-backend.ts");
 
@@ -28,7 +29,7 @@ describe("runJobInChild", () => {
     });
 
     /** A delivery as the receiver's precheck prepares it (the job never validates it again). */
-    const prepared = (key: string, bank: Parameters<typeof automationBody>[1] = {}, mappingFile = path.join(ROOT, "jira-mapping.yaml")): PreparedOnboarding => {
+    const prepared = (key: string, bank: Parameters<typeof automationBody>[1] = {}, mappingFile = path.join(PROJECT_ROOT, "jira-mapping.yaml")): PreparedOnboarding => {
         const parsed = parseDelivery(automationBody(key, bank));
         assert.ok(parsed.ok);
         const pre = precheck(parsed.delivery, { project: temp.project, mapping: loadMapping(mappingFile) });
@@ -37,7 +38,7 @@ describe("runJobInChild", () => {
     };
 
     it("runs the prepared onboarding in a child and returns its result; the child comments with credentials from the environment", async () => {
-        const result = await runJobInChild(prepared("DCMOPS-401", { alias: "lutsk" }), { projectDir: temp.dir, mappingFile: path.join(ROOT, "jira-mapping.yaml"), workspacesDir: path.join(temp.dir, "ws"), skipChecks: true });
+        const result = await runJobInChild(prepared("DCMOPS-401", { alias: "lutsk" }), { projectDir: temp.dir, mappingFile: path.join(PROJECT_ROOT, "jira-mapping.yaml"), workspacesDir: path.join(temp.dir, "ws"), skipChecks: true });
         assert.equal(result.status, "needs-secrets", JSON.stringify(result));
         assert.equal(result.file, "created");
         assert.ok(fs.existsSync(path.join(temp.dir, "stacks", "Pulumi.lutsk.yaml")));
@@ -50,7 +51,7 @@ describe("runJobInChild", () => {
     it("gives the job an explicit environment without the receiver's secrets", async () => {
         const record = path.join(temp.dir, "job-env.json");
         const mapping = path.join(temp.dir, "dev-mapping.yaml");
-        fs.writeFileSync(mapping, fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
+        fs.writeFileSync(mapping, fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
         Object.assign(process.env, { ONBOARDING_TOKEN: "receiver-token", JIRA_WEBHOOK_SECRET: "receiver-secret", TEST_JOB_RECORD: record });
         try {
             const result = await runJobInChild(prepared("DCMOPS-403", { alias: "kharkiv" }, mapping), { projectDir: temp.dir, mappingFile: mapping, workspacesDir: path.join(temp.dir, "ws"), skipChecks: true, backendModule: BACKEND });
@@ -68,13 +69,13 @@ describe("runJobInChild", () => {
         for (let i = 0; i < 50_000; i++) deep = [deep];
         const job = prepared("DCMOPS-404", { alias: "rivne" });
         const broken = { ...job, delivery: { ...job.delivery, fields: { customfield_19999: deep } } };
-        await assert.rejects(runJobInChild(broken, { projectDir: temp.dir, mappingFile: path.join(ROOT, "jira-mapping.yaml"), workspacesDir: path.join(temp.dir, "ws") }),
+        await assert.rejects(runJobInChild(broken, { projectDir: temp.dir, mappingFile: path.join(PROJECT_ROOT, "jira-mapping.yaml"), workspacesDir: path.join(temp.dir, "ws") }),
             /the job could not be handed to its process/);
         assert.equal(await killJobs(), 0, "no job process is left");
     });
 
     it("rejects when the job process ends without a result", async () => {
-        await assert.rejects(runJobInChild(prepared("DCMOPS-402", { alias: "sumy" }), { projectDir: path.join(temp.dir, "missing"), mappingFile: path.join(ROOT, "jira-mapping.yaml"), workspacesDir: path.join(temp.dir, "ws") }),
+        await assert.rejects(runJobInChild(prepared("DCMOPS-402", { alias: "sumy" }), { projectDir: path.join(temp.dir, "missing"), mappingFile: path.join(PROJECT_ROOT, "jira-mapping.yaml"), workspacesDir: path.join(temp.dir, "ws") }),
             /the job process ended without a result \(exit code 1\)/);
     });
 });
