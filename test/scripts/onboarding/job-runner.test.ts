@@ -12,7 +12,7 @@ import { automationBody, tempProject } from "../../../support/onboarding/fixture
 import { PROJECT_ROOT } from "../../../domain/project";
 import { precheck, PreparedOnboarding } from "../../../scripts/lib/onboarding/pipeline";
 
-const BACKEND = path.join(__dirname, "support", "job-backend.ts");
+const BACKEND = path.join(PROJECT_ROOT, "support", "onboarding", "job-backend.ts");
 
 describe("runJobInChild", () => {
     const temp = tempProject();
