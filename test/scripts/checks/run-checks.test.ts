@@ -92,7 +92,7 @@ describe("runChecks catches each fault in its own check", { concurrency: 4 }, ()
         // jwks-503: the JWKS pod down. The edge still presents the certificate and sets HSTS on its 503, so
         // only the JWKS check fails, naming the fault; the key keeper, which verifies DCM's tokens with that
         // JWKS, cannot be judged meanwhile: its checks are not run, saying why.
-        { name: "jwks-503: the JWKS server down", options: { faults: { api: { jwksDown: true } } }, deadlineMs: 3000,
+        { name: "jwks-503: the JWKS server down", options: { faults: { api: { jwksDown: true } } }, deadlineMs: 5000,
             fails: { jwks: /^the JWKS server answered 503 to GET https:\/\/api-demo-integrate\.dcm\.example\.com\/\.well-known\/jwks\.json \(gave up at the deadline after \d+ attempts\)$/ },
             // Those whose token the reference key keeper must verify with DCM's key; the others it refuses unread.
             notRun: Object.fromEntries(["key-keeper-get-key", "key-keeper-rejects-tampered-signature", "key-keeper-rejects-unknown-kid", "key-keeper-rejects-replayed-jti"].map((id) => [id,
