@@ -25,12 +25,13 @@ export interface FirstEmployeeArgs {
     email: string;
     /**
      * Name of the Kratos admin Service: the Job reaches it by the address Kubernetes puts in its pods'
-     * environment (<NAME>_SERVICE_HOST/PORT), with no DNS. The Service must exist before the Job (kratosReady).
+     * environment (<NAME>_SERVICE_HOST/PORT), with no DNS. The Service must exist before the Job's pods: give
+     * the Service's own output (its metadata.name), which makes the Job wait for it.
      */
     kratosAdminService: pulumi.Input<string>;
     /** Pinned Node.js image. */
     image: string;
-    /** Resources the Job must wait for (the Kratos server Deployment and its admin Service). */
+    /** Resources the Job must wait for (the Kratos server Deployment). */
     kratosReady: pulumi.Input<pulumi.Resource>[];
     /** Lifetime of the recovery code and link, `<n>h` or `<n>m`, at most 24h; default 24h. */
     recoveryExpiresIn?: string;

@@ -85,7 +85,7 @@ const firstEmployee = new FirstEmployee("first-employee", {
     email: bank.firstEmployeeEmail,
     kratosAdminService: kratos.adminServiceName,
     image: platform.images.bootstrap,
-    kratosReady: [kratos.deployment, kratos.adminService],
+    kratosReady: [kratos.deployment],
 });
 
 const integrationHosts = new IntegrationHosts("hosts", {
