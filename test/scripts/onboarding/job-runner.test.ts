@@ -10,7 +10,7 @@ import { FakeJira, startFakeJira } from "../../../support/fake-jira-server";
 import { automationBody, tempProject } from "../../../support/onboarding/fixtures";
 import { PROJECT_ROOT } from "../../../domain/project";
 
-const BACKEND = path.join(__dirname, "support", "job-backend.ts");
+const BACKEND = path.join(PROJECT_ROOT, "support", "onboarding", "job-backend.ts");
 
 describe("runJobInChild", () => {
     const temp = tempProject();

@@ -42,7 +42,7 @@ describe("npm run serve shutdown", () => {
         serve = spawn(process.execPath, [
             "--require", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "scripts", "serve.ts"),
             "--port", "0", "--project", temp.dir, "--mapping", mapping, "--grace", "1",
-            "--backend-module", path.join(__dirname, "support", "job-backend.ts"),
+            "--backend-module", path.join(PROJECT_ROOT, "support", "onboarding", "job-backend.ts"),
         ], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
         const { logs, listening } = serveLogs(serve);
         const exited = new Promise<number | null>((resolve) => serve!.once("exit", (code) => resolve(code)));
