@@ -379,9 +379,10 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
     });
 
     // The edge's proxy pods: by default where the routing mode's proxies run.
-    const ingressNamespace = str("ingressNamespace") ?? (edge?.routing === "ingress-nginx" ? "ingress-nginx" : edge?.gateway.namespace);
-    if (ingressNamespace === undefined) fail("ingressNamespace", "is required");
-    else if (!DNS_LABEL.test(ingressNamespace)) fail("ingressNamespace", DNS_LABEL_RULE);
+    // (A default taken from a broken gatewayNamespace is reported there, once.)
+    const ownIngressNamespace = str("ingressNamespace");
+    const ingressNamespace = ownIngressNamespace ?? (str("routing") === "ingress-nginx" ? "ingress-nginx" : edge?.gateway.namespace);
+    if (ownIngressNamespace !== undefined && !DNS_LABEL.test(ownIngressNamespace)) fail("ingressNamespace", DNS_LABEL_RULE);
     // No default: a permissive one (0.0.0.0/0) would let the pod holding the recovery link reach the internet.
     const apiServerCidr = cidrs("apiServerCidr", API_SERVER_RULE);
     const signerNamespace = required("signerNamespace");
