@@ -9,6 +9,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { parseCommand, processIo, runCli } from "./lib/cli";
+
 
 /** The Gateway API release the routes are written for (standard channel). */
 export const GATEWAY_API_VERSION = "v1.6.3";
@@ -27,6 +29,16 @@ const SOURCES: { module: string; version: string; files: string[] }[] = [
     },
 ];
 
+const USAGE = `Usage: npm run crds
+
+Writes scripts/lib/crds/<plural>.<group>.json: the CustomResourceDefinitions of the routing objects the stack
+creates, from the Go module proxy (go mod download): Gateway API ${GATEWAY_API_VERSION} standard channel
+(HTTPRoute, ListenerSet, ReferenceGrant, BackendTLSPolicy, Gateway) and Envoy Gateway ${ENVOY_GATEWAY_VERSION}
+(BackendTrafficPolicy, ClientTrafficPolicy), descriptions dropped. Run it after changing either version.
+Guide: docs/devops.md#routing-crds
+
+Exit codes: 0 written; 1 a module could not be downloaded; 2 bad usage.`;
+
 function withoutDescriptions(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(withoutDescriptions);
     if (typeof v === "object" && v !== null) {
@@ -35,7 +47,9 @@ function withoutDescriptions(v: unknown): unknown {
     return v;
 }
 
-function main(): number {
+export async function main(argv: string[]): Promise<number> {
+    const args = parseCommand(argv, {}, USAGE, processIo, false);
+    if (typeof args === "number") return args;
     const out = path.resolve(__dirname, "lib", "crds");
     fs.mkdirSync(out, { recursive: true });
     for (const source of SOURCES) {
@@ -56,4 +70,4 @@ function main(): number {
     return 0;
 }
 
-if (require.main === module) process.exit(main());
+if (require.main === module) runCli(main);
