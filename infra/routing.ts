@@ -141,7 +141,8 @@ export function validateEdge(raw: RawEdgeConfig, fail: (key: string, message: st
 
     const service = raw.dcmApiUpstream === undefined ? "is required" : dcmApiService(raw.dcmApiUpstream);
     if (typeof service === "string") bad("dcmApiUpstream", service);
-    const paths = listOf(raw.dcmApiPaths) ?? [];
+    // Not set: the default (Pulumi.yaml declares no list default); set to an empty list: refused below.
+    const paths = raw.dcmApiPaths === undefined || raw.dcmApiPaths === null ? [...DEFAULT_DCM_API_PATHS] : listOf(raw.dcmApiPaths) ?? [];
     if (!Array.isArray(listOf(raw.dcmApiPaths))) bad("dcmApiPaths", "must be a list of path prefixes such as /v1/transfers");
     else if (paths.length === 0) bad("dcmApiPaths", "must list at least one path: the api host forwards only these to DCM's API (there is no catch-all)");
     else if (paths.length > MAX_DCM_API_PATHS) bad("dcmApiPaths", `must list at most ${MAX_DCM_API_PATHS} paths, got ${paths.length}`);
