@@ -115,10 +115,13 @@ export function hostRows(objects: KubernetesObject[]): string[][] {
         for (const l of ((set.spec as { listeners?: Listener[] }).listeners ?? [])) listeners.set(`${set.metadata.name}/${l.name}`, l);
     }
     const routeRows = objects.filter((o) => o.kind === "HTTPRoute").flatMap((o) => {
-        const spec = o.spec as { hostnames?: string[]; parentRefs?: { name: string; sectionName?: string }[]; rules?: { matches?: { path?: { value?: string } }[] }[] };
+        type Rule = { matches?: { path?: { value?: string } }[]; filters?: { type?: string; requestRedirect?: { scheme?: string } }[]; backendRefs?: unknown[] };
+        const spec = o.spec as { hostnames?: string[]; parentRefs?: { name: string; sectionName?: string }[]; rules?: Rule[] };
         const paths = (spec.rules ?? []).flatMap((r) => (r.matches ?? [{}]).map((m) => m.path?.value ?? "/")).join(", ");
+        // A plain-HTTP listener is no finding when every rule on it only redirects to https.
+        const onlyRedirects = (spec.rules ?? []).every((r) => !r.backendRefs?.length && (r.filters ?? []).some((f) => f.type === "RequestRedirect" && f.requestRedirect?.scheme === "https"));
         const secrets = (spec.parentRefs ?? []).map((p) => listeners.get(`${p.name}/${p.sectionName ?? ""}`))
-            .map((l) => (l?.protocol === "HTTPS" ? l.tls?.certificateRefs?.map((c) => c.name).join("+") ?? "none" : "none (plain HTTP)"));
+            .map((l) => (l?.protocol === "HTTPS" ? l.tls?.certificateRefs?.map((c) => c.name).join("+") ?? "none" : onlyRedirects ? "(HTTP: redirects to https)" : "none"));
         return (spec.hostnames ?? ["*"]).map((host) => [host, paths, [...new Set(secrets)].join(", ") || "none", `HTTPRoute/${o.metadata.name}`]);
     });
     return [...ingressRows, ...routeRows].sort((a, b) => a[0].localeCompare(b[0]) || a[3].localeCompare(b[3]));
