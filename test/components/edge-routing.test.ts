@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { DEFAULT_DCM_API_PATHS } from "../../infra/routing";
 import { KRATOS_ADMIN_REDIRECT_PREFIXES } from "../../components/integration-hosts";
-import { KubernetesObject, plainObjects } from "../../scripts/lib/manifests";
+import { KubernetesObject, manifestsYaml, plainObjects } from "../../scripts/lib/manifests";
 import { schemaProblems } from "../../scripts/lib/kubernetes-schema";
 import { route } from "../helpers/edge-model";
 import { render } from "../helpers/render";
@@ -52,7 +52,19 @@ const MODES = [
 for (const mode of MODES) {
     describe(`the bank's edge, ${mode.name}`, () => {
         let objects: KubernetesObject[];
-        before(async () => { objects = plainObjects((await render({ stack: "demo", overrides: mode.overrides })).resources); });
+        let manifests: string;
+        before(async () => {
+            const rendered = await render({ stack: "demo", overrides: mode.overrides });
+            objects = plainObjects(rendered.resources);
+            manifests = manifestsYaml(rendered.resources);
+        });
+
+        it("writes manifests.yaml that kubectl (YAML 1.1) reads back as the same strings", () => {
+            const read = YAML.parseAllDocuments(manifests, { version: "1.1" }).map((d) => d.toJS());
+            const annotations = (os: any[]) => os.flatMap((o) => Object.entries(o.metadata.annotations ?? {}));
+            for (const [key, value] of annotations(read)) assert.equal(typeof value, "string", `${key} reads as ${JSON.stringify(value)}`);
+            assert.deepEqual(annotations(read).sort(), annotations(objects).sort());
+        });
 
         it("renders only schema-valid objects of its own mode", async () => {
             assert.deepEqual((await Promise.all(objects.map(schemaProblems))).flat(), []);

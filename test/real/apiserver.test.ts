@@ -37,7 +37,8 @@ const CASES: Case[] = [
 /** A multi-document YAML stream of real values, in a 0600 file of the control plane's scratch directory. */
 function writeManifests(cp: ControlPlane, name: string, objects: readonly unknown[]): string {
     const file = path.join(cp.dir, `${name.replace(/[^a-z0-9-]+/gi, "_")}.yaml`);
-    fs.writeFileSync(file, objects.map((o) => `---\n${YAML.stringify(o, { lineWidth: 0 })}`).join(""), { mode: 0o600 });
+    // YAML 1.1's quoting, as kubectl reads it (an unquoted `on` would be a boolean).
+    fs.writeFileSync(file, objects.map((o) => `---\n${YAML.stringify(o, { lineWidth: 0, version: "1.1" })}`).join(""), { mode: 0o600 });
     return file;
 }
 
