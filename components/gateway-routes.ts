@@ -111,8 +111,8 @@ export function gatewayObjects(input: GatewayRoutesInput): PlainObject[] {
         {
             // The longer prefixes win over /.ory (the Gateway API orders matches by path length): Kratos' public
             // handlers that redirect to the admin address never see these; the Gateway answers with a redirect to
-            // the backoffice's home page. Case-sensitive: /.ory/ADMIN reaches Kratos as /ADMIN, whose router
-            // answers with a redirect to /admin on this host, i.e. to the frontend (docs/security.md).
+            // the backoffice's home page. Case-sensitive: /.ory/ADMIN reaches Kratos as /ADMIN, which Kratos answers
+            // without the admin address (test/real/kratos.test.ts; docs/security.md).
             matches: input.kratosHiddenPrefixes.map((p) => prefix(`${input.kratosPath}/${p}`)),
             filters: [{ type: "RequestRedirect", requestRedirect: { path: { type: "ReplaceFullPath", replaceFullPath: "/" }, statusCode: 302 } }, hstsFilter],
         },

@@ -111,7 +111,7 @@ for (const mode of MODES) {
                     if (o.service !== "kratos-public") continue;
                     // Kratos' router redirects /admin... and /identities... to the admin address: those exact
                     // (lowercase) paths never reach it. Other cases do (Gateway API matching is case-sensitive):
-                    // Kratos' router answers them with a redirect to the lowercase path on this host, i.e. the frontend.
+                    // real Kratos answers them without the admin address (test/real/kratos.test.ts).
                     const first = o.path.split("/")[1] ?? "";
                     assert.ok(!KRATOS_ADMIN_REDIRECT_PREFIXES.includes(first as never), `https://${host}${p} reaches Kratos as ${o.path}`);
                 }
