@@ -234,6 +234,25 @@ describe("broken Gateway API routes, as the real API server and the spec treat t
         assert.match(result.stderr, /RequestRedirect filter must not be used together with backendRefs/);
     });
 
+    it("admits the platform Gateway docs/devops.md describes, admitting the bank's ListenerSet", async () => {
+        const guide = fs.readFileSync(path.resolve(__dirname, "..", "..", "docs", "devops.md"), "utf8");
+        const block = /```yaml\n(spec:\n  allowedListeners:[\s\S]*?)```/.exec(guide)?.[1];
+        assert.ok(block, "docs/devops.md shows the Gateway's allowedListeners");
+        const set = objects.find((o) => o.kind === "ListenerSet")! as any;
+        const gateway = {
+            apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway",
+            metadata: { name: set.spec.parentRef.name, namespace: set.spec.parentRef.namespace },
+            spec: { gatewayClassName: "platform", listeners: [{ name: "http", port: 80, protocol: "HTTP" }], ...YAML.parse(block).spec },
+        };
+        assert.equal((await kubectl(cp, ["create", "namespace", gateway.metadata.namespace])).code, 0);
+        const result = await apply(cp, writeManifests(cp, "platform-gateway", [gateway, set]));
+        assert.equal(result.code, 0, result.stderr);
+        assert.doesNotMatch(result.stderr, /Warning:/);
+        const selector = gateway.spec.allowedListeners.namespaces.selector.matchLabels as Record<string, string>;
+        const bankNamespace = objects.find((o) => o.kind === "Namespace")!;
+        for (const [k, v] of Object.entries(selector)) assert.equal(bankNamespace.metadata.labels?.[k], v, `the bank's namespace carries ${k}=${v}`);
+    });
+
     it("admits a backendRef into DCM's namespace without a ReferenceGrant, which the spec leaves to the Gateway (RefNotPermitted) and the policy pack reports", async () => {
         const route = routeNamed("api");
         route.metadata.name = "no-grant";
