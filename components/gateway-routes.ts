@@ -8,7 +8,7 @@
  * shares, and which one bank's `pulumi destroy` must never edit). cert-manager issues for a ListenerSet's
  * listeners since 1.20. The platform's Gateway admits them with `spec.allowedListeners`.
  */
-import type { EdgeSettings } from "../infra/routing";
+import type { EdgeSettings } from "../domain/routing";
 
 export const GATEWAY_GROUP = "gateway.networking.k8s.io";
 export const GATEWAY_API_VERSION = `${GATEWAY_GROUP}/v1`;

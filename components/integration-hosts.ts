@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import type { EdgeSettings } from "../infra/routing";
-import type { TlsMode } from "../infra/validation";
+import type { TlsMode } from "../domain/config";
+import type { EdgeSettings } from "../domain/routing";
 import { gatewayObjects } from "./gateway-routes";
 import { KRATOS_PUBLIC_PATH } from "./kratos-config";
 import { JWKS_PATH } from "./jwks-server";

@@ -15,7 +15,7 @@ export const gatewayHostNames: ResourceValidationPolicy = {
         const hosts = args.type === LISTENER_SET_TYPE ? listenersOf(args.props).map((l) => l.hostname) : hostnamesOf(args.props);
         if (args.type === HTTP_ROUTE_TYPE && hosts.length === 0) reportViolation(`HTTPRoute names no hostnames: it would serve every host of its listeners; expected ${rule.expected}.`);
         for (const host of hosts) {
-            if (typeof host !== "string" || !rule.pattern.test(host)) reportViolation(`Host "${String(host)}" does not follow the naming rule for stack "${rule.alias}": expected ${rule.expected}.`);
+            if (typeof host !== "string" || !rule.allowed(host)) reportViolation(`Host "${String(host)}" does not follow the naming rule for stack "${rule.alias}": expected ${rule.expected}.`);
         }
     },
 };

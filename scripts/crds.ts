@@ -1,9 +1,9 @@
 /**
- * `npm run crds`: writes scripts/lib/crds/*.json, the CustomResourceDefinitions of the routing objects the stack
+ * `npm run crds`: writes scripts/lib/engine/crds/*.json, the CustomResourceDefinitions of the routing objects the stack
  * creates, from the upstream Go modules (the Go module proxy serves them): the Gateway API's standard channel and
  * Envoy Gateway's policies. Descriptions are dropped (they are most of the bytes and change no admission rule);
  * every schema, CEL rule and version is kept. The unit tests validate rendered objects against them
- * (scripts/lib/kubernetes-schema.ts) and test:real installs them into the real API server.
+ * (scripts/lib/engine/kubernetes-schema.ts) and test:real installs them into the real API server.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -31,7 +31,7 @@ const SOURCES: { module: string; version: string; files: string[] }[] = [
 
 const USAGE = `Usage: npm run crds
 
-Writes scripts/lib/crds/<plural>.<group>.json: the CustomResourceDefinitions of the routing objects the stack
+Writes scripts/lib/engine/crds/<plural>.<group>.json: the CustomResourceDefinitions of the routing objects the stack
 creates, from the Go module proxy (go mod download): Gateway API ${GATEWAY_API_VERSION} standard channel
 (HTTPRoute, ListenerSet, ReferenceGrant, BackendTLSPolicy, Gateway) and Envoy Gateway ${ENVOY_GATEWAY_VERSION}
 (BackendTrafficPolicy, ClientTrafficPolicy), descriptions dropped. Run it after changing either version.
@@ -50,7 +50,7 @@ function withoutDescriptions(v: unknown): unknown {
 export async function main(argv: string[]): Promise<number> {
     const args = parseCommand(argv, {}, USAGE, processIo, false);
     if (typeof args === "number") return args;
-    const out = path.resolve(__dirname, "lib", "crds");
+    const out = path.resolve(__dirname, "lib", "engine", "crds");
     fs.mkdirSync(out, { recursive: true });
     for (const source of SOURCES) {
         const result = spawnSync("go", ["mod", "download", "-json", `${source.module}@${source.version}`], { encoding: "utf8", env: { ...process.env, GOFLAGS: "-mod=mod" } });

@@ -6,12 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { DEFAULT_DCM_API_PATHS } from "../../infra/routing";
+import { DEFAULT_DCM_API_PATHS } from "../../domain/routing";
 import { KRATOS_ADMIN_REDIRECT_PREFIXES } from "../../components/integration-hosts";
-import { KubernetesObject, manifestsYaml, plainObjects } from "../../scripts/lib/manifests";
-import { schemaProblems } from "../../scripts/lib/kubernetes-schema";
-import { route } from "../helpers/edge-model";
-import { render } from "../helpers/render";
+import { KubernetesObject, manifestsYaml, plainObjects } from "../../scripts/lib/engine/manifests";
+import { schemaProblems } from "../../scripts/lib/engine/kubernetes-schema";
+import { route } from "../../support/edge-model";
+import { render } from "../../support/render";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";

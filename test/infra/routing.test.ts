@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { DEFAULT_DCM_API_PATHS, edgeNotes, EdgeSettings } from "../../infra/routing";
+import { DEFAULT_DCM_API_PATHS, edgeNotes, EdgeSettings } from "../../domain/routing";
 
 const edge = (over: Partial<EdgeSettings>): EdgeSettings => ({
     routing: "gateway-api", gateway: { name: "dcm-edge", namespace: "dcm-gateway" }, rateLimit: "none", trustedProxyCidrs: [],

@@ -6,7 +6,7 @@
 import * as crypto from "node:crypto";
 import type { PolicyResource } from "../../policies/evaluate";
 import { gatewayObjects } from "../../components/gateway-routes";
-import { DEFAULT_DCM_API_PATHS } from "../../infra/routing";
+import { DEFAULT_DCM_API_PATHS } from "../../domain/routing";
 
 export const PROJECT = "dcm-integration";
 export const STACK = "demo";

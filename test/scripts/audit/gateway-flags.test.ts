@@ -9,7 +9,7 @@ import { gatewayObjects } from "../../../components/gateway-routes";
 import { flagsFor, publicHosts } from "../../../scripts/lib/audit/flags";
 import { bankOverview } from "../../../scripts/lib/audit/lifecycle";
 import { Masker } from "../../../scripts/lib/audit/masker";
-import { DEFAULT_DCM_API_PATHS } from "../../../infra/routing";
+import { DEFAULT_DCM_API_PATHS } from "../../../domain/routing";
 
 const HOSTS = { backoffice: "backoffice-demo-integrate.dcm.example.com", api: "api-demo-integrate.dcm.example.com" };
 const objects = gatewayObjects({
