@@ -84,7 +84,30 @@ export interface PlatformConfig {
     allowPrivateKeyKeeper: boolean;
     /** The Kubernetes provider does not wait for objects to become ready or gone (an API server without nodes: the real-component tests). */
     skipAwait: boolean;
+    /** How the Pulumi Kubernetes Operator runs the fleet (`npm run fleet -- operator`); unused by the program itself. */
+    operator: OperatorSettings;
 }
+
+/** Platform settings of the fleet on the Pulumi Kubernetes Operator (scripts/lib/engine/operator.ts). */
+export interface OperatorSettings {
+    /** Namespace holding every bank's Stack object, its workspace ServiceAccount and the credentials Secret. */
+    namespace: string;
+    /** The shared state backend every workspace logs into (s3://, gs://, azblob:// or https://; never file://). */
+    backend: string;
+    /** Git repository (https) the workspaces clone the program from, at the commit `fleet -- operator` pins. */
+    programRepo: string;
+    /** Secret in `namespace` holding PULUMI_CONFIG_PASSPHRASE and the backend's credentials, referenced by key, never copied. */
+    credentialsSecret: string;
+    /** Seconds between two resyncs (refresh, then up) of a Stack: how soon drift shows in its status. */
+    resyncSeconds: number;
+    /** Image of the workspace pod (the Pulumi CLI with Node.js, nonroot), pinned as name:tag@sha256:<digest>. */
+    workspaceImage: string;
+}
+
+/** Backends a workspace pod can share with every other: a file backend lives and dies with one pod or one laptop. */
+export const OPERATOR_BACKEND_SCHEMES: readonly string[] = ["s3:", "gs:", "azblob:", "https:"];
+/** The operator's floor (its Stack API refuses shorter) and a day: a slower resync finds drift too late to act. */
+export const OPERATOR_RESYNC_RANGE = { min: 60, max: 86_400 } as const;
 
 /** Everything the program needs, validated, plus the names derived from it. */
 export interface StackSettings {
@@ -138,6 +161,12 @@ export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string
     signerNamespace: { scope: "platform", doc: "Namespace of DCM's JWT signer; the signing key Secret lives there. Default dcm-platform." },
     signerServiceAccount: { scope: "platform", doc: "Service account of DCM's JWT signer, the only reader of the signing key Secret. Default dcm-signer." },
     allowPrivateKeyKeeper: { scope: "platform", doc: "true: a keyKeeperUrl may name a private address (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7). Default false." },
+    operatorNamespace: { scope: "platform", doc: "Namespace of the banks' Stack objects, workspace service accounts and the credentials Secret (npm run fleet -- operator). Default dcm-fleet." },
+    operatorBackend: { scope: "platform", doc: "Shared Pulumi state backend of the operator's workspaces: s3://, gs://, azblob:// or https://; never file://." },
+    operatorProgramRepo: { scope: "platform", doc: "https URL of the git repository the operator's workspaces clone the program from (at the commit fleet -- operator pins)." },
+    operatorCredentialsSecret: { scope: "platform", doc: "Secret in operatorNamespace holding PULUMI_CONFIG_PASSPHRASE and the backend's credentials, referenced by key. Default dcm-fleet-pulumi." },
+    operatorResyncSeconds: { scope: "platform", doc: "Seconds between two resyncs (refresh, then up) of a bank's Stack: 60 to 86400. Default 600." },
+    operatorWorkspaceImage: { scope: "platform", doc: "Image of the operator's workspace pods (Pulumi CLI with Node.js, nonroot), pinned." },
     skipAwait: { scope: "platform", doc: "true: every object carries pulumi.com/skipAwait, so pulumi up does not wait for pods, Jobs or load balancers; only for an API server without nodes (npm run test:real). Default false." },
 };
 
@@ -406,6 +435,7 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
     const allowPrivateKeyKeeper = allowPrivateRaw === "true";
     const skipAwaitRaw = str("skipAwait") ?? "false";
     if (skipAwaitRaw !== "true" && skipAwaitRaw !== "false") fail("skipAwait", `must be true or false; got '${skipAwaitRaw}'`);
+    const operator = operatorSettings();
     const keyKeeperUrl = required("keyKeeperUrl");
     if (keyKeeperUrl !== undefined) {
         const rule = urlProblem(keyKeeperUrl, ["https:"]) ?? keyKeeperHostProblem(new URL(keyKeeperUrl).hostname, allowPrivateKeyKeeper);
@@ -461,6 +491,7 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         signerServiceAccount: signerServiceAccount!,
         allowPrivateKeyKeeper,
         skipAwait: skipAwaitRaw === "true",
+        operator: operator!,
     };
     const bank: BankConfig = {
         alias: alias!,
@@ -486,6 +517,39 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         const result = cidrList(value, rule);
         for (const problem of result.problems) fail(problem.startsWith("[") ? `${key}${problem.slice(0, problem.indexOf("]") + 1)}` : key, problem.startsWith("[") ? problem.slice(problem.indexOf("]") + 2) : problem);
         return result.problems.length === 0 ? result.cidrs : undefined;
+    }
+
+    /** The operator's settings (Pulumi.yaml defaults), checked with the rest so one run reports every problem. */
+    function operatorSettings(): OperatorSettings | undefined {
+        const namespace = required("operatorNamespace");
+        if (namespace !== undefined && !DNS_LABEL.test(namespace)) fail("operatorNamespace", DNS_LABEL_RULE);
+        const backend = required("operatorBackend");
+        if (backend !== undefined) {
+            let scheme = "";
+            try {
+                scheme = new URL(backend).protocol;
+            } catch {
+                fail("operatorBackend", `must be a backend URL (${OPERATOR_BACKEND_SCHEMES.map((s) => `${s}//`).join(", ")}); got '${backend}'`);
+            }
+            if (scheme === "file:") fail("operatorBackend", "must be a shared backend (s3://, gs://, azblob:// or https://): a file:// backend lives on one pod's disk or one laptop, and the next workspace would not find the state");
+            else if (scheme && !OPERATOR_BACKEND_SCHEMES.includes(scheme)) fail("operatorBackend", `must use ${OPERATOR_BACKEND_SCHEMES.map((s) => `${s}//`).join(", ")}; got '${scheme}//'`);
+            else if (scheme && /\/\/[^/]*@/.test(backend)) fail("operatorBackend", "must not contain credentials: they belong in operatorCredentialsSecret");
+        }
+        const programRepo = required("operatorProgramRepo");
+        if (programRepo !== undefined) {
+            const rule = urlProblem(programRepo, ["https:"]);
+            if (rule) fail("operatorProgramRepo", rule);
+        }
+        const credentialsSecret = required("operatorCredentialsSecret");
+        if (credentialsSecret !== undefined && dnsNameProblem(credentialsSecret)) fail("operatorCredentialsSecret", "must be a Kubernetes object name (a DNS subdomain)");
+        const resyncRaw = required("operatorResyncSeconds");
+        const resyncSeconds = Number(resyncRaw);
+        if (resyncRaw !== undefined && (!/^\d+$/.test(resyncRaw) || resyncSeconds < OPERATOR_RESYNC_RANGE.min || resyncSeconds > OPERATOR_RESYNC_RANGE.max)) {
+            fail("operatorResyncSeconds", `must be a whole number of seconds from ${OPERATOR_RESYNC_RANGE.min} (the operator's floor) to ${OPERATOR_RESYNC_RANGE.max}; got '${resyncRaw}'`);
+        }
+        const workspaceImage = image("operatorWorkspaceImage");
+        if ([namespace, backend, programRepo, credentialsSecret, resyncRaw, workspaceImage].includes(undefined)) return undefined;
+        return { namespace: namespace!, backend: backend!, programRepo: programRepo!, credentialsSecret: credentialsSecret!, resyncSeconds, workspaceImage: workspaceImage! };
     }
 
     function image(key: string): string | undefined {
