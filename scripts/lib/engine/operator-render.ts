@@ -11,7 +11,7 @@ import { formatProblems, OperatorSettings, RawConfig, SECRET_PRESENT, StackSetti
 import { KubernetesObject, kubernetesObjects } from "../manifests";
 import { runOffline } from "../offline-run";
 import { ProjectFile, stackFilePath } from "../stack-config";
-import { FIELD_MANAGER, OperatorBank, operatorNamespaceObject, operatorObjects, ProgramSource, stackNameProblem } from "./operator";
+import { admissionPolicyObjects, FIELD_MANAGER, OperatorBank, operatorNamespaceObject, operatorObjects, ProgramSource, stackNameProblem } from "./operator";
 import { formatViolations, operatorPolicyViolations } from "./operator-policy";
 
 /** A bank's raw config as the program sees it (project defaults under the stack file); secure: values only as present. */
@@ -76,7 +76,7 @@ export async function renderOperatorFleet(project: ProjectFile, aliases: readonl
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, aliases.length)) }, worker));
     if (problems.length > 0 || !operator) throw new Error(problems.join("\n") || "no bank to render");
     banks.sort((a, b) => a.alias.localeCompare(b.alias));
-    const fleet = { platform: [operatorNamespaceObject(operator)], banks, operator };
+    const fleet = { platform: [operatorNamespaceObject(operator), ...admissionPolicyObjects(operator)], banks, operator };
     const violations = operatorPolicyViolations(allObjects(fleet));
     if (violations.length > 0) throw new Error(formatViolations(violations));
     return fleet;

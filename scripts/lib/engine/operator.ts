@@ -248,3 +248,40 @@ export function operatorNamespaceObject(op: OperatorSettings): KubernetesObject 
         },
     };
 }
+
+/** The name of our admission policy and its binding. */
+export const ADMISSION_POLICY = "dcm-fleet-stacks";
+
+/**
+ * Our policy again, in the API server (a ValidatingAdmissionPolicy, CEL): the rules of operator-policy.ts that a
+ * hand edit (`kubectl edit stack`) could break later: a Stack in the operator's namespace whose destroyOnFinalize is
+ * not false, or whose envRefs/secretsRef hold anything but Secret references, or with the inline `secrets` field,
+ * is refused at admission. operator-policy.ts checks the same before anything is written, with every problem named.
+ */
+export function admissionPolicyObjects(op: OperatorSettings): KubernetesObject[] {
+    const refsOnly = (field: string) =>
+        `!has(object.spec.${field}) || object.spec.${field}.all(k, object.spec.${field}[k].type == 'Secret' && has(object.spec.${field}[k].secret) && !has(object.spec.${field}[k].literal))`;
+    return [
+        {
+            apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name: ADMISSION_POLICY, labels: { ...MANAGED_BY } },
+            spec: {
+                failurePolicy: "Fail",
+                matchConstraints: { resourceRules: [{ apiGroups: ["pulumi.com"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["stacks"] }] },
+                validations: [
+                    { expression: "has(object.spec.destroyOnFinalize) && object.spec.destroyOnFinalize == false", message: "spec.destroyOnFinalize must be false: deleting a Stack must never destroy a bank (dcm-fleet policy)", reason: "Forbidden" },
+                    { expression: refsOnly("envRefs"), message: "spec.envRefs must reference Kubernetes Secrets only: no literal, environment or file value (dcm-fleet policy)", reason: "Forbidden" },
+                    { expression: refsOnly("secretsRef"), message: "spec.secretsRef must reference Kubernetes Secrets only: no secret inline (dcm-fleet policy)", reason: "Forbidden" },
+                    { expression: "!has(object.spec.secrets) && !has(object.spec.envs)", message: "spec.secrets and spec.envs carry values inline: use secretsRef/envRefs to a Secret (dcm-fleet policy)", reason: "Forbidden" },
+                ],
+            },
+        },
+        {
+            apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicyBinding", metadata: { name: ADMISSION_POLICY, labels: { ...MANAGED_BY } },
+            spec: {
+                policyName: ADMISSION_POLICY,
+                validationActions: ["Deny"],
+                matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": op.namespace } } },
+            },
+        },
+    ];
+}

@@ -61,6 +61,8 @@ export interface GoBinary {
     versionArgs?: string[];
     /** A user's installation of this very version (the official CLI and plugins), used instead of building. */
     installed?: InstalledLocator;
+    /** Directories of the source tree copied beside the binary after the build (the operator's CRDs). */
+    keep?: { from: string; to: string }[];
 }
 
 export const isSourceTree = (s: GoModule | SourceTree): s is SourceTree => "origin" in s;
@@ -162,7 +164,13 @@ export function operatorBinary(): GoBinary {
         name: "pulumi-kubernetes-operator", version: OPERATOR_VERSION, cgo: false, pkg: "./operator/cmd",
         source: { id: `pulumi-kubernetes-operator-${OPERATOR_VERSION}`, origin: { kind: "upstream", entry: `pulumi-kubernetes-operator-${OPERATOR_VERSION}.tar.gz` } },
         ldflagsX: { "github.com/pulumi/pulumi-kubernetes-operator/v2/operator/version.Version": OPERATOR_VERSION },
+        keep: [{ from: "deploy/crds", to: "crds" }],
     };
+}
+
+/** The operator's CRDs (pulumi.com Stack and Program, auto.pulumi.com Workspace and Update) beside its binary. */
+export function operatorCrdDir(binary: string): string {
+    return path.join(path.dirname(binary), "crds");
 }
 
 /**

@@ -141,6 +141,10 @@ async function buildBinary(b: GoBinary, work: string, cache: string, io: SetupIo
     const started = Date.now();
     await runChecked("nice", args, { cwd: work, env: goEnv({ CGO_ENABLED: b.cgo ? "1" : "0" }), logFile: log });
     const version = b.versionArgs ? (await runChecked(`${out}.partial`, b.versionArgs)).trim().split("\n")[0] : "built";
+    for (const k of b.keep ?? []) {
+        fs.rmSync(path.join(path.dirname(out), k.to), { recursive: true, force: true });
+        fs.cpSync(path.join(work, k.from), path.join(path.dirname(out), k.to), { recursive: true });
+    }
     // Renamed only once it built and ran: a half-written binary is never taken for a cached one.
     fs.renameSync(`${out}.partial`, out);
     const took = seconds(started);
