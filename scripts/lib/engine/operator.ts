@@ -142,12 +142,19 @@ export interface ProgramSource {
     commit: string;
 }
 
+/** What onboarding adds to a bank's Stack: the ticket's data as stack config, and where it came from. */
+export interface StackExtras {
+    /** Non-secret config values (keys without the project namespace), laid over the stack file's. */
+    config?: Record<string, string>;
+    annotations?: Record<string, string>;
+}
+
 /**
  * One bank's operator objects.
  * @param settings the bank's validated settings (its platform part holds the operator's)
  * @param render the bank's Kubernetes objects from its offline render (what its stack manages)
  */
-export function operatorObjects(settings: StackSettings, render: readonly KubernetesObject[], source: ProgramSource): OperatorBank {
+export function operatorObjects(settings: StackSettings, render: readonly KubernetesObject[], source: ProgramSource, extra: StackExtras = {}): OperatorBank {
     const op = settings.platform.operator;
     const names = operatorNames(settings);
     const nameRule = stackNameProblem(settings.bank.alias);
@@ -178,7 +185,11 @@ export function operatorObjects(settings: StackSettings, render: readonly Kubern
             },
         );
     }
-    objects.push(stackObject(settings.bank.alias, names, op, source, labels));
+    const stack = stackObject(settings.bank.alias, names, op, source, labels);
+    if (extra.annotations) stack.metadata.annotations = { ...extra.annotations };
+    // A bank onboarded from Jira before its stack file is in the pinned commit: its ticket's (non-secret) data.
+    if (extra.config) (stack.spec as Record<string, unknown>).config = { ...extra.config };
+    objects.push(stack);
     return { alias: settings.bank.alias, stackName: names.stack, objects };
 }
 

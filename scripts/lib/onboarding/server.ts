@@ -47,6 +47,11 @@ export interface ReceiverOptions {
     precheck: (delivery: Delivery) => { ok: true; alias: string; delivery: Delivery } | { ok: false; alias?: string; status: "invalid" | "rejected"; problems: string[] };
     /** The job: the whole onboarding of one delivery (the precheck's). */
     onboard: (delivery: Delivery) => Promise<OnboardingResult>;
+    /**
+     * Makes an accepted delivery durable before its 202 (the operator engine: the bank's Stack object in the
+     * cluster); returns where it is. A failure answers 503 and nothing is queued.
+     */
+    accept?: (alias: string, delivery: Delivery) => Promise<string>;
     /** Posts a comment on a rejected ticket (in the background). */
     comment?: (ticket: string, body: AdfDoc) => Promise<void>;
     /** How long a delivery id is remembered. */
@@ -206,6 +211,16 @@ export function createReceiver(options: ReceiverOptions): Receiver {
             if (newest.size > 10_000) newest.delete(newest.keys().next().value!);
         }
         const mapped = pre.delivery;
+        let durable: string | undefined;
+        if (options.accept) {
+            try {
+                durable = await options.accept(pre.alias, mapped);
+            } catch (e) {
+                newest.delete(delivery.issueKey);
+                log.log("error", "could not record the delivery durably", { ticket: delivery.issueKey, alias: pre.alias, error: (e as Error).message.split("\n")[0] });
+                throw new HttpError(503, "the delivery could not be recorded durably; nothing was accepted, deliver again later", { "retry-after": "60" });
+            }
+        }
         const record = options.queue.submit(pre.alias, { ticket: delivery.issueKey, ...(idText ? { delivery: idText } : {}) }, () => options.onboard(mapped).catch((e: unknown) => {
             // The ticket hears of a job that failed after its 202 too, not only the job's status page.
             if (options.comment) {
@@ -217,8 +232,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         if (idText) remember(idText, record.id);
         // `status` is the job's state word, as GET /jobs/<id> reports it; where to follow it is `job` (and Location).
         const jobPath = `/jobs/${record.id}`;
-        send(res, 202, { jobId: record.id, ticket: delivery.issueKey, stack: pre.alias, status: record.state, job: jobPath }, { location: jobPath });
-        return { status: 202, fields: { ticket: delivery.issueKey, alias: pre.alias, job: record.id, delivery: idText } };
+        send(res, 202, { jobId: record.id, ticket: delivery.issueKey, stack: pre.alias, status: record.state, job: jobPath, ...(durable ? { durable } : {}) }, { location: jobPath });
+        return { status: 202, fields: { ticket: delivery.issueKey, alias: pre.alias, job: record.id, delivery: idText, ...(durable ? { durable } : {}) } };
     }
 
     function track(p: Promise<void>): void {
