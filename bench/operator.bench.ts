@@ -18,7 +18,7 @@ import { missingComponents, realBinary } from "../scripts/lib/real/components";
 import { operatorCrdDir } from "../scripts/lib/real/recipes";
 import { PROJECT } from "../test/helpers/configs";
 import { CONTROL_PLANE_COMPONENTS, kubectl, startControlPlane } from "../test/real/support/apiserver";
-import { startOperator } from "../test/real/support/operator";
+import { startOperator, waitForCrds } from "../test/real/support/operator";
 
 const BANKS = 200;
 const PER_APPLY = 20;
@@ -61,7 +61,7 @@ async function main(): Promise<number> {
         };
         await must(["create", "namespace", "dcm-platform"]);
         await must(["apply", "--server-side", "-f", operatorCrdDir(realBinary("pulumi-kubernetes-operator"))]);
-        await must(["wait", "--for=condition=Established", "--timeout=60s", "crd/stacks.pulumi.com", "crd/workspaces.auto.pulumi.com"]);
+        await waitForCrds(cp);
         await must(["apply", "--server-side", "--field-manager=dcm-fleet", "-f", "-"], yamlStream(platform));
         const t2 = performance.now();
         for (let i = 0; i < banks.length; i += PER_APPLY) {

@@ -18,7 +18,7 @@ import { missingComponents, realBinary } from "../../scripts/lib/real/components
 import { listStacks } from "../../scripts/lib/stack-config";
 import { PROJECT } from "../helpers/configs";
 import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "./support/apiserver";
-import { startOperator, RunningOperator } from "./support/operator";
+import { RunningOperator, startOperator, waitForCrds } from "./support/operator";
 import { waitUntil } from "./support/process";
 
 const COMPONENTS = [...CONTROL_PLANE_COMPONENTS, "pulumi-kubernetes-operator"];
@@ -52,7 +52,7 @@ describe("the fleet on the Pulumi Kubernetes Operator, for real", { skip: missin
         // DCM's platform namespace exists before any bank (docs/devops.md): the signer's Secrets and Roles go there.
         await k(["create", "namespace", "dcm-platform"]);
         await k(["apply", "--server-side", "-f", operatorCrdDir(realBinary("pulumi-kubernetes-operator"))]);
-        await k(["wait", "--for=condition=Established", "--timeout=60s", "crd/stacks.pulumi.com", "crd/workspaces.auto.pulumi.com", "crd/updates.auto.pulumi.com", "crd/programs.pulumi.com"]);
+        await waitForCrds(cp);
     });
     after(async () => {
         await operator?.stop();
@@ -62,7 +62,7 @@ describe("the fleet on the Pulumi Kubernetes Operator, for real", { skip: missin
     it("admits every bank's rendered objects by server-side apply (fleet -- operator --apply)", async () => {
         const r = await applyFleet(COMMIT);
         assert.equal(r.code, 0, `${r.out}\n${r.err}`);
-        const stacks = await json(["get", "stacks.pulumi.com", "-n", NS]);
+        const stacks = await json(["get", "stacks.pulumi.com", "-n", NS, "--show-managed-fields"]);
         assert.deepEqual(stacks.items.map((s: { metadata: { name: string } }) => s.metadata.name).sort(), BANKS);
         for (const s of stacks.items) {
             assert.equal(s.spec.destroyOnFinalize, false);
@@ -75,13 +75,16 @@ describe("the fleet on the Pulumi Kubernetes Operator, for real", { skip: missin
     });
 
     it("gives each workspace rights over its own bank only (the API server's RBAC says so)", async () => {
-        const can = async (bank: string, args: string[]) => (await kubectl(cp, ["auth", "can-i", ...args, `--as=system:serviceaccount:${NS}:pulumi-${bank}`])).stdout.trim();
+        const can = async (bank: string, args: string[]) => {
+            const r = await kubectl(cp, ["auth", "can-i", ...args, `--as=system:serviceaccount:${NS}:pulumi-${bank}`]);
+            return r.stdout.trim() || r.stderr.trim();
+        };
         const [a, b] = BANKS;
         assert.equal(await can(a, ["create", "deployments.apps", "-n", `bank-${a}-integrate`]), "yes");
-        assert.equal(await can(a, ["patch", "secrets", `jwt-signing-key-${a}-integrate`, "-n", "dcm-platform"]), "yes");
+        assert.equal(await can(a, ["patch", `secrets/jwt-signing-key-${a}-integrate`, "-n", "dcm-platform"]), "yes");
         assert.equal(await can(a, ["create", "deployments.apps", "-n", `bank-${b}-integrate`]), "no");
-        assert.equal(await can(a, ["get", "secrets", `jwt-signing-key-${b}-integrate`, "-n", "dcm-platform"]), "no");
-        assert.equal(await can(a, ["delete", "namespaces", `bank-${b}-integrate`]), "no");
+        assert.equal(await can(a, ["get", `secrets/jwt-signing-key-${b}-integrate`, "-n", "dcm-platform"]), "no");
+        assert.equal(await can(a, ["delete", `namespaces/bank-${b}-integrate`]), "no");
         assert.equal(await can(a, ["create", "clusterrolebindings"]), "no");
         assert.equal(await can(a, ["get", "secrets", "-n", NS]), "no", "not even the credentials Secret: the operator reads it");
     });

@@ -231,6 +231,8 @@ function stackObject(alias: string, names: ReturnType<typeof operatorNames>, op:
                     podTemplate: {
                         spec: {
                             automountServiceAccountToken: true,
+                            // The schema requires the list; merged by name onto the operator's own container, changing nothing.
+                            containers: [{ name: "pulumi" }],
                             initContainers: [
                                 { name: "bootstrap", resources: INIT_RESOURCES },
                                 { name: "fetch", resources: INIT_RESOURCES },
@@ -279,7 +281,8 @@ export function admissionPolicyObjects(op: OperatorSettings): KubernetesObject[]
                 failurePolicy: "Fail",
                 matchConstraints: { resourceRules: [{ apiGroups: ["pulumi.com"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["stacks"] }] },
                 validations: [
-                    { expression: "has(object.spec.destroyOnFinalize) && object.spec.destroyOnFinalize == false", message: "spec.destroyOnFinalize must be false: deleting a Stack must never destroy a bank (dcm-fleet policy)", reason: "Forbidden" },
+                    // Left out is false (the operator's own updates omit it, e.g. when it adds its finalizer); true is refused.
+                    { expression: "!has(object.spec.destroyOnFinalize) || object.spec.destroyOnFinalize == false", message: "spec.destroyOnFinalize must be false: deleting a Stack must never destroy a bank (dcm-fleet policy)", reason: "Forbidden" },
                     { expression: refsOnly("envRefs"), message: "spec.envRefs must reference Kubernetes Secrets only: no literal, environment or file value (dcm-fleet policy)", reason: "Forbidden" },
                     { expression: refsOnly("secretsRef"), message: "spec.secretsRef must reference Kubernetes Secrets only: no secret inline (dcm-fleet policy)", reason: "Forbidden" },
                     { expression: "!has(object.spec.secrets) && !has(object.spec.envs)", message: "spec.secrets and spec.envs carry values inline: use secretsRef/envRefs to a Secret (dcm-fleet policy)", reason: "Forbidden" },

@@ -4,7 +4,7 @@
  */
 import * as path from "node:path";
 import { realBinary } from "../../../scripts/lib/real/components";
-import type { ControlPlane } from "./apiserver";
+import { ControlPlane, kubectl } from "./apiserver";
 import { freePort, Running, start, waitUntil } from "./process";
 
 export interface RunningOperator {
@@ -31,4 +31,16 @@ export async function startOperator(cp: ControlPlane, env: NodeJS.ProcessEnv = {
             await proc.exited;
         },
     };
+}
+
+/** The operator's CRDs, once the API server serves them (Established; `kubectl wait` fails before conditions exist). */
+export async function waitForCrds(cp: ControlPlane): Promise<void> {
+    const crds = ["stacks.pulumi.com", "programs.pulumi.com", "workspaces.auto.pulumi.com", "updates.auto.pulumi.com"];
+    await waitUntil("the operator's CRDs established", async () => {
+        for (const crd of crds) {
+            const r = await kubectl(cp, ["get", "crd", crd, "-o", "jsonpath={.status.conditions[?(@.type==\"Established\")].status}"]);
+            if (r.stdout.trim() !== "True") return false;
+        }
+        return true;
+    }, undefined, 60_000);
 }
