@@ -32,7 +32,7 @@ describe("onboarding on the operator engine: a 202 survives the receiver, for re
         port = await freePort();
         const proc = start(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "serve.ts"),
             "--engine", "operator", "--project", temp.dir, "--commit", COMMIT, "--kubectl", cp.kubectl, "--port", String(port), "--host", "127.0.0.1"], {
-            env: { PATH: process.env.PATH, HOME: process.env.HOME, ONBOARDING_TOKEN: TOKEN, KUBECONFIG: cp.kubeconfig }, cwd: temp.dir,
+            env: { PATH: process.env.PATH, HOME: process.env.HOME, ONBOARDING_TOKEN: TOKEN, KUBECONFIG: cp.kubeconfig }, cwd: ROOT,
         });
         await waitUntil("the receiver", async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, proc, 120_000);
         return proc;
@@ -65,10 +65,11 @@ describe("onboarding on the operator engine: a 202 survives the receiver, for re
         const res = await fetch(`http://127.0.0.1:${port}/jira`, {
             method: "POST", headers: { "content-type": "application/json", "x-onboarding-token": TOKEN }, body: JSON.stringify(automationBody(TICKET)),
         });
+        const text = await res.text();
         receiver.child.kill("SIGKILL");
         await receiver.exited;
-        assert.equal(res.status, 202, await res.text());
-        const body = await res.json() as { durable?: string };
+        assert.equal(res.status, 202, text);
+        const body = JSON.parse(text) as { durable?: string };
         assert.equal(body.durable, `${NS}/lviv`);
         const s = await stack();
         assert.ok(s, "the Stack is there after the receiver died");
