@@ -177,7 +177,7 @@ export async function main(argv: string[], deps: FleetDeps = {}): Promise<number
             }
             running.delete(stack);
             outcomes.push(outcome);
-            if (!live) err(`${stack}: ${outcome.ok ? "ok" : "FAILED"} (${(outcome.ms / 1000).toFixed(1)} s)\n`);
+            if (!live) err(`${stack}: ${outcome.ok ? "ok" : drifts.get(stack)?.status === "drifted" ? "DRIFTED" : "FAILED"} (${(outcome.ms / 1000).toFixed(1)} s)\n`);
             draw();
         }
     };
