@@ -10,12 +10,13 @@ import { formatTable, parseCommand, runCli, usageError } from "./lib/cli";
 import { postDeployChecks } from "./lib/onboarding/checks";
 import type { RunChecks } from "./lib/onboarding/pipeline";
 import { prepareWorkspace } from "./lib/onboarding/workspace";
-import { PROJECT_ROOT, runOffline } from "./lib/offline-run";
+import { runOffline } from "./lib/engine/offline-run";
+import { PulumiCliBackend, pulumiCliMissing, StackBackend } from "./lib/engine/stack-backend";
+import { listStacks, ProjectFile, readProject } from "./lib/engine/stack-config";
+import { PROJECT_ROOT } from "../domain/project";
 import { resolveCommit } from "./lib/git-worktree";
 import { driftDetail, driftJson, driftJunit, DriftOutcome } from "./lib/engine/drift";
 import { allObjects, applyServerSide, renderOperatorFleet, writeOperatorFleet, yamlStream } from "./lib/engine/operator-render";
-import { PulumiCliBackend, pulumiCliMissing, StackBackend } from "./lib/stack-backend";
-import { listStacks, ProjectFile, readProject } from "./lib/stack-config";
 
 const ACTIONS = ["preview", "up", "check", "render", "drift", "operator"] as const;
 type Action = (typeof ACTIONS)[number];
