@@ -3,7 +3,7 @@
  * test control plane with the admin kubeconfig, every listener on loopback, no leader election.
  */
 import * as path from "node:path";
-import { realBinary } from "../../../scripts/lib/real/components";
+import { realBinary } from "../../real/components";
 import { ControlPlane, kubectl } from "./apiserver";
 import { freePort, Running, start, waitUntil } from "./process";
 

@@ -9,8 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { main as fleet } from "../../scripts/fleet";
-import { kubectl } from "./support/apiserver";
-import { deploymentAvailable, DEPLOYMENT_SKIP, RealDeployment, startDeployment, UP_TIMEOUT } from "./support/deployment";
+import { kubectl } from "../../support/real/apiserver";
+import { deploymentAvailable, DEPLOYMENT_SKIP, RealDeployment, startDeployment, UP_TIMEOUT } from "../../support/real/deployment";
 
 const BANKS = ["demo", "kyiv"];
 

@@ -2,7 +2,7 @@
  * `fleet -- drift`'s report: per bank whether its cluster objects still match its stack's state, and what differs
  * (resource and property names, never values), as a table line, JSON, or JUnit XML for a scheduled CI job.
  */
-import type { DriftedResource } from "../stack-backend";
+import type { DriftedResource } from "./stack-backend";
 
 /** One bank's finding. */
 export interface DriftOutcome {

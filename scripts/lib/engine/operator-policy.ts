@@ -3,7 +3,7 @@
  * the test that the API server admits what we write): a Stack never carries a secret inline, never destroys its
  * bank when deleted, and its workspace runs as the restricted standard asks with bounded resources.
  */
-import type { KubernetesObject } from "../manifests";
+import type { KubernetesObject } from "./manifests";
 
 /** One broken rule: which object, which field, what the rule is. Never quotes a value (it may be a secret). */
 export interface OperatorViolation {

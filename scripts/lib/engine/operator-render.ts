@@ -7,10 +7,11 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { formatProblems, OperatorSettings, RawConfig, SECRET_PRESENT, StackSettings, validateStackConfig } from "../../../infra/validation";
-import { KubernetesObject, kubernetesObjects } from "../manifests";
-import { runOffline } from "../offline-run";
-import { ProjectFile, stackFilePath } from "../stack-config";
+import { formatProblems, OperatorSettings, RawConfig, SECRET_PRESENT, StackSettings } from "../../../domain/config";
+import { validateStackConfig } from "../../../infra/validation";
+import { KubernetesObject, kubernetesObjects } from "./manifests";
+import { runOffline } from "./offline-run";
+import { ProjectFile, stackFilePath } from "./stack-config";
 import { admissionPolicyObjects, FIELD_MANAGER, OperatorBank, operatorNamespaceObject, operatorObjects, ProgramSource, stackNameProblem } from "./operator";
 import { formatViolations, operatorPolicyViolations } from "./operator-policy";
 

@@ -3,8 +3,8 @@
  * reconciles and what its workspace needs (a ServiceAccount with rights only to the kinds and namespaces the bank's
  * own render holds). Pure: the caller renders the bank (offline) and applies the objects (kubectl or the API).
  */
-import type { KubernetesObject } from "../manifests";
-import type { OperatorSettings, StackSettings } from "../../../infra/validation";
+import type { KubernetesObject } from "./manifests";
+import type { OperatorSettings, StackSettings } from "../../../domain/config";
 
 /** The operator's Stack API refuses longer names (its CRD's CEL rule): its StatefulSet's pod names must fit a label. */
 export const STACK_NAME_MAX = 42;

@@ -8,9 +8,9 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { main } from "../../../scripts/fleet";
 import { driftJunit, xmlEscape } from "../../../scripts/lib/engine/drift";
-import { driftFromEvents } from "../../../scripts/lib/stack-backend";
-import { FakeStackBackend } from "../../helpers/fake-stack-backend";
-import { tempProject } from "../onboarding/fixtures";
+import { driftFromEvents } from "../../../scripts/lib/engine/stack-backend";
+import { FakeStackBackend } from "../../../scripts/lib/engine/fake-stack-backend";
+import { tempProject } from "../../../support/onboarding/fixtures";
 
 const JWKS = { urn: "urn:pulumi:dnipro::dcm-integration::dcm:bank:JwtKeySet$kubernetes:core/v1:ConfigMap::jwks", type: "kubernetes:core/v1:ConfigMap", name: "jwks", op: "update", properties: ["data"] };
 

@@ -15,7 +15,8 @@ import { OnboardingResult, precheck } from "../../../scripts/lib/onboarding/pipe
 import type { Delivery } from "../../../scripts/lib/onboarding/payload";
 import { JobQueue } from "../../../scripts/lib/onboarding/queue";
 import { createReceiver, Receiver } from "../../../scripts/lib/onboarding/server";
-import { automationBody, ROOT, tempProject } from "../onboarding/fixtures";
+import { automationBody, tempProject } from "../../../support/onboarding/fixtures";
+import { PROJECT_ROOT as ROOT } from "../../../domain/project";
 
 const TOKEN = "operator-token-not-a-secret";
 

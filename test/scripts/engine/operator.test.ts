@@ -12,11 +12,11 @@ import { main } from "../../../scripts/fleet";
 import { OperatorBank, operatorObjects, PolicyRule, resourceOf, STACK_NAME_MAX, WORKSPACE_RESOURCES } from "../../../scripts/lib/engine/operator";
 import { bankSettings, renderOperatorFleet, OperatorFleet } from "../../../scripts/lib/engine/operator-render";
 import { operatorPolicyViolations } from "../../../scripts/lib/engine/operator-policy";
-import { KubernetesObject, kubernetesObjects } from "../../../scripts/lib/manifests";
-import { listStacks, readProject } from "../../../scripts/lib/stack-config";
-import { PROJECT, validRaw } from "../../helpers/configs";
-import { render } from "../../helpers/render";
-import { tempProject } from "../onboarding/fixtures";
+import { KubernetesObject, kubernetesObjects } from "../../../scripts/lib/engine/manifests";
+import { listStacks, readProject } from "../../../scripts/lib/engine/stack-config";
+import { PROJECT, validRaw } from "../../../support/configs";
+import { render } from "../../../support/render";
+import { tempProject } from "../../../support/onboarding/fixtures";
 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const RBAC = "rbac.authorization.k8s.io/v1";
