@@ -8,8 +8,8 @@ import * as path from "node:path";
 const USAGE = `Usage: npm run bench [-- NAME ...]
 
 Runs every bench/*.bench.ts in turn, or those whose file name contains a NAME (audit, checks,
-critical-path, render, up, webhook); each prints its own figures, measured in one run.
-up runs the real Pulumi CLI and API server: it needs \`npm run real:setup\` first (exit 2 without).
+critical-path, operator, render, up, webhook); each prints its own figures, measured in one run.
+up and operator run the real Pulumi CLI, API server or operator: they need \`npm run real:setup\` first (exit 2 without).
 
 Guide: docs/devops.md#benchmarks`;
 

@@ -76,7 +76,30 @@ export interface PlatformConfig {
     allowPrivateKeyKeeper: boolean;
     /** The Kubernetes provider does not wait for objects to become ready or gone (an API server without nodes: the real-component tests). */
     skipAwait: boolean;
+    /** How the Pulumi Kubernetes Operator runs the fleet (`npm run fleet -- operator`); unused by the program itself. */
+    operator: OperatorSettings;
 }
+
+/** Platform settings of the fleet on the Pulumi Kubernetes Operator (scripts/lib/engine/operator.ts). */
+export interface OperatorSettings {
+    /** Namespace holding every bank's Stack object, its workspace ServiceAccount and the credentials Secret. */
+    namespace: string;
+    /** The shared state backend every workspace logs into (s3://, gs://, azblob:// or https://; never file://). */
+    backend: string;
+    /** Git repository (https) the workspaces clone the program from, at the commit `fleet -- operator` pins. */
+    programRepo: string;
+    /** Secret in `namespace` holding PULUMI_CONFIG_PASSPHRASE and the backend's credentials, referenced by key, never copied. */
+    credentialsSecret: string;
+    /** Seconds between two resyncs (refresh, then up) of a Stack: how soon drift shows in its status. */
+    resyncSeconds: number;
+    /** Image of the workspace pod (the Pulumi CLI with Node.js, nonroot), pinned as name:tag@sha256:<digest>. */
+    workspaceImage: string;
+}
+
+/** Backends a workspace pod can share with every other: a file backend lives and dies with one pod or one laptop. */
+export const OPERATOR_BACKEND_SCHEMES: readonly string[] = ["s3:", "gs:", "azblob:", "https:"];
+/** The operator's floor (its Stack API refuses shorter) and a day: a slower resync finds drift too late to act. */
+export const OPERATOR_RESYNC_RANGE = { min: 60, max: 86_400 } as const;
 
 /** Everything the program needs, validated, plus the names derived from it. */
 export interface StackSettings extends BankNames {
@@ -133,6 +156,12 @@ export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string
     signerNamespace: { scope: "platform", doc: "Namespace of DCM's JWT signer; the signing key Secret lives there. Default dcm-platform." },
     signerServiceAccount: { scope: "platform", doc: "Service account of DCM's JWT signer, the only reader of the signing key Secret. Default dcm-signer." },
     allowPrivateKeyKeeper: { scope: "platform", doc: "true: a keyKeeperUrl may name a private address (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7). Default false." },
+    operatorNamespace: { scope: "platform", doc: "Namespace of the banks' Stack objects, workspace service accounts and the credentials Secret (npm run fleet -- operator). Default dcm-fleet." },
+    operatorBackend: { scope: "platform", doc: "Shared Pulumi state backend of the operator's workspaces: s3://, gs://, azblob:// or https://; never file://." },
+    operatorProgramRepo: { scope: "platform", doc: "https URL of the git repository the operator's workspaces clone the program from (at the commit fleet -- operator pins)." },
+    operatorCredentialsSecret: { scope: "platform", doc: "Secret in operatorNamespace holding PULUMI_CONFIG_PASSPHRASE and the backend's credentials, referenced by key. Default dcm-fleet-pulumi." },
+    operatorResyncSeconds: { scope: "platform", doc: "Seconds between two resyncs (refresh, then up) of a bank's Stack: 60 to 86400. Default 600." },
+    operatorWorkspaceImage: { scope: "platform", doc: "Image of the operator's workspace pods (Pulumi CLI with Node.js, nonroot), pinned." },
     skipAwait: { scope: "platform", doc: "true: every object carries pulumi.com/skipAwait, so pulumi up does not wait for pods, Jobs or load balancers; only for an API server without nodes (npm run test:real). Default false." },
 };
 

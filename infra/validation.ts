@@ -4,7 +4,7 @@
  * and Jira onboarding all call it.
  */
 import { API_SERVER_RULE, cidrList, CidrListRule, SERVER_RULE } from "../domain/cidrs";
-import { BankConfig, CONFIG_KEYS, ConfigProblem, PlatformConfig, RawConfig, SECRET_KEYS, SigningKeySlot, TLS_MODES, TlsMode, ValidationResult } from "../domain/config";
+import { BankConfig, CONFIG_KEYS, ConfigProblem, OPERATOR_BACKEND_SCHEMES, OPERATOR_RESYNC_RANGE, OperatorSettings, PlatformConfig, RawConfig, SECRET_KEYS, SigningKeySlot, TLS_MODES, TlsMode, ValidationResult } from "../domain/config";
 import { imageProblem } from "../domain/images";
 import { backofficeLabel, deriveSettings } from "../domain/names";
 import { validateEdge } from "../domain/routing";
@@ -130,6 +130,7 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
     const allowPrivateKeyKeeper = allowPrivateRaw === "true";
     const skipAwaitRaw = str("skipAwait") ?? "false";
     if (skipAwaitRaw !== "true" && skipAwaitRaw !== "false") fail("skipAwait", `must be true or false; got '${skipAwaitRaw}'`);
+    const operator = operatorSettings();
     const keyKeeperUrl = required("keyKeeperUrl");
     if (keyKeeperUrl !== undefined) {
         const rule = urlProblem(keyKeeperUrl, ["https:"]) ?? keyKeeperHostProblem(new URL(keyKeeperUrl).hostname, allowPrivateKeyKeeper);
@@ -186,6 +187,7 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         signerServiceAccount: signerServiceAccount!,
         allowPrivateKeyKeeper,
         skipAwait: skipAwaitRaw === "true",
+        operator: operator!,
     };
     const bank: BankConfig = {
         alias: alias!,
@@ -211,6 +213,39 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         const result = cidrList(value, rule);
         for (const problem of result.problems) fail(problem.startsWith("[") ? `${key}${problem.slice(0, problem.indexOf("]") + 1)}` : key, problem.startsWith("[") ? problem.slice(problem.indexOf("]") + 2) : problem);
         return result.problems.length === 0 ? result.cidrs : undefined;
+    }
+
+    /** The operator's settings (Pulumi.yaml defaults), checked with the rest so one run reports every problem. */
+    function operatorSettings(): OperatorSettings | undefined {
+        const namespace = required("operatorNamespace");
+        if (namespace !== undefined && !DNS_LABEL.test(namespace)) fail("operatorNamespace", DNS_LABEL_RULE);
+        const backend = required("operatorBackend");
+        if (backend !== undefined) {
+            let scheme = "";
+            try {
+                scheme = new URL(backend).protocol;
+            } catch {
+                fail("operatorBackend", `must be a backend URL (${OPERATOR_BACKEND_SCHEMES.map((s) => `${s}//`).join(", ")}); got '${backend}'`);
+            }
+            if (scheme === "file:") fail("operatorBackend", "must be a shared backend (s3://, gs://, azblob:// or https://): a file:// backend lives on one pod's disk or one laptop, and the next workspace would not find the state");
+            else if (scheme && !OPERATOR_BACKEND_SCHEMES.includes(scheme)) fail("operatorBackend", `must use ${OPERATOR_BACKEND_SCHEMES.map((s) => `${s}//`).join(", ")}; got '${scheme}//'`);
+            else if (scheme && /\/\/[^/]*@/.test(backend)) fail("operatorBackend", "must not contain credentials: they belong in operatorCredentialsSecret");
+        }
+        const programRepo = required("operatorProgramRepo");
+        if (programRepo !== undefined) {
+            const rule = urlProblem(programRepo, ["https:"]);
+            if (rule) fail("operatorProgramRepo", rule);
+        }
+        const credentialsSecret = required("operatorCredentialsSecret");
+        if (credentialsSecret !== undefined && dnsNameProblem(credentialsSecret)) fail("operatorCredentialsSecret", "must be a Kubernetes object name (a DNS subdomain)");
+        const resyncRaw = required("operatorResyncSeconds");
+        const resyncSeconds = Number(resyncRaw);
+        if (resyncRaw !== undefined && (!/^\d+$/.test(resyncRaw) || resyncSeconds < OPERATOR_RESYNC_RANGE.min || resyncSeconds > OPERATOR_RESYNC_RANGE.max)) {
+            fail("operatorResyncSeconds", `must be a whole number of seconds from ${OPERATOR_RESYNC_RANGE.min} (the operator's floor) to ${OPERATOR_RESYNC_RANGE.max}; got '${resyncRaw}'`);
+        }
+        const workspaceImage = image("operatorWorkspaceImage");
+        if ([namespace, backend, programRepo, credentialsSecret, resyncRaw, workspaceImage].includes(undefined)) return undefined;
+        return { namespace: namespace!, backend: backend!, programRepo: programRepo!, credentialsSecret: credentialsSecret!, resyncSeconds, workspaceImage: workspaceImage! };
     }
 
     function image(key: string): string | undefined {

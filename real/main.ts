@@ -18,7 +18,8 @@ writes components.json there (nothing built is committed):
     kratos (github.com/ory/kratos, sqlite, cgo), pulumi (github.com/pulumi/pulumi/pkg/v3),
     pulumi-resource-kubernetes (github.com/pulumi/pulumi-kubernetes/provider/v4, go generate first)
   from upstream source the module proxy does not serve (--upstream): pulumi-language-nodejs,
-    pulumi-resource-random, pulumi-resource-tls, and Kratos releases with calendar tags
+    pulumi-resource-random, pulumi-resource-tls, Kratos releases with calendar tags, and
+    pulumi-kubernetes-operator (v2.9.0's manager, ./operator/cmd, with its CRDs kept beside it)
   Debian packages (apt-get install when missing): etcd (etcd-server), postgres-bin (postgresql), nginx
 A component already in the cache for its version is not built again; the Pulumi CLI and its plugins are
 taken from a user's installation (pulumi on PATH, $PULUMI_HOME/plugins) when its version is the pinned one.

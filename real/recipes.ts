@@ -61,6 +61,8 @@ export interface GoBinary {
     versionArgs?: string[];
     /** A user's installation of this very version (the official CLI and plugins), used instead of building. */
     installed?: InstalledLocator;
+    /** Directories of the source tree copied beside the binary after the build (the operator's CRDs). */
+    keep?: { from: string; to: string }[];
 }
 
 export const isSourceTree = (s: GoModule | SourceTree): s is SourceTree => "origin" in s;
@@ -144,7 +146,31 @@ export function goBinaries(): GoBinary[] {
             cgo: false, ldflagsX: k8sVersionX(KUBERNETES_VERSION), versionArgs: ["version", "--client"],
         },
         ...pulumiPlugins(),
+        operatorBinary(),
     ];
+}
+
+/** The Pulumi Kubernetes Operator release the fleet's Stack objects are written for (issue 27). */
+export const OPERATOR_VERSION = "v2.9.0";
+
+/**
+ * The operator's manager, from upstream's tarball (module github.com/pulumi/pulumi-kubernetes-operator/v2 is not
+ * served by the proxy; every module it imports is). Built as its Dockerfile's op-builder stage does:
+ * `go build -ldflags "-X .../operator/version.Version=<v>" ./operator/cmd/main.go`, static. The tarball also
+ * carries the CRDs (deploy/crds/) that test:real installs: `operatorCrdDir()` finds them in the work directory.
+ */
+export function operatorBinary(): GoBinary {
+    return {
+        name: "pulumi-kubernetes-operator", version: OPERATOR_VERSION, cgo: false, pkg: "./operator/cmd",
+        source: { id: `pulumi-kubernetes-operator-${OPERATOR_VERSION}`, origin: { kind: "upstream", entry: `pulumi-kubernetes-operator-${OPERATOR_VERSION}.tar.gz` } },
+        ldflagsX: { "github.com/pulumi/pulumi-kubernetes-operator/v2/operator/version.Version": OPERATOR_VERSION },
+        keep: [{ from: "deploy/crds", to: "crds" }],
+    };
+}
+
+/** The operator's CRDs (pulumi.com Stack and Program, auto.pulumi.com Workspace and Update) beside its binary. */
+export function operatorCrdDir(binary: string): string {
+    return path.join(path.dirname(binary), "crds");
 }
 
 /**

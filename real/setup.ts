@@ -141,6 +141,10 @@ async function buildBinary(b: GoBinary, work: string, cache: string, io: SetupIo
     const started = Date.now();
     await runChecked("nice", args, { cwd: work, env: goEnv({ CGO_ENABLED: b.cgo ? "1" : "0" }), logFile: log });
     const version = b.versionArgs ? (await runChecked(`${out}.partial`, b.versionArgs)).trim().split("\n")[0] : "built";
+    for (const k of b.keep ?? []) {
+        fs.rmSync(path.join(path.dirname(out), k.to), { recursive: true, force: true });
+        fs.cpSync(path.join(work, k.from), path.join(path.dirname(out), k.to), { recursive: true });
+    }
     // Renamed only once it built and ran: a half-written binary is never taken for a cached one.
     fs.renameSync(`${out}.partial`, out);
     const took = seconds(started);
@@ -161,7 +165,7 @@ export async function buildGo(binaries: readonly GoBinary[], cache: string, io: 
             io.line(`${b.name} ${b.version}: installed (${installed})`);
             report.preinstalled.push(b.name);
             report.index[b.name] = { version: b.version, path: installed };
-        } else if (fs.existsSync(out)) {
+        } else if (fs.existsSync(out) && keptFilesPresent(b, cache)) {
             io.line(`${b.name} ${b.version}: cached (${out})`);
             report.cached.push(b.name);
             report.index[b.name] = { version: b.version, path: out };
@@ -191,6 +195,11 @@ export async function buildGo(binaries: readonly GoBinary[], cache: string, io: 
         }
     };
     await Promise.all(Array.from({ length: PARALLEL_BUILDS }, worker));
+}
+
+/** Whether the source files a binary keeps beside it (GoBinary.keep) are there: a cache from before they were kept rebuilds. */
+function keptFilesPresent(b: GoBinary, cache: string): boolean {
+    return (b.keep ?? []).every((k) => fs.existsSync(path.join(path.dirname(binaryPath(cache, b.name, b.version)), k.to)));
 }
 
 /** An empty report: its index holds only what this run finds or builds. */

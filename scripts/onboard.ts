@@ -11,13 +11,15 @@ import { JIRA_ENV, JiraClient } from "./lib/jira/client";
 import { CheckReportLike, TicketReporter } from "./lib/onboarding/comment";
 import { loadMapping } from "./lib/onboarding/mapping";
 import { parseDelivery } from "./lib/onboarding/payload";
-import { onboard, OnboardingResult, RunChecks } from "./lib/onboarding/pipeline";
+import { onboard, OnboardingResult, precheck, RunChecks } from "./lib/onboarding/pipeline";
 import { OfflineStackBackend } from "./lib/engine/offline-stack-backend";
 import { PulumiCliBackend, pulumiCliMissing, StackBackend } from "./lib/engine/stack-backend";
 import { ProjectFile, readProject, stackFilePath } from "./lib/engine/stack-config";
 import { postDeployChecks } from "./lib/onboarding/checks";
 import { prepareTrialProject } from "./lib/onboarding/trial";
 import { PROJECT_ROOT } from "../domain/project";
+import { OperatorOnboarding } from "./lib/engine/operator-onboarding";
+import { resolveCommit } from "./lib/git-worktree";
 
 const USAGE = `Usage: npm run onboard -- --jira FILE|- [options]
 
@@ -43,6 +45,12 @@ Options:
                        stay untouched. --project . writes into the repository on purpose.
   --no-comment         post nothing to Jira (no credentials needed)
   --skip-checks        do not run the post-deploy checks
+  --engine fleet|operator
+                       operator: instead of steps 3-5, the bank's Stack object is applied to the cluster
+                       (KUBECONFIG) with the ticket's data, then its workspace's rights; the Pulumi
+                       Kubernetes Operator deploys it; the comment says where to follow it
+  --commit SHA         operator: the program's commit the Stack pins (default the project's HEAD)
+  --kubectl PATH       operator: the kubectl to run (default kubectl on PATH)
 Environment: ${JIRA_ENV.baseUrl}, ${JIRA_ENV.email}, ${JIRA_ENV.apiToken} (Jira Cloud credentials).
 
 Change control: once a bank's stack file exists, a delivery never changes where DCM sends secrets or
@@ -76,6 +84,7 @@ export async function main(argv: string[], deps: OnboardCliDeps = {}): Promise<n
         offline: { type: "boolean" },
         "no-comment": { type: "boolean" },
         "skip-checks": { type: "boolean" },
+        engine: { type: "string" }, commit: { type: "string" }, kubectl: { type: "string" },
     }, USAGE, { out, err }, false);
     if (typeof args === "number") return args;
     const o = args.values;
@@ -119,6 +128,30 @@ export async function main(argv: string[], deps: OnboardCliDeps = {}): Promise<n
         }
         jira = fromEnv.client;
     }
+    if (o.engine !== undefined && o.engine !== "fleet" && o.engine !== "operator") return usageError({ out, err }, `--engine must be fleet or operator; got '${o.engine}'`, USAGE);
+    if (o.engine === "operator") {
+        if (o.offline || o["dry-run"]) return usageError({ out, err }, "--engine operator runs in the cluster: --offline and --dry-run are fleet options", USAGE);
+        const head = o.commit !== undefined ? (/^[0-9a-f]{40}$/.test(o.commit) ? { commit: o.commit } : { error: `--commit must be a full 40-hex commit id; got '${o.commit}'` }) : resolveCommit(projectDir, "HEAD", "--commit (default HEAD)");
+        if ("error" in head) return usageError({ out, err }, head.error, USAGE);
+        const pre = precheck(parsed.delivery, { project, mapping });
+        if (!pre.ok) {
+            err(`${parsed.delivery.issueKey}: ${pre.status}\n${pre.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+            return 2;
+        }
+        const engine = new OperatorOnboarding({ project, mapping, commit: head.commit, target: { kubectl: o.kubectl, env: deps.env }, comment: jira ? async (t, b) => { await jira.addComment(t, b); } : undefined });
+        const started = Date.now();
+        try {
+            err(`${parsed.delivery.issueKey}: Stack ${await engine.accept(pre.alias, pre.prepared.delivery)} applied\n`);
+        } catch (e) {
+            err(`${(e as Error).message}\n`);
+            return 1;
+        }
+        const result = await engine.job(pre.prepared.delivery);
+        out(report(result, Date.now() - started));
+        out(`follow it: ${engine.followCommand(pre.alias)}\n`);
+        return exitCode(result);
+    }
+    if (o.commit !== undefined || o.kubectl !== undefined) return usageError({ out, err }, "--commit and --kubectl are options of --engine operator", USAGE);
     const noCli = !o.offline && !deps.backendFor ? pulumiCliMissing("pass --offline to validate, write the stack file and preview by the offline render", deps.env) : undefined;
     if (noCli) {
         err(`${noCli}\n`);

@@ -10,12 +10,15 @@ import { loadMapping, mappedFields } from "./lib/onboarding/mapping";
 import { ReplayGuard } from "./lib/onboarding/delivery-state";
 import { TicketReporter } from "./lib/onboarding/comment";
 import { killJobs, runJobInChild, RunnerSpec } from "./lib/onboarding/job-runner";
-import { OnboardingResult, precheck } from "./lib/onboarding/pipeline";
+import { OnboardingResult, precheck, type PreparedOnboarding } from "./lib/onboarding/pipeline";
 import { JobQueue } from "./lib/onboarding/queue";
 import { createReceiver, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_BODY, EXPIRES_HEADER, JOB_READ_CONTEXT, MAX_JOB_READ_S, SIGNATURE_HEADER, TOKEN_HEADER } from "./lib/onboarding/server";
 import { readProject } from "./lib/engine/stack-config";
 import { prepareTrialProject } from "./lib/onboarding/trial";
 import { PROJECT_ROOT } from "../domain/project";
+import { OperatorOnboarding } from "./lib/engine/operator-onboarding";
+import { resolveCommit } from "./lib/git-worktree";
+import type { AdfDoc } from "./lib/jira/adf";
 
 const USAGE = `Usage: npm run serve -- [options]
 
@@ -52,6 +55,15 @@ Options:
                        --project . writes into the repository on purpose.
   --grace SECONDS      on SIGTERM, how long running jobs get to finish before they are killed
                        (default 600)
+  --engine fleet|operator
+                       fleet (default): each job runs pulumi here. operator: before the 202 the bank's
+                       Stack object is created or updated in the cluster (kubectl apply --server-side with
+                       KUBECONFIG's credentials), holding the ticket's data; the job writes the stack file
+                       and applies the workspace's rights; the Pulumi Kubernetes Operator deploys it and
+                       the ticket says where to follow it. On start, onboarded Stacks are reported from their
+                       status and jobs a stopped receiver left are run again (docs/jira.md)
+  --commit SHA         operator: the program's commit the Stacks pin (default the project's HEAD)
+  --kubectl PATH       operator: the kubectl to run (default kubectl on PATH)
   --backend-module F   (tests, benchmarks) a module exporting backendFor(dir) instead of the Pulumi CLI
 Environment (ONBOARDING_TOKEN or JIRA_WEBHOOK_SECRET is required, a trial too):
   ONBOARDING_TOKEN       shared token Automation rules send in ${TOKEN_HEADER}
@@ -69,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
         port: { type: "string" }, host: { type: "string" }, concurrency: { type: "string" }, "max-body": { type: "string" },
         mapping: { type: "string" }, project: { type: "string" }, workspaces: { type: "string" }, "dry-run": { type: "boolean" },
         offline: { type: "boolean" }, grace: { type: "string" }, state: { type: "string" }, "max-age": { type: "string" }, "backend-module": { type: "string" },
+        engine: { type: "string" }, commit: { type: "string" }, kubectl: { type: "string" },
     }, USAGE, processIo, false);
     if (typeof args === "number") return args;
     const o = args.values;
@@ -99,6 +112,28 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${NO_CREDENTIAL}\n`);
         return 2;
     }
+    const engineChoice = o.engine ?? "fleet";
+    if (engineChoice !== "fleet" && engineChoice !== "operator") {
+        process.stderr.write(`--engine must be fleet or operator; got '${engineChoice}'\n`);
+        return 2;
+    }
+    if (engineChoice === "operator" && (o.offline || o["dry-run"] || o["backend-module"])) {
+        process.stderr.write("--engine operator runs in the cluster: --offline, --dry-run and --backend-module are fleet options\n");
+        return 2;
+    }
+    if (engineChoice !== "operator" && (o.commit !== undefined || o.kubectl !== undefined)) {
+        process.stderr.write("--commit and --kubectl are options of --engine operator\n");
+        return 2;
+    }
+    let commit: string | undefined;
+    if (engineChoice === "operator") {
+        const head = o.commit !== undefined && /^[0-9a-f]{40}$/.test(o.commit) ? { commit: o.commit } : o.commit !== undefined ? { error: `--commit must be a full 40-hex commit id; got '${o.commit}'` } : resolveCommit(repositoryDir, "HEAD", "--commit (default HEAD)");
+        if ("error" in head) {
+            process.stderr.write(`${head.error}\n`);
+            return 2;
+        }
+        commit = head.commit;
+    }
     if (o.offline && o["backend-module"]) {
         process.stderr.write("--offline and --backend-module exclude each other\n");
         return 2;
@@ -128,6 +163,9 @@ export async function main(argv: string[]): Promise<number> {
         failed: (r) => !["succeeded", "previewed"].includes(r.status),
         onChange: (j) => log.log("info", "job", { job: j.id, stack: j.stack, ticket: j.labels.ticket, state: j.state, status: j.result?.status }),
     });
+    const comment = jira ? async (ticket: string, body: AdfDoc) => { await jira.addComment(ticket, body); } : undefined;
+    // The operator engine: a small hook, the engine's own module does the work (scripts/lib/engine/operator-onboarding.ts).
+    const engine = commit ? new OperatorOnboarding({ project, mapping, commit, target: { kubectl: o.kubectl }, log, comment }) : undefined;
     const receiver = createReceiver({
         token: env.ONBOARDING_TOKEN,
         webhookSecret: env.JIRA_WEBHOOK_SECRET,
@@ -139,11 +177,24 @@ export async function main(argv: string[]): Promise<number> {
         log,
         precheck: (d) => precheck(d, { project, mapping }),
         // Each job in its own lower-priority process: acknowledgements stay fast while stacks deploy.
-        onboard: (d) => runJobInChild(d, spec),
+        onboard: engine ? (p) => engine.job(p.delivery) : (p) => runJobInChild(p, spec),
+        ...(engine ? { accept: (p: PreparedOnboarding) => engine.accept(p.alias, p.delivery) } : {}),
         reporter: new TicketReporter(jira, mapping.transitions, log),
     });
     const address = await receiver.listen(port, o.host ?? env.HOST ?? "127.0.0.1");
-    log.log("info", "listening", { address: address.address, port: address.port, concurrency, maxBody });
+    log.log("info", "listening", { address: address.address, port: address.port, concurrency, maxBody, engine: engineChoice });
+    if (engine) {
+        // What a stopped receiver left: reported from the Stacks' status; those only accepted are run again.
+        try {
+            const { deliveries } = await engine.resume();
+            for (const d of deliveries) {
+                const alias = String(d.fields[mapping.fields.alias!.field]);
+                queue.submit(alias, { ticket: d.issueKey, resumed: "true" }, () => engine.job(d));
+            }
+        } catch (e) {
+            log.log("error", "could not read the onboarded Stacks", { error: (e as Error).message });
+        }
+    }
     const signal = await new Promise<string>((resolve) => {
         process.once("SIGTERM", () => resolve("SIGTERM"));
         process.once("SIGINT", () => resolve("SIGINT"));

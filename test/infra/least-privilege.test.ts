@@ -137,7 +137,7 @@ describe("the pinned-image rule", () => {
 
     it("holds for every image default of Pulumi.yaml, each pinned by tag and digest", () => {
         const keys = Object.keys(PROJECT.defaults).filter((k) => k.endsWith("Image"));
-        assert.deepEqual(keys.sort(), ["bootstrapImage", "frontendImage", "jwksServerImage", "kratosImage"]);
+        assert.deepEqual(keys.sort(), ["bootstrapImage", "frontendImage", "jwksServerImage", "kratosImage", "operatorWorkspaceImage"]);
         for (const key of keys) {
             const ref = PROJECT.defaults[key] as string;
             assert.equal(imageProblem(ref), undefined, `${key}: ${ref}`);

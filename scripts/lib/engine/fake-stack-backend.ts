@@ -6,11 +6,11 @@
 import * as fs from "node:fs";
 import { runOffline } from "./offline-run";
 import { isSecretValue, unwrapSecrets } from "../../../domain/secret-values";
-import { ChangeSummary, ConfigValue, StackBackend, StackHandle, StackLockedError, StackOutput } from "./stack-backend";
+import { ChangeSummary, ConfigValue, DriftedResource, StackBackend, StackHandle, StackLockedError, StackOutput } from "./stack-backend";
 import { readProject, stackFilePath } from "./stack-config";
 import { PROJECT_ROOT } from "../../../domain/project";
 
-export type Operation = "select" | "setConfig" | "preview" | "up" | "outputs";
+export type Operation = "select" | "setConfig" | "preview" | "up" | "outputs" | "refresh";
 
 export interface FakeOptions {
     /** Directory of Pulumi.yaml; default the repository root. */
@@ -32,6 +32,7 @@ export class FakeStackBackend implements StackBackend {
     private readonly deployed = new Map<string, Record<string, StackOutput>>();
     private readonly config = new Map<string, Record<string, unknown>>();
     private readonly renders = new Map<string, ReturnType<typeof runOffline>>();
+    private readonly drift = new Map<string, DriftedResource[]>();
     /** The backend whose locks and deployed stacks this one shares (see forWorkspace). */
     private shared: FakeStackBackend = this;
 
@@ -62,6 +63,11 @@ export class FakeStackBackend implements StackBackend {
         const key = JSON.stringify([stack, root.config.get(stack) ?? {}, file]);
         if (!root.renders.has(key)) root.renders.set(key, run());
         return root.renders.get(key)!;
+    }
+
+    /** What a refresh of the stack will find changed behind Pulumi's back (as someone's kubectl edit would). */
+    setDrift(stack: string, resources: DriftedResource[]): void {
+        this.shared.drift.set(stack, resources);
     }
 
     /** Stacks with at least one successful up. */
@@ -103,6 +109,13 @@ export class FakeStackBackend implements StackBackend {
             },
             preview: (onOutput) => run("preview", onOutput),
             up: (onOutput) => run("up", onOutput),
+            refreshPreview: async () => {
+                this.record(stack, "refresh");
+                // A stack never deployed has no state to compare; the CLI's refresh finds nothing either.
+                const count = this.shared.deployed.has(stack) ? ((await this.render(stack)) as { resources?: unknown[] }).resources?.length ?? 0 : 0;
+                const drifted = this.shared.deployed.has(stack) ? this.shared.drift.get(stack) ?? [] : [];
+                return { drifted, changes: { same: count - drifted.length, ...(drifted.length ? { update: drifted.length } : {}) } };
+            },
             outputs: async () => {
                 this.record(stack, "outputs");
                 return this.shared.deployed.get(stack) ?? {};

@@ -59,6 +59,49 @@ export interface StackHandle {
     up(onOutput?: (line: string) => void): Promise<ChangeSummary>;
     /** `pulumi stack output --json --show-secrets`. */
     outputs(): Promise<Record<string, StackOutput>>;
+    /**
+     * `pulumi refresh --preview-only --expect-no-changes`: what differs between the stack's state and the cluster,
+     * changing neither. Optional: `fleet -- drift` reports a backend without it as unable to check.
+     */
+    refreshPreview?(onOutput?: (line: string) => void): Promise<DriftResult>;
+}
+
+/** One resource whose live object differs from the stack's state: names only, never values (they may be secret). */
+export interface DriftedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** What a refresh would do to the state: update, delete (gone from the cluster), ... */
+    op: string;
+    /** Top-level properties that differ. */
+    properties: string[];
+}
+
+/** A refresh preview's finding. */
+export interface DriftResult {
+    drifted: DriftedResource[];
+    /** The engine's counts (same, update, delete). */
+    changes: ChangeSummary;
+}
+
+/** Ops of a refresh step that mean the live object left the state behind. */
+const DRIFT_OPS = new Set(["update", "delete", "create", "replace", "create-replacement", "delete-replaced"]);
+
+/** The drifted resources among a refresh preview's engine events (the step's op, or a refresh step with diffs). */
+export function driftFromEvents(events: readonly automation.EngineEvent[]): DriftedResource[] {
+    const found = new Map<string, DriftedResource>();
+    for (const e of events) {
+        const m = e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata;
+        if (!m || m.type === "pulumi:pulumi:Stack" || m.type.startsWith("pulumi:providers:")) continue;
+        const properties = [...new Set([...(m.diffs ?? []), ...Object.keys(m.detailedDiff ?? {})].map((k) => k.split(/[.[]/)[0]))].sort();
+        if (!DRIFT_OPS.has(m.op) && !(m.op === "refresh" && properties.length > 0)) continue;
+        const prior = found.get(m.urn);
+        found.set(m.urn, {
+            urn: m.urn, type: m.type, name: m.urn.slice(m.urn.lastIndexOf("::") + 2), op: m.op === "refresh" ? "update" : m.op,
+            properties: [...new Set([...(prior?.properties ?? []), ...properties])].sort(),
+        });
+    }
+    return [...found.values()].sort((a, b) => a.urn.localeCompare(b.urn));
 }
 
 export interface StackBackend {
@@ -105,6 +148,19 @@ export class PulumiCliBackend implements StackBackend {
             setConfig: (values) => guarded(() => stack.setAllConfig(values)),
             preview: (onOutput) => guarded(async () => (await stack.preview({ onOutput: lineSink(onOutput) })).changeSummary as ChangeSummary),
             up: (onOutput) => guarded(async () => (await stack.up({ onOutput: lineSink(onOutput) })).summary.resourceChanges ?? {}),
+            refreshPreview: (onOutput) => guarded(async () => {
+                const events: automation.EngineEvent[] = [];
+                try {
+                    const result = await stack.previewRefresh({ expectNoChanges: true, onOutput: lineSink(onOutput), onEvent: (e) => events.push(e) });
+                    return { drifted: driftFromEvents(events), changes: result.changeSummary as ChangeSummary };
+                } catch (e) {
+                    // --expect-no-changes makes the CLI fail when the refresh would change the state: that is the finding.
+                    const drifted = driftFromEvents(events);
+                    if (drifted.length === 0) throw e;
+                    const summary = events.map((x) => x.summaryEvent?.resourceChanges).find(Boolean) ?? {};
+                    return { drifted, changes: summary as ChangeSummary };
+                }
+            }),
             outputs: () => guarded(async () => {
                 const map = await stack.outputs();
                 return Object.fromEntries(Object.entries(map).map(([k, o]) => [k, { value: o.value, secret: o.secret }]));

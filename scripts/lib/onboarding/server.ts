@@ -55,6 +55,11 @@ export interface ReceiverOptions {
     /** The job: the whole onboarding of one prepared delivery. */
     onboard: (prepared: PreparedOnboarding) => Promise<OnboardingResult>;
     /** Every comment on tickets (rejections at receipt, jobs that failed); none posts nothing. */
+    /**
+     * Makes an accepted delivery durable before its 202 (the operator engine: the bank's Stack object in the
+     * cluster); returns where it is. A failure answers 503 and nothing is queued.
+     */
+    accept?: (prepared: PreparedOnboarding) => Promise<string>;
     reporter?: TicketReporter;
     /** The replay guard (seen ids, newest per ticket, last applied); default one in memory. */
     replay?: ReplayGuard;
@@ -235,8 +240,18 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     }
 
     /** Queues the prepared delivery as its bank's job; 202 with where to follow it. */
-    function enqueue(res: http.ServerResponse, raw: Buffer, a: Extract<Admitted, { kind: "accepted" }>): { status: number; fields: Record<string, unknown> } {
+    async function enqueue(res: http.ServerResponse, raw: Buffer, a: Extract<Admitted, { kind: "accepted" }>): Promise<{ status: number; fields: Record<string, unknown> }> {
         const { prepared, idText } = a;
+        // The operator engine records the delivery durably (the bank's Stack) before the 202; without it nothing is queued.
+        let durable: string | undefined;
+        if (options.accept) {
+            try {
+                durable = await options.accept(prepared);
+            } catch (e) {
+                log.log("error", "could not record the delivery durably", { ticket: prepared.ticket, alias: prepared.alias, error: (e as Error).message.split("\n")[0] });
+                throw new HttpError(503, "the delivery could not be recorded durably; nothing was accepted, deliver again later", { "retry-after": "60" });
+            }
+        }
         const record = options.queue.submit(prepared.alias, { ticket: prepared.ticket, ...(idText ? { delivery: idText } : {}) }, () => options.onboard(prepared).catch((e: unknown) => {
             options.reporter?.jobFailed(prepared.ticket, prepared.alias, e);
             throw e;
@@ -245,8 +260,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         replay.remember(ReplayGuard.bodyId(raw), record.id);
         // `status` is the job's state word, as GET /jobs/<id> reports it; where to follow it is `job` (and Location).
         const jobPath = `/jobs/${record.id}`;
-        send(res, 202, { jobId: record.id, ticket: prepared.ticket, stack: prepared.alias, status: record.state, job: jobPath }, { location: jobPath });
-        return { status: 202, fields: { ticket: prepared.ticket, alias: prepared.alias, job: record.id, delivery: idText } };
+        send(res, 202, { jobId: record.id, ticket: prepared.ticket, stack: prepared.alias, status: record.state, job: jobPath, ...(durable ? { durable } : {}) }, { location: jobPath });
+        return { status: 202, fields: { ticket: prepared.ticket, alias: prepared.alias, job: record.id, delivery: idText, ...(durable ? { durable } : {}) } };
     }
 
     async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<{ status: number; fields: Record<string, unknown> }> {
