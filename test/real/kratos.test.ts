@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import { after, before, describe, it } from "node:test";
-import { missingComponents } from "../../scripts/lib/real/components";
-import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, kratosRefusal, startKratos } from "./support/kratos";
-import { Postgres, startPostgres } from "./support/postgres";
+import { missingComponents } from "../../real/components";
+import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, kratosRefusal, startKratos } from "../../support/real/kratos";
+import { Postgres, startPostgres } from "../../support/real/postgres";
 
 const missing = missingComponents(KRATOS_COMPONENTS);
 const skip = missing.length ? `${missing.join(", ")} not built: run \`npm run real:setup\`` : false;

@@ -14,7 +14,7 @@ import { auditPreviews } from "../../scripts/lib/audit/from-preview";
 import { parsePreview } from "../../scripts/lib/audit/preview";
 import { capture, Captured, FIXTURE_DIR, SECRET_CANARY_PREFIX } from "../fixtures/preview/capture";
 import { SCENARIOS } from "../fixtures/preview/scenarios";
-import { deploymentAvailable, DEPLOYMENT_SKIP } from "./support/deployment";
+import { deploymentAvailable, DEPLOYMENT_SKIP } from "../../support/real/deployment";
 
 /** The demo bank's scenarios: one deployment, every kind of document (changes, a failed program, a program failing partway). */
 const NAMES = Object.keys(SCENARIOS).filter((n) => SCENARIOS[n].stack === "demo");
