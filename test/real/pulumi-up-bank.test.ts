@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
 import { SECRET_KEYS } from "../../domain/config";
 import { assertNoLeak } from "../../support/checks/leaks";
-import { kubectl, startGarbageCollector } from "../../support/real/apiserver";
+import { kubectl, kubectlResource, startGarbageCollector } from "../../support/real/apiserver";
 import { BankDeployment, deploymentAvailable, DEPLOYMENT_SKIP, realDeployment } from "../../support/real/deployment";
 
 const STACK = "dnipro";
@@ -169,9 +169,7 @@ describe("pulumi up of a bank outside dev mode, and its retirement, for real", {
         // Each object the stack had: gone (or, for the Namespace, being deleted: checked below).
         const left: string[] = [];
         for (const o of objects.filter((x) => x.kind !== "Namespace")) {
-            // kind.group as kubectl names it: the group is the type token's module (core has none).
-            const group = o.type.split(":")[1].split("/")[0];
-            const got = await kubectl(d.cp, ["get", `${o.kind.toLowerCase()}${group === "core" ? "" : `.${group}`}`, o.name, ...(o.namespace ? ["-n", o.namespace] : []), "-o", "name"]);
+            const got = await kubectl(d.cp, ["get", kubectlResource(o.type, o.kind), o.name, ...(o.namespace ? ["-n", o.namespace] : []), "-o", "name"]);
             if (!/NotFound/.test(got.stderr)) left.push(`${o.kind} ${o.namespace ?? ""}/${o.name}: ${got.stdout.trim() || got.stderr.trim()}`);
         }
         assert.deepEqual(left, [], "objects of the stack left in the API server");
