@@ -83,7 +83,7 @@ const firstEmployee = new FirstEmployee("first-employee", {
     namespace: namespace.name,
     labels,
     email: bank.firstEmployeeEmail,
-    kratosAdminUrl: kratos.adminUrl,
+    kratosAdminService: kratos.adminServiceName,
     image: platform.images.bootstrap,
     kratosReady: [kratos.deployment],
 });

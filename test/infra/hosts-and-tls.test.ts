@@ -227,14 +227,18 @@ describe("the bank's hosts, workloads and TLS", () => {
                 (rule.from ?? []).some((f: any) => f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "ingress-nginx")));
             assert.deepEqual(fromIngress.map((p) => p.metadata.name).sort(), ["frontend-from-ingress", "jwks-server-from-ingress", "kratos-public-from-ingress"]);
             for (const p of policies) for (const rule of p.spec.ingress ?? []) assert.ok(rule.from?.length > 0, `${p.metadata.name}: a rule with no source admits everyone`);
-            const dns = find(objects, "NetworkPolicy", "allow-dns");
-            assert.deepEqual(dns.spec.podSelector, {});
-            assert.deepEqual(dns.spec.egress[0].ports.map((p: any) => p.port), [53, 53]);
+            // DNS is no longer open to every pod (issue 23): only the rules below carry it.
+            assert.ok(!policies.some((p) => p.metadata.name === "allow-dns"));
         }
+        // Kratos' clients of a named server: its address, and the cluster's DNS to resolve the name.
+        const dns = {
+            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+            ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+        };
         const database = find(plainObjects(dnipro.resources), "NetworkPolicy", "kratos-database-egress");
-        assert.deepEqual(database.spec.egress, [{ to: [{ ipBlock: { cidr: "10.42.17.5/32" } }], ports: [{ protocol: "TCP", port: 5432 }] }]);
+        assert.deepEqual(database.spec.egress, [{ to: [{ ipBlock: { cidr: "10.42.17.5/32" } }], ports: [{ protocol: "TCP", port: 5432 }] }, dns]);
         const smtp = find(plainObjects(dnipro.resources), "NetworkPolicy", "kratos-smtp-egress");
-        assert.deepEqual(smtp.spec.egress, [{ to: [{ ipBlock: { cidr: "10.42.18.25/32" } }], ports: [465, 587].map((port) => ({ protocol: "TCP", port })) }]);
+        assert.deepEqual(smtp.spec.egress, [{ to: [{ ipBlock: { cidr: "10.42.18.25/32" } }], ports: [465, 587].map((port) => ({ protocol: "TCP", port })) }, dns]);
         assert.ok(!plainObjects(demo.resources).some((o) => /^kratos-.*-egress$/.test(o.metadata.name)), "dev mode reaches no database or mail server");
     });
 

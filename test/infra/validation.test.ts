@@ -30,6 +30,8 @@ const BAD_CONFIGS: { name: string; change: Record<string, unknown>; key: string;
     { name: "alias making a host longer than 253 characters", change: { baseDomain: longDomain(254 - DEMO_HOST_PREFIX) }, key: "alias", message: /makes host 'backoffice-demo-integrate\.d+(\.d+)*' longer than 253 characters/ },
     { name: "display name missing", change: { displayName: "" }, key: "displayName", message: /is required/ },
     { name: "display name with a control character", change: { displayName: "Demo\u0007Bank" }, key: "displayName", message: /must not contain U\+0007 \(a control character\)/ },
+    { name: "display name with markup (it reaches DCM's frontend as BANK_DISPLAY_NAME)", change: { displayName: "Demo <img src=x onerror=alert(1)> Bank" }, key: "displayName", message: /without leading or trailing spaces or markup characters \(< >\)/ },
+    { name: "display name with a closing tag only", change: { displayName: "Demo Bank</title>" }, key: "displayName", message: /markup characters/ },
     { name: "display name too long", change: { displayName: "B".repeat(101) }, key: "displayName", message: /1 to 100 printable/ },
     // Characters are code points, as the JSON Schema's maxLength counts them (100 of these are 200 UTF-16 units).
     { name: "display name of 101 astral characters", change: { displayName: "\u{1f3e6}".repeat(101) }, key: "displayName", message: /1 to 100 printable/ },
@@ -103,6 +105,7 @@ describe("config validation", () => {
 
     it("counts a display name's characters as code points: 100 astral characters are 100, not 200", () => {
         const result = validateStackConfig(validRaw("demo", { displayName: "\u{1f3e6}".repeat(100) }), "demo");
+        assert.ok(validateStackConfig(validRaw("demo", { displayName: "Smith & Sons \"Bank\" O'Brien" }), "demo").ok, "quotes and & stay allowed");
         assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
     });
 

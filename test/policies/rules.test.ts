@@ -160,6 +160,12 @@ const CASES: Record<string, RuleCase[]> = {
     "keys-signer-secret-access": [
         { title: "the key in the bank's namespace", resource: "jwt-signer", change: (p) => { p.metadata.namespace = "bank-demo-integrate"; }, message: /^Secret "jwt-signing-key-demo-integrate" holds DCM's signing key in the bank's namespace "bank-demo-integrate"/ },
         { title: "list granted on every Secret", resource: "jwt-signer-reader", change: (p) => { p.rules = [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] }]; }, message: /^Role "jwt-signing-key-demo-integrate-reader" can read Secret "jwt-signing-key-demo-integrate" beyond "get" on that one name/ },
+        // The "get only" half: the one name is kept, a second read verb is added (each alone breaks the rule).
+        ...([["get", "list"], ["get", "watch"], ["*"], ["list"]] as const).map((verbs) => ({
+            title: `verbs ${verbs.join(", ")} on the one name`, resource: "jwt-signer-reader",
+            change: (p: any) => { p.rules = [{ apiGroups: [""], resources: ["secrets"], resourceNames: ["jwt-signing-key-demo-integrate"], verbs: [...verbs] }]; },
+            message: /^Role "jwt-signing-key-demo-integrate-reader" can read Secret "jwt-signing-key-demo-integrate" beyond "get" on that one name/,
+        })),
         { title: "no reader Role", resource: "jwt-signer-reader", change: (p) => { p.rules[0].resourceNames = ["other"]; }, message: /has no Role granting its signer read access/, at: "jwt-signer" },
     ],
     "objects-api-server-rules": [

@@ -49,12 +49,14 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
         try {
             const c = pod.container("bootstrap");
             assert.equal(c.command[0], "node");
-            // The in-cluster admin URL, as rendered, is the Service's: here it is the local Kratos.
-            assert.equal(c.env.KRATOS_ADMIN_URL, stack.adminBaseUrl);
+            // Kratos admin by its Service's variables (the pod has no DNS), as the kubelet sets them: here the local Kratos.
+            assert.equal(c.env.KRATOS_ADMIN_SERVICE, "kratos-admin");
+            const admin = new URL(kratos.adminUrl);
             const env = {
                 PATH: process.env.PATH ?? "",
                 ...c.env,
-                KRATOS_ADMIN_URL: kratos.adminUrl,
+                KRATOS_ADMIN_SERVICE_HOST: admin.hostname,
+                KRATOS_ADMIN_SERVICE_PORT: admin.port,
                 KUBERNETES_API_URL: api.url,
                 SERVICE_ACCOUNT_DIR: path.join(work, "sa"),
                 READY_ATTEMPTS: "5",

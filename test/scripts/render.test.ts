@@ -88,6 +88,8 @@ describe("npm run render", () => {
             // scripts/ sits in, so scripts/ is copied (a symlink would resolve back to this repository).
             fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
             fs.cpSync(path.join(PROJECT_ROOT, "scripts"), path.join(dir, "scripts"), { recursive: true });
+            // domain/ too: its PROJECT_ROOT is where the copy's domain/project.ts sits.
+            fs.cpSync(path.join(PROJECT_ROOT, "domain"), path.join(dir, "domain"), { recursive: true });
             for (const d of ["infra", "components", "policies", "node_modules"]) fs.symlinkSync(path.join(PROJECT_ROOT, d), path.join(dir, d));
             fs.copyFileSync(path.join(PROJECT_ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
             fs.copyFileSync(path.join(PROJECT_ROOT, "package.json"), path.join(dir, "package.json"));
