@@ -345,3 +345,12 @@ export function startGarbageCollector(cp: ControlPlane, intervalMs = 500): Garba
         },
     };
 }
+
+/**
+ * kubectl's name for the kind of a Kubernetes resource Pulumi recorded: `secret`, `deployment.apps`,
+ * `networkpolicy.networking.k8s.io` (the type token's module is the API group; core has none).
+ */
+export function kubectlResource(type: string, kind: string): string {
+    const group = type.split(":")[1]?.split("/")[0] ?? "core";
+    return `${kind.toLowerCase()}${group === "core" ? "" : `.${group}`}`;
+}

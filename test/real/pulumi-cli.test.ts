@@ -3,9 +3,7 @@
  * flow writes, the per-bank workspace whose Pulumi.yaml points back through `stackConfigDir`, and
  * `pulumi config set --secret` on that file. These were type-checked only until the CLI could be built here.
  *
- * Not here: `pulumi preview`/`up`. They need the Node.js language host and the random and tls resource
- * plugins, which the Go module proxy does not serve at the versions the SDK asks for (docs/devops.md,
- * "Real components"); a host or plugin written by us would test our picture of Pulumi, not Pulumi.
+ * `pulumi preview`/`up` of a bank, with the language host and the plugins, are in pulumi-up*.test.ts.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
