@@ -13,11 +13,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KRATOS_RATE_LIMITS } from "../../components/integration-hosts";
+import { backofficeSessionAccepted } from "../../components/kratos-config";
 import { runChecks } from "../../scripts/lib/checks";
 import { missingComponents, realBinary } from "../../scripts/lib/real/components";
 import { FakeSecretApi } from "../helpers/fake-secret-api";
 import { testPki } from "../helpers/tls-certs";
-import { Browser, nodeText, nodeValue } from "./support/browser";
+import { Answer, Browser, nodeText, nodeValue } from "./support/browser";
 import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, startKratos } from "./support/kratos";
 import { ingressPaths, NginxSite, RunningNginx, startNginx, stubBackend } from "./support/nginx";
 import { emulatePod, renderedObject } from "./support/pod";
@@ -72,6 +73,19 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
         } finally {
             pod.cleanup();
         }
+    }
+
+    /** What the frontend asks before showing DCM's data: Kratos' whoami, judged by the frontend's rule. */
+    async function frontendAccepts(b: Browser): Promise<{ accepted: boolean; whoami: Answer }> {
+        const whoami = await b.request("/.ory/sessions/whoami");
+        return { accepted: backofficeSessionAccepted(whoami.status, whoami.json), whoami };
+    }
+    /** A session with no second factor: Kratos answers (no factor to ask for), at aal1, and the frontend refuses it. */
+    async function assertRefusedByFrontend(b: Browser, when: string): Promise<void> {
+        const { accepted, whoami } = await frontendAccepts(b);
+        assert.equal(whoami.status, 200, `${when}: ${whoami.text.slice(0, 300)}`);
+        assert.equal(whoami.json.authenticator_assurance_level, "aal1", when);
+        assert.equal(accepted, false, `the frontend would accept the session ${when}`);
     }
 
     async function identities(): Promise<any[]> {
@@ -172,6 +186,8 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
         assert.ok(settingsUrl, `recovery answered ${used.status}: ${used.text.slice(0, 300)}`);
         assert.ok(settingsUrl.startsWith(`https://${stack.backofficeHost}/settings?flow=`), settingsUrl);
         assert.ok(officer.cookieNames().includes("ory_kratos_session"), "no session after recovery");
+        // The recovery code's session opens settings, and nothing the frontend accepts: no second factor yet.
+        await assertRefusedByFrontend(officer, "after recovery");
 
         const settingsId = new URL(settingsUrl).searchParams.get("flow")!;
         const settings = await officer.request(`/.ory/self-service/settings/flows?id=${settingsId}`);
@@ -181,6 +197,7 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
         });
         assert.equal(setPassword.status, 200, setPassword.text.slice(0, 500));
         assert.equal(setPassword.json.state, "success");
+        await assertRefusedByFrontend(officer, "with a password set and no second factor");
 
         const again = await officer.request("/.ory/self-service/settings/browser");
         assert.equal(again.status, 200, again.text.slice(0, 300));
@@ -192,6 +209,51 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
         });
         assert.equal(enrol.status, 200, enrol.text.slice(0, 500));
         assert.equal(enrol.json.state, "success");
+        // Enrolling the factor raised this very session to AAL2: now the frontend accepts it.
+        const { accepted, whoami } = await frontendAccepts(officer);
+        assert.equal(whoami.json?.authenticator_assurance_level, "aal2", whoami.text.slice(0, 300));
+        assert.equal(accepted, true);
+    });
+
+    it("an employee who logs in with a password and has no second factor gets no session the frontend accepts, but can enrol TOTP, and then needs it", async () => {
+        const other = `no-factor.${crypto.randomBytes(4).toString("hex")}@demo-bank.example`;
+        const password = `Employee-${crypto.randomBytes(12).toString("base64url")}`;
+        const created = await fetch(`${kratos.adminUrl}/admin/identities`, {
+            method: "POST",
+            headers: { "content-type": "application/json", accept: "application/json" },
+            body: JSON.stringify({ schema_id: "employee", traits: { email: other }, state: "active", credentials: { password: { config: { password } } } }),
+        });
+        assert.equal(created.status, 201, await created.text());
+        const employee = browser();
+        const login = await employee.request("/.ory/self-service/login/browser");
+        assert.equal(login.status, 200, login.text.slice(0, 300));
+        const first = await employee.request(`/.ory/self-service/login?flow=${login.json.id}`, {
+            json: { method: "password", identifier: other, password, csrf_token: nodeValue(login.json, "csrf_token") },
+        });
+        // Kratos logs them in: they have no second factor it could ask for.
+        assert.equal(first.status, 200, first.text.slice(0, 500));
+        assert.equal(first.json.session.authenticator_assurance_level, "aal1");
+        await assertRefusedByFrontend(employee, "after a password-only login");
+
+        const settings = await employee.request("/.ory/self-service/settings/browser");
+        assert.equal(settings.status, 200, `settings refused the employee who has no factor to enrol yet: ${settings.text.slice(0, 300)}`);
+        const secret = nodeText(settings.json, "totp_secret_key") ?? "";
+        assert.match(secret, /^[A-Z2-7]{16,}$/);
+        const enrol = await employee.request(`/.ory/self-service/settings?flow=${settings.json.id}`, {
+            json: { method: "totp", totp_code: totp(secret), csrf_token: nodeValue(settings.json, "csrf_token") },
+        });
+        assert.equal(enrol.status, 200, enrol.text.slice(0, 500));
+        const { accepted, whoami } = await frontendAccepts(employee);
+        assert.equal(accepted, true, whoami.text.slice(0, 300));
+        assert.equal(whoami.json.identity.traits.email, other);
+        // From now on a password alone is refused by Kratos itself (whoami at highest_available).
+        const again = new Browser(stack.backofficeHost, proxy.port, ca);
+        const flow = await again.request("/.ory/self-service/login/browser");
+        const relogin = await again.request(`/.ory/self-service/login?flow=${flow.json.id}`, {
+            json: { method: "password", identifier: other, password, csrf_token: nodeValue(flow.json, "csrf_token") },
+        });
+        assert.equal(relogin.status, 422, relogin.text.slice(0, 500));
+        assert.equal((await again.request("/.ory/sessions/whoami")).status, 403);
     });
 
     it("next run: reports password-set and removes the recovery link and code from the Secret", async () => {
@@ -231,6 +293,7 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
         assert.equal(whoami.status, 200);
         assert.equal(whoami.json.authenticator_assurance_level, "aal2");
         assert.equal(whoami.json.identity.traits.email, email);
+        assert.equal(backofficeSessionAccepted(whoami.status, whoami.json), true);
     });
 
     it("kratos-health, kratos-login-flow and kratos-admin-hidden pass through the proxy, ui.action under https://<backoffice>/.ory", async () => {

@@ -106,6 +106,14 @@ describe("a broken configuration, refused by Kratos itself", { skip }, () => {
         t.diagnostic(`Kratos: ${error}`);
     });
 
+    it("refuses whoami at aal2: why the frontend, not Kratos, requires a second factor of an employee who has none", async (t) => {
+        const r = await kratosRefusal(stack, { editConfig: (c) => { c.session.whoami.required_aal = "aal2"; } });
+        assert.notEqual(r.code, 0, "Kratos started with session.whoami.required_aal: aal2");
+        const error = /^Error: .*$/m.exec(r.output)?.[0] ?? "";
+        assert.match(error, /#\/session\/whoami\/required_aal/, r.output);
+        t.diagnostic(`Kratos: ${error}`);
+    });
+
     it("refuses an unknown key in kratos.yml, and names it", async (t) => {
         const r = await kratosRefusal(stack, { editConfig: (c) => { c.selfservice.flows.registration.enabeld = false; } });
         assert.notEqual(r.code, 0, "Kratos started with a misspelt key");

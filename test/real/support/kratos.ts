@@ -17,6 +17,8 @@ import { freePort, run, Running, start, waitUntil } from "./process";
 
 /** The components the Kratos tests need; they skip, naming them, when one is not built. */
 export const KRATOS_COMPONENTS = ["kratos"] as const;
+/** The release banks ran before (v1.3.1), built for the upgrade-in-place test only. */
+export const PREVIOUS_KRATOS_COMPONENT = "kratos-previous";
 
 export interface RenderedStack {
     stack: string;
@@ -47,7 +49,7 @@ export async function renderStack(stack: string, overrides: Record<string, unkno
 
 /** Where the rendered stack runs Kratos' migrations: an init container of the server, or a Job of its own. */
 function migrationWorkload(stack: RenderedStack): { kind: "Deployment" | "Job"; name: string; container: string } {
-    const isMigration = (c: any) => Array.isArray(c.args) && c.args[0] === "migrate" && c.args[1] === "sql";
+    const isMigration = (c: any) => Array.isArray(c.args) && c.args[0] === "migrate" && c.args[1] === "sql" && c.args[2] === "up";
     const server = containers(stack.resources, "Deployment", "kratos").find(isMigration);
     if (server) return { kind: "Deployment", name: "kratos", container: server.name };
     for (const job of stack.resources.filter((x) => x.custom && x.type.endsWith(":Job"))) {
@@ -55,7 +57,7 @@ function migrationWorkload(stack: RenderedStack): { kind: "Deployment" | "Job"; 
         const c = containers(stack.resources, "Job", name).find(isMigration);
         if (c) return { kind: "Job", name, container: c.name };
     }
-    throw new Error("the render runs no `kratos migrate sql` (neither an init container of Deployment kratos nor a Job)");
+    throw new Error("the render runs no `kratos migrate sql up` (neither an init container of Deployment kratos nor a Job)");
 }
 
 export interface KratosOptions {
@@ -65,6 +67,12 @@ export interface KratosOptions {
     env?: Record<string, string>;
     /** Edits the rendered kratos.yml before Kratos reads it. */
     editConfig?: (config: Record<string, any>) => void;
+    /** The components.json name of the Kratos binary; default `kratos` (the release the stack deploys). */
+    binary?: string;
+    /** Rewrites the rendered migration command's arguments (a previous release's command line). */
+    migrateArgs?: (rendered: readonly string[]) => string[];
+    /** Rendered environment variables left out (a setting a previous release does not know). */
+    dropEnv?: string[];
 }
 
 export interface RunningKratos {
@@ -108,6 +116,7 @@ function prepare(stack: RenderedStack, options: KratosOptions): { pod: EmulatedP
             ...(options.dsn ? { DSN: options.dsn } : {}),
             ...options.env,
         };
+        for (const name of options.dropEnv ?? []) delete merged[name];
         // A production stack's secrets are the offline render's stand-ins: the test must give each a value.
         const standIns = Object.keys(merged).filter((k) => merged[k].startsWith("offline-placeholder-for-"));
         if (standIns.length) throw new Error(`the render's stand-in for a secret would reach Kratos in ${standIns.join(", ")}: give the test a value (options.dsn / options.env)`);
@@ -126,14 +135,14 @@ function configFileArg(stack: RenderedStack): string {
 
 /** Runs the rendered migration command, then the rendered server, and waits for /admin/health/ready. */
 export async function startKratos(stack: RenderedStack, options: KratosOptions = {}): Promise<RunningKratos> {
-    const binary = realBinary("kratos");
+    const binary = realBinary(options.binary ?? "kratos");
     const { pod, migration, env } = prepare(stack, options);
     const where = migrationWorkload(stack);
     const migrate = migration.container(where.container);
     let log = "";
     let server: Running | undefined;
     try {
-        log += await run(binary, migrate.args, { env: env(migrate.env) }, 180_000);
+        log += await run(binary, options.migrateArgs ? options.migrateArgs(migrate.args) : migrate.args, { env: env(migrate.env) }, 180_000);
         const serve = pod.container("kratos");
         for (let attempt = 1; ; attempt++) {
             const [publicPort, adminPort] = [await freePort(), await freePort()];
