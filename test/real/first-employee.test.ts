@@ -6,7 +6,6 @@
  * password. Then login needs the second factor, and the post-deploy checks run against it all.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -21,6 +20,7 @@ import { testPki } from "../helpers/tls-certs";
 import { Answer, Browser, nodeText, nodeValue } from "./support/browser";
 import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, startKratos } from "./support/kratos";
 import { ingressPaths, NginxSite, RunningNginx, startNginx, stubBackend } from "./support/nginx";
+import { enrolTotp, recover, runBootstrap, setPassword } from "./support/officer";
 import { emulatePod, renderedObject } from "./support/pod";
 import { totp } from "./support/totp";
 
@@ -44,36 +44,9 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
     let totpSecret = "";
     let proxyOptions: Parameters<typeof startNginx>[1];
 
-    /** Runs the rendered Job's container as the Job does; only the in-cluster addresses point here. */
-    async function bootstrap(): Promise<{ code: number | null; output: string }> {
-        const pod = emulatePod(stack.resources, "Job", "first-employee-bootstrap", { "metadata.namespace": namespace });
-        try {
-            const c = pod.container("bootstrap");
-            assert.equal(c.command[0], "node");
-            // The in-cluster admin URL, as rendered, is the Service's: here it is the local Kratos.
-            assert.equal(c.env.KRATOS_ADMIN_URL, stack.adminBaseUrl);
-            const env = {
-                PATH: process.env.PATH ?? "",
-                ...c.env,
-                KRATOS_ADMIN_URL: kratos.adminUrl,
-                KUBERNETES_API_URL: api.url,
-                SERVICE_ACCOUNT_DIR: path.join(work, "sa"),
-                READY_ATTEMPTS: "5",
-                READY_DELAY_MS: "200",
-            };
-            return await new Promise((resolve, reject) => {
-                const child = spawn(process.execPath, [...c.command.slice(1), ...c.args], { env, stdio: ["ignore", "pipe", "pipe"] });
-                let output = "";
-                child.stdout.on("data", (d) => { output += d; });
-                child.stderr.on("data", (d) => { output += d; });
-                const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-                child.on("error", reject);
-                child.on("close", (code) => { clearTimeout(timer); resolve({ code, output }); });
-            });
-        } finally {
-            pod.cleanup();
-        }
-    }
+    const bootstrap = () => runBootstrap(stack, {
+        namespace, kratosAdminUrl: kratos.adminUrl, kubernetesApiUrl: api.url, serviceAccountDir: path.join(work, "sa"),
+    });
 
     /** What the frontend asks before showing DCM's data: Kratos' whoami, judged by the frontend's rule. */
     async function frontendAccepts(b: Browser): Promise<{ accepted: boolean; whoami: Answer }> {
@@ -176,39 +149,14 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
 
     it("the officer recovers with the code, sets a password and enrols TOTP through Kratos' own flows, via the proxy", async () => {
         const officer = browser();
-        const flowId = new URL(api.data.recovery_link).searchParams.get("flow")!;
-        const recovery = await officer.request(`/.ory/self-service/recovery/flows?id=${flowId}`);
-        assert.equal(recovery.status, 200, recovery.text);
-        assert.equal(recovery.json.state, "sent_email");
-        const used = await officer.request(`/.ory/self-service/recovery?flow=${flowId}`, { json: { method: "code", code: api.data.recovery_code } });
-        // A browser flow answered as JSON: 422 "go to the settings UI" (or 200 with continue_with), and a session.
-        const settingsUrl: string = used.json?.redirect_browser_to ?? used.json?.continue_with?.find((c: any) => c.action === "show_settings_ui")?.flow?.url;
-        assert.ok(settingsUrl, `recovery answered ${used.status}: ${used.text.slice(0, 300)}`);
-        assert.ok(settingsUrl.startsWith(`https://${stack.backofficeHost}/settings?flow=`), settingsUrl);
-        assert.ok(officer.cookieNames().includes("ory_kratos_session"), "no session after recovery");
+        const settingsId = await recover(officer, stack.backofficeHost, api.data.recovery_link, api.data.recovery_code);
         // The recovery code's session opens settings, and nothing the frontend accepts: no second factor yet.
         await assertRefusedByFrontend(officer, "after recovery");
-
-        const settingsId = new URL(settingsUrl).searchParams.get("flow")!;
-        const settings = await officer.request(`/.ory/self-service/settings/flows?id=${settingsId}`);
-        assert.equal(settings.status, 200, settings.text);
-        const setPassword = await officer.request(`/.ory/self-service/settings?flow=${settingsId}`, {
-            json: { method: "password", password: PASSWORD, csrf_token: nodeValue(settings.json, "csrf_token") },
-        });
-        assert.equal(setPassword.status, 200, setPassword.text.slice(0, 500));
-        assert.equal(setPassword.json.state, "success");
+        await setPassword(officer, settingsId, PASSWORD);
         await assertRefusedByFrontend(officer, "with a password set and no second factor");
-
-        const again = await officer.request("/.ory/self-service/settings/browser");
-        assert.equal(again.status, 200, again.text.slice(0, 300));
-        totpSecret = nodeText(again.json, "totp_secret_key") ?? "";
-        assert.match(totpSecret, /^[A-Z2-7]{16,}$/, "Kratos offers TOTP enrolment (selfservice.methods.totp)");
-        assert.ok(again.json.ui.nodes.some((n: any) => n.group === "webauthn"), "Kratos offers a security key or passkey (selfservice.methods.webauthn)");
-        const enrol = await officer.request(`/.ory/self-service/settings?flow=${again.json.id}`, {
-            json: { method: "totp", totp_code: totp(totpSecret), csrf_token: nodeValue(again.json, "csrf_token") },
-        });
-        assert.equal(enrol.status, 200, enrol.text.slice(0, 500));
-        assert.equal(enrol.json.state, "success");
+        const enrolled = await enrolTotp(officer);
+        totpSecret = enrolled.secret;
+        assert.ok(enrolled.settingsFlow.ui.nodes.some((n: any) => n.group === "webauthn"), "Kratos offers a security key or passkey (selfservice.methods.webauthn)");
         // Enrolling the factor raised this very session to AAL2: now the frontend accepts it.
         const { accepted, whoami } = await frontendAccepts(officer);
         assert.equal(whoami.json?.authenticator_assurance_level, "aal2", whoami.text.slice(0, 300));
