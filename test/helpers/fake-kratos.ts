@@ -1,5 +1,5 @@
 /**
- * Kratos v1.3.1's admin API, the parts the first-employee bootstrap uses, as the unit tests' stand-in. It
+ * Kratos' admin API (the release the stack pins, v26.2.0), the parts the first-employee bootstrap uses, as the unit tests' stand-in. It
  * answers what real Kratos answers (test/real/kratos-contract.test.ts holds it to that): every identity has a
  * `password` credential from creation, whose config is empty until a password is set. It records every
  * request instead of asserting in the handler, so the tests assert on what the script sent.
