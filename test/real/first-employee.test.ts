@@ -7,26 +7,21 @@
  */
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KRATOS_RATE_LIMITS } from "../../components/integration-hosts";
 import { backofficeSessionAccepted } from "../../components/kratos-config";
 import { runChecks } from "../../scripts/lib/checks";
 import { missingComponents, realBinary } from "../../scripts/lib/real/components";
-import { FakeSecretApi } from "../helpers/fake-secret-api";
-import { testPki } from "../helpers/tls-certs";
+import type { FakeSecretApi } from "../helpers/fake-secret-api";
 import { Answer, Browser, nodeText, nodeValue } from "./support/browser";
 import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, startKratos } from "./support/kratos";
 import { ingressPaths, NginxSite, RunningNginx, startNginx, stubBackend } from "./support/nginx";
-import { enrolTotp, recover, runBootstrap, setPassword } from "./support/officer";
-import { emulatePod, renderedObject } from "./support/pod";
+import { BootstrapWorld, bootstrapWorld, enrolTotp, recover, runBootstrap, setPassword } from "./support/officer";
 import { totp } from "./support/totp";
 
 const missing = missingComponents([...KRATOS_COMPONENTS, "nginx"]);
 const skip = missing.length ? `${missing.join(", ")} not built: run \`npm run real:setup\`` : false;
-const TOKEN = `sa-token-${crypto.randomBytes(8).toString("hex")}`;
 const PASSWORD = `Officer-${crypto.randomBytes(12).toString("base64url")}`;
 const CHECKS = ["kratos-health", "kratos-login-flow", "kratos-admin-hidden"];
 
@@ -37,6 +32,7 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
     let preFixProxy: RunningNginx;
     let api: FakeSecretApi;
     let ca: string;
+    let world: BootstrapWorld;
     let work: string;
     let namespace: string;
     let email: string;
@@ -72,23 +68,9 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
 
     before(async () => {
         stack = await renderStack("demo");
-        namespace = String(stack.outputs.namespaceName ?? renderedObject(stack.resources, "Job", "first-employee-bootstrap").metadata.namespace);
-        const job = emulatePod(stack.resources, "Job", "first-employee-bootstrap", { "metadata.namespace": namespace });
-        email = job.container("bootstrap").env.EMPLOYEE_EMAIL;
-        job.cleanup();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-first-employee-"));
         const hosts = [stack.backofficeHost, String(stack.outputs.apiHost)];
-        const pki = await testPki([...hosts, "localhost"], ["127.0.0.1"]);
-        ca = pki.ca;
-        fs.mkdirSync(path.join(work, "sa"));
-        fs.writeFileSync(path.join(work, "sa", "token"), TOKEN);
-        fs.writeFileSync(path.join(work, "sa", "ca.crt"), pki.ca);
-        fs.writeFileSync(path.join(work, "tls.crt"), pki.cert);
-        fs.writeFileSync(path.join(work, "tls.key"), pki.key);
-        const secretName = String(renderedObject(stack.resources, "Job", "first-employee-bootstrap").spec.template.spec.containers[0].env
-            .find((e: any) => e.name === "RECOVERY_SECRET_NAME").value);
-        api = new FakeSecretApi({ namespace, secretName, token: TOKEN });
-        await api.listen(pki);
+        world = await bootstrapWorld(stack, hosts);
+        ({ work, ca, namespace, email, api } = world);
         kratos = await startKratos(stack);
 
         const spa = await stubBackend("spa");
@@ -114,9 +96,8 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
         await proxy?.stop();
         await preFixProxy?.stop();
         await kratos?.stop();
-        await api?.close();
+        await world?.close();
         for (const s of stubs) await s.close();
-        if (work) fs.rmSync(work, { recursive: true, force: true });
     });
 
     it("first run: creates the employee and stores a recovery code and link valid at most 24 hours", async () => {

@@ -13,19 +13,16 @@
  */
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { backofficeSessionAccepted } from "../../components/kratos-config";
 import { missingComponents, realBinary } from "../../scripts/lib/real/components";
 import { KRATOS_PREVIOUS_VERSION, KRATOS_VERSION } from "../../scripts/lib/real/recipes";
 import { unwrapSecrets } from "../../scripts/lib/secret-values";
-import { FakeSecretApi } from "../helpers/fake-secret-api";
-import { testPki } from "../helpers/tls-certs";
+import type { FakeSecretApi } from "../helpers/fake-secret-api";
+import { renderedObject } from "./support/pod";
 import { KRATOS_COMPONENTS, PREVIOUS_KRATOS_COMPONENT, renderStack, RenderedStack, RunningKratos, startKratos } from "./support/kratos";
-import { Backoffice, enrolTotp, loginWithTotp, recover, runBootstrap, setPassword, startBackoffice } from "./support/officer";
-import { emulatePod, renderedObject } from "./support/pod";
+import { Backoffice, BootstrapWorld, bootstrapWorld, enrolTotp, loginWithTotp, recover, runBootstrap, setPassword, startBackoffice } from "./support/officer";
 import { Postgres, startPostgres } from "./support/postgres";
 import { run } from "./support/process";
 
@@ -33,7 +30,6 @@ const missing = missingComponents([...KRATOS_COMPONENTS, PREVIOUS_KRATOS_COMPONE
 const skip = missing.length ? `${missing.join(", ")} not built: run \`npm run real:setup\`` : false;
 /** The image banks ran before issue 25 (Pulumi.yaml's default until then). */
 const PREVIOUS_IMAGE = `oryd/kratos:${KRATOS_PREVIOUS_VERSION}@sha256:fe2428f103a6240c064b6ea77d3088610865c55fcebccb30355857eccdc25b4b`;
-const TOKEN = `sa-token-${crypto.randomBytes(8).toString("hex")}`;
 const PASSWORD = `Officer-${crypto.randomBytes(12).toString("base64url")}`;
 /** The server never sends mail here; the courier, which would, runs in its own Deployment. */
 const SMTP = { COURIER_SMTP_CONNECTION_URI: "smtps://kratos:unused@127.0.0.1:465/" };
@@ -44,6 +40,7 @@ describe(`a bank on Kratos ${KRATOS_PREVIOUS_VERSION} upgraded in place to ${KRA
     let postgres: Postgres;
     let kratos: RunningKratos | undefined;
     let backoffice: Backoffice | undefined;
+    let world: BootstrapWorld;
     let api: FakeSecretApi;
     let work: string;
     let ca: string;
@@ -71,29 +68,15 @@ describe(`a bank on Kratos ${KRATOS_PREVIOUS_VERSION} upgraded in place to ${KRA
         const secrets = (s: RenderedStack) => unwrapSecrets(s.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "kratos-secrets")!.inputs.stringData) as Record<string, string>;
         const old = secrets(previous);
         kept = { SECRETS_DEFAULT: old.secretsDefault, SECRETS_COOKIE: old.secretsCookie, SECRETS_CIPHER: old.secretsCipher };
-        namespace = String(current.outputs.namespaceName ?? renderedObject(current.resources, "Job", "first-employee-bootstrap").metadata.namespace);
-        const job = emulatePod(current.resources, "Job", "first-employee-bootstrap", { "metadata.namespace": namespace });
-        email = job.container("bootstrap").env.EMPLOYEE_EMAIL;
-        const secretName = job.container("bootstrap").env.RECOVERY_SECRET_NAME;
-        job.cleanup();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-kratos-upgrade-"));
-        const pki = await testPki([current.backofficeHost, "localhost"], ["127.0.0.1"]);
-        ca = pki.ca;
-        fs.mkdirSync(path.join(work, "sa"));
-        fs.writeFileSync(path.join(work, "sa", "token"), TOKEN);
-        fs.writeFileSync(path.join(work, "sa", "ca.crt"), pki.ca);
-        fs.writeFileSync(path.join(work, "tls.crt"), pki.cert);
-        fs.writeFileSync(path.join(work, "tls.key"), pki.key);
-        api = new FakeSecretApi({ namespace, secretName, token: TOKEN });
-        await api.listen(pki);
+        world = await bootstrapWorld(current, [current.backofficeHost]);
+        ({ work, ca, namespace, email, api } = world);
         postgres = await startPostgres();
     });
 
     after(async () => {
         await stopAll();
-        await api?.close();
+        await world?.close();
         await postgres?.stop();
-        if (work) fs.rmSync(work, { recursive: true, force: true });
     });
 
     it(`${KRATOS_PREVIOUS_VERSION}: migrates the empty database with that release's command and serves the bank`, async () => {

@@ -6,13 +6,58 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { realBinary } from "../../../scripts/lib/real/components";
+import { FakeSecretApi } from "../../helpers/fake-secret-api";
+import { testPki } from "../../helpers/tls-certs";
 import { Browser, nodeText, nodeValue } from "./browser";
 import type { RenderedStack } from "./kratos";
 import { ingressPaths, NginxSite, RunningNginx, startNginx, stubBackend } from "./nginx";
-import { emulatePod } from "./pod";
+import { emulatePod, renderedObject } from "./pod";
 import { totp } from "./totp";
+
+/** What the bootstrap Job finds around it, here: its namespace, its ServiceAccount's files, the API server with its Secret. */
+export interface BootstrapWorld {
+    /** Work directory: `sa/` (token, ca.crt), and `tls.crt`/`tls.key` for the hosts. */
+    work: string;
+    /** The test CA's certificate (PEM). */
+    ca: string;
+    namespace: string;
+    /** The first employee's email, as the rendered Job has it. */
+    email: string;
+    /** The fake Kubernetes API server holding Secret `first-employee-recovery` (listening). */
+    api: FakeSecretApi;
+    close(): Promise<void>;
+}
+
+/** Prepares a BootstrapWorld for the render: a certificate for `hosts` (and loopback), the ServiceAccount's files, the API server. */
+export async function bootstrapWorld(stack: RenderedStack, hosts: string[]): Promise<BootstrapWorld> {
+    const job = renderedObject(stack.resources, "Job", "first-employee-bootstrap");
+    const namespace = String(stack.outputs.namespaceName ?? job.metadata.namespace);
+    const pod = emulatePod(stack.resources, "Job", "first-employee-bootstrap", { "metadata.namespace": namespace });
+    const { EMPLOYEE_EMAIL: email, RECOVERY_SECRET_NAME: secretName } = pod.container("bootstrap").env;
+    pod.cleanup();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-officer-"));
+    const token = `sa-token-${crypto.randomBytes(8).toString("hex")}`;
+    const pki = await testPki([...hosts, "localhost"], ["127.0.0.1"]);
+    fs.mkdirSync(path.join(work, "sa"));
+    fs.writeFileSync(path.join(work, "sa", "token"), token);
+    fs.writeFileSync(path.join(work, "sa", "ca.crt"), pki.ca);
+    fs.writeFileSync(path.join(work, "tls.crt"), pki.cert);
+    fs.writeFileSync(path.join(work, "tls.key"), pki.key);
+    const api = new FakeSecretApi({ namespace, secretName, token });
+    await api.listen(pki);
+    return {
+        work, ca: pki.ca, namespace, email, api,
+        async close() {
+            await api.close();
+            fs.rmSync(work, { recursive: true, force: true });
+        },
+    };
+}
 
 export interface BootstrapTarget {
     /** The namespace the Job's pod would run in (its fieldRef). */
