@@ -65,7 +65,7 @@ describe(`a bank on Kratos ${KRATOS_PREVIOUS_VERSION} upgraded in place to ${KRA
     before(async () => {
         previous = await renderStack("dnipro", { kratosImage: PREVIOUS_IMAGE });
         current = await renderStack("dnipro");
-        const secrets = (s: RenderedStack) => unwrapSecrets(s.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "kratos-secrets")!.inputs.stringData) as Record<string, string>;
+        const secrets = (s: RenderedStack) => unwrapSecrets(s.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "kratos-secrets")!.outputs.stringData) as Record<string, string>;
         const old = secrets(previous);
         kept = { SECRETS_DEFAULT: old.secretsDefault, SECRETS_COOKIE: old.secretsCookie, SECRETS_CIPHER: old.secretsCipher };
         world = await bootstrapWorld(current, [current.backofficeHost]);
