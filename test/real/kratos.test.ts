@@ -163,16 +163,19 @@ describe("page tokens under the bank's own pagination key (GO-2026-4801)", { ski
         await unkeyed?.stop();
     });
 
-    it("refuses a page token made with the all-zero key, and takes its own", async () => {
-        const forged = await courierPageToken(unkeyed!, "forger@demo-bank.example");
+    it("hands out page tokens under the bank's own key, which a Kratos without the secret (the all-zero key) cannot read", async () => {
+        const zeroKey = await courierPageToken(unkeyed!, "forger@demo-bank.example");
         const own = await courierPageToken(bank!, "officer@demo-bank.example");
         const list = (k: RunningKratos, token: string) => getJson(`${k.adminUrl}/admin/courier/messages?page_size=1&page_token=${encodeURIComponent(token)}`);
-        assert.equal((await list(unkeyed!, forged)).status, 200, "without the secret, Kratos takes a zero-key token (what the advisory is about)");
-        assert.equal((await list(bank!, forged)).status, 400, "the bank's Kratos took a page token made with the all-zero key");
+        assert.equal((await list(unkeyed!, zeroKey)).status, 200, "without the secret, tokens are sealed with the all-zero key anyone has");
         const next = await list(bank!, own);
         assert.equal(next.status, 200, JSON.stringify(next.json));
         assert.equal(next.json.length, 1, "its own token gives the second page");
-        assert.equal((await list(unkeyed!, own)).status, 400, "the bank's key is not the all-zero key");
+        assert.equal((await list(unkeyed!, own)).status, 400, "the bank's tokens are sealed with the all-zero key: secrets.pagination did not reach Kratos");
+        // What the secret does not do in v26.2.0: on input Kratos still tries the all-zero key last (ory/x
+        // keysetpagination_v2 ParsePageToken), so a zero-key token is read. The advisory's fix is v26.2.0 itself,
+        // which quotes the token's column names in SQL; this pins that behaviour so a change to it is noticed.
+        assert.equal((await list(bank!, zeroKey)).status, 200, "v26.2.0 no longer reads zero-key page tokens: update docs/security.md");
     });
 });
 
