@@ -7,9 +7,11 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import { after, before, describe, it } from "node:test";
-import { missingComponents } from "../../scripts/lib/real/components";
+import { missingComponents, realBinary } from "../../scripts/lib/real/components";
 import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, kratosRefusal, startKratos } from "./support/kratos";
+import { emulatePod, renderedObject } from "./support/pod";
 import { Postgres, startPostgres } from "./support/postgres";
+import { freePort, Running, start, waitUntil } from "./support/process";
 
 const missing = missingComponents(KRATOS_COMPONENTS);
 const skip = missing.length ? `${missing.join(", ")} not built: run \`npm run real:setup\`` : false;
@@ -90,6 +92,26 @@ describe("the stack's Kratos, real, on PostgreSQL", { skip: skip || (missingComp
     it("migrates the empty database with the rendered migration command, then serves", async () => {
         assert.match(kratos!.output(), /(Successfully applied|Applying) (all )?(SQL )?migrations|migrat/i);
         await assertServes(kratos!, "o.kovalenko@dniprobank.com.ua");
+    });
+
+    it("runs the rendered courier, whose metrics endpoint its probes ask, on the same database", async () => {
+        const pod = emulatePod(stack.resources, "Deployment", "kratos-courier");
+        let courier: Running | undefined;
+        try {
+            const c = pod.container("kratos-courier");
+            const probe = renderedObject(stack.resources, "Deployment", "kratos-courier").spec.template.spec.containers[0].readinessProbe.httpGet.path;
+            const port = await freePort();
+            const args = c.args.map((a: string, i: number) => (c.args[i - 1] === "--expose-metrics-port" ? String(port) : a));
+            assert.notDeepEqual(args, c.args, "the courier is rendered with --expose-metrics-port");
+            courier = start(realBinary("kratos"), args, {
+                env: { PATH: process.env.PATH ?? "", SQA_OPT_OUT: "true", ...c.env, DSN: postgres!.dsn, COURIER_SMTP_CONNECTION_URI: "smtps://kratos:unused@127.0.0.1:465/" },
+            });
+            const proc = courier;
+            await waitUntil("the courier's metrics", async () => (await getJson(`http://127.0.0.1:${port}${probe}`).catch(() => ({ status: 0 }))).status === 200, proc, 60_000);
+        } finally {
+            await courier?.stop();
+            pod.cleanup();
+        }
     });
 });
 
