@@ -16,12 +16,12 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { backofficeSessionAccepted } from "../../components/kratos-config";
-import { missingComponents, realBinary } from "../../scripts/lib/real/components";
+import { missingComponents } from "../../scripts/lib/real/components";
 import { KRATOS_PREVIOUS_VERSION, KRATOS_VERSION } from "../../scripts/lib/real/recipes";
 import { unwrapSecrets } from "../../scripts/lib/secret-values";
 import type { FakeSecretApi } from "../helpers/fake-secret-api";
 import { renderedObject } from "./support/pod";
-import { KRATOS_COMPONENTS, PREVIOUS_KRATOS_COMPONENT, renderStack, RenderedStack, RunningKratos, startKratos } from "./support/kratos";
+import { KRATOS_COMPONENTS, kratosBinary, PREVIOUS_KRATOS_COMPONENT, renderStack, RenderedStack, RunningKratos, startKratos } from "./support/kratos";
 import { Backoffice, BootstrapWorld, bootstrapWorld, enrolTotp, loginWithTotp, recover, runBootstrap, setPassword, startBackoffice } from "./support/officer";
 import { Postgres, startPostgres } from "./support/postgres";
 import { run } from "./support/process";
@@ -81,7 +81,7 @@ describe(`a bank on Kratos ${KRATOS_PREVIOUS_VERSION} upgraded in place to ${KRA
 
     it(`${KRATOS_PREVIOUS_VERSION}: migrates the empty database with that release's command and serves the bank`, async () => {
         assert.equal(previous.kratosConfig.version, KRATOS_PREVIOUS_VERSION);
-        const version = await run(realBinary(PREVIOUS_KRATOS_COMPONENT), ["version"], { env: { PATH: process.env.PATH ?? "" } });
+        const version = await run(kratosBinary(PREVIOUS_KRATOS_COMPONENT), ["version"], { env: { PATH: process.env.PATH ?? "" } });
         assert.match(version, new RegExp(`Version:\\s+${KRATOS_PREVIOUS_VERSION.replace(/\./g, "\\.")}`));
         kratos = await startKratos(previous, {
             binary: PREVIOUS_KRATOS_COMPONENT, dsn: postgres.dsn, env: { ...SMTP, ...kept },
@@ -115,7 +115,7 @@ describe(`a bank on Kratos ${KRATOS_PREVIOUS_VERSION} upgraded in place to ${KRA
         kratos = await startKratos(current, { dsn: postgres.dsn, env: { ...SMTP, ...kept } });
         assert.match(kratos.output(), /Successfully applied migrations/);
         // Nothing left pending: what `migrate sql status` of the new release says about the database.
-        const status = await run(realBinary("kratos"), ["migrate", "sql", "status", "-e"], { env: { PATH: process.env.PATH ?? "", DSN: postgres.dsn } });
+        const status = await run(kratosBinary(), ["migrate", "sql", "status", "-e"], { env: { PATH: process.env.PATH ?? "", DSN: postgres.dsn } });
         assert.doesNotMatch(status, /Pending/, status.slice(-2000));
         assert.match(status, /Applied/);
         backoffice = await startBackoffice(current, kratos.publicPort, work, ca);

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import { after, before, describe, it } from "node:test";
-import { missingComponents, realBinary } from "../../scripts/lib/real/components";
-import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, kratosRefusal, startKratos } from "./support/kratos";
+import { missingComponents } from "../../scripts/lib/real/components";
+import { KRATOS_COMPONENTS, kratosBinary, renderStack, RenderedStack, RunningKratos, kratosRefusal, startKratos } from "./support/kratos";
 import { emulatePod, renderedObject } from "./support/pod";
 import { Postgres, startPostgres } from "./support/postgres";
 import { freePort, Running, start, waitUntil } from "./support/process";
@@ -103,7 +103,7 @@ describe("the stack's Kratos, real, on PostgreSQL", { skip: skip || (missingComp
             const port = await freePort();
             const args = c.args.map((a: string, i: number) => (c.args[i - 1] === "--expose-metrics-port" ? String(port) : a));
             assert.notDeepEqual(args, c.args, "the courier is rendered with --expose-metrics-port");
-            courier = start(realBinary("kratos"), args, {
+            courier = start(kratosBinary(), args, {
                 env: { PATH: process.env.PATH ?? "", SQA_OPT_OUT: "true", ...c.env, DSN: postgres!.dsn, COURIER_SMTP_CONNECTION_URI: "smtps://kratos:unused@127.0.0.1:465/" },
             });
             const proc = courier;

@@ -8,7 +8,9 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { realBinary } from "../../../scripts/lib/real/components";
+import { realCacheDir, realComponent } from "../../../scripts/lib/real/components";
+import { KRATOS_PREVIOUS_VERSION, KRATOS_VERSION } from "../../../scripts/lib/real/recipes";
+import { binaryPath } from "../../../scripts/lib/real/setup";
 import type { RecordedResource } from "../../../scripts/lib/offline-run";
 import { unwrapSecrets } from "../../../scripts/lib/secret-values";
 import { render } from "../../helpers/render";
@@ -19,6 +21,20 @@ import { freePort, run, Running, start, waitUntil } from "./process";
 export const KRATOS_COMPONENTS = ["kratos"] as const;
 /** The release banks ran before (v1.3.1), built for the upgrade-in-place test only. */
 export const PREVIOUS_KRATOS_COMPONENT = "kratos-previous";
+
+/**
+ * The binary of `kratos` (KRATOS_VERSION) or `kratos-previous` (KRATOS_PREVIOUS_VERSION) at exactly that version.
+ * The cache is shared: a checkout of another version may have recorded its own `kratos` in components.json since,
+ * so the cache directory of the wanted version is used when the index names another.
+ */
+export function kratosBinary(component: "kratos" | typeof PREVIOUS_KRATOS_COMPONENT = "kratos"): string {
+    const want = component === "kratos" ? KRATOS_VERSION : KRATOS_PREVIOUS_VERSION;
+    const entry = realComponent(component);
+    if (entry?.version === want) return entry.path;
+    const cached = binaryPath(realCacheDir(), component, want);
+    if (fs.existsSync(cached)) return cached;
+    throw new Error(`${component} ${want} is not built (components.json has ${entry?.version ?? "none"}): run \`npm run real:setup -- --only ${component}\``);
+}
 
 export interface RenderedStack {
     stack: string;
@@ -67,8 +83,8 @@ export interface KratosOptions {
     env?: Record<string, string>;
     /** Edits the rendered kratos.yml before Kratos reads it. */
     editConfig?: (config: Record<string, any>) => void;
-    /** The components.json name of the Kratos binary; default `kratos` (the release the stack deploys). */
-    binary?: string;
+    /** Which Kratos: `kratos` (the release the stack deploys, the default) or `kratos-previous`. */
+    binary?: "kratos" | typeof PREVIOUS_KRATOS_COMPONENT;
     /** Rewrites the rendered migration command's arguments (a previous release's command line). */
     migrateArgs?: (rendered: readonly string[]) => string[];
     /** Rendered environment variables left out (a setting a previous release does not know). */
@@ -135,7 +151,7 @@ function configFileArg(stack: RenderedStack): string {
 
 /** Runs the rendered migration command, then the rendered server, and waits for /admin/health/ready. */
 export async function startKratos(stack: RenderedStack, options: KratosOptions = {}): Promise<RunningKratos> {
-    const binary = realBinary(options.binary ?? "kratos");
+    const binary = kratosBinary(options.binary);
     const { pod, migration, env } = prepare(stack, options);
     const where = migrationWorkload(stack);
     const migrate = migration.container(where.container);
@@ -191,7 +207,7 @@ export async function kratosRefusal(stack: RenderedStack, options: KratosOptions
     try {
         const serve = pod.container("kratos");
         const [publicPort, adminPort] = [await freePort(), await freePort()];
-        const proc = start(realBinary("kratos"), serve.args, {
+        const proc = start(kratosBinary(), serve.args, {
             env: { ...env(serve.env), SERVE_PUBLIC_HOST: "127.0.0.1", SERVE_PUBLIC_PORT: String(publicPort), SERVE_ADMIN_HOST: "127.0.0.1", SERVE_ADMIN_PORT: String(adminPort) },
         });
         const timer = setTimeout(() => void proc.stop(), 30_000);
