@@ -3,8 +3,9 @@
  * (its database migrated by v1.3.1, the first employee created by the bootstrap Job, recovered, with a password
  * and TOTP, logged in) is moved to v26.2.0 the way `pulumi up` moves it: the new image replaces the migrations
  * Job, whose `kratos migrate sql up` runs against the same database, then the server starts on it. The
- * employee's identity, password and second factor must still work. The v1.3.1 binary (`kratos-previous`) is
- * built for this test only.
+ * employee's identity, password and second factor must still work. Then the runbook's rollback: the backup
+ * taken before the migrations restored, v1.3.1 serves the employee again. The v1.3.1 binary (`kratos-previous`)
+ * is built for this test only.
  *
  * The bank on v1.3.1 is today's render with the v1.3.1 image and what the render of that release differed in:
  * `migrate sql` without `up` (v1.3.1 has no `up`), and no `secrets.pagination` (v1.3.1 does not know it).
@@ -16,7 +17,7 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { backofficeSessionAccepted } from "../../components/kratos-config";
-import { missingComponents } from "../../scripts/lib/real/components";
+import { missingComponents, realBinary } from "../../scripts/lib/real/components";
 import { KRATOS_PREVIOUS_VERSION, KRATOS_VERSION } from "../../scripts/lib/real/recipes";
 import { unwrapSecrets } from "../../scripts/lib/secret-values";
 import type { FakeSecretApi } from "../helpers/fake-secret-api";
@@ -48,6 +49,7 @@ describe(`a bank on Kratos ${KRATOS_PREVIOUS_VERSION} upgraded in place to ${KRA
     let email: string;
     /** SECRETS_DEFAULT, SECRETS_COOKIE and SECRETS_CIPHER of the bank: the same before and after. */
     let kept: Record<string, string>;
+    let backup: string;
     let identityId = "";
     let totpSecret = "";
 
@@ -55,6 +57,13 @@ describe(`a bank on Kratos ${KRATOS_PREVIOUS_VERSION} upgraded in place to ${KRA
         namespace, kratosAdminUrl: kratos!.adminUrl, kubernetesApiUrl: api.url, serviceAccountDir: path.join(work, "sa"),
     });
     const lookup = async () => (await (await fetch(`${kratos!.adminUrl}/admin/identities?credentials_identifier=${encodeURIComponent(email)}`)).json()) as any[];
+    /** A PostgreSQL client tool of the test's server (pg_dump, pg_restore, dropdb, createdb) as the database's owner. */
+    async function postgresTool(tool: string, args: string[]): Promise<string> {
+        const dsn = new URL(postgres.dsn);
+        return run(path.join(realBinary("postgres-bin"), tool), ["-h", dsn.hostname, "-p", dsn.port, "-U", decodeURIComponent(dsn.username), ...args], {
+            env: { PATH: process.env.PATH ?? "", PGPASSWORD: decodeURIComponent(dsn.password) },
+        });
+    }
     async function stopAll(): Promise<void> {
         await backoffice?.stop();
         await kratos?.stop();
@@ -70,6 +79,7 @@ describe(`a bank on Kratos ${KRATOS_PREVIOUS_VERSION} upgraded in place to ${KRA
         kept = { SECRETS_DEFAULT: old.secretsDefault, SECRETS_COOKIE: old.secretsCookie, SECRETS_CIPHER: old.secretsCipher };
         world = await bootstrapWorld(current, [current.backofficeHost]);
         ({ work, ca, namespace, email, api } = world);
+        backup = path.join(work, "kratos-before-upgrade.dump");
         postgres = await startPostgres();
     });
 
@@ -109,6 +119,8 @@ describe(`a bank on Kratos ${KRATOS_PREVIOUS_VERSION} upgraded in place to ${KRA
 
     it(`${KRATOS_VERSION}: the stack's migrations Job (\`migrate sql up\`) migrates that database, then the new server serves it`, async () => {
         await stopAll();
+        // The runbook's step 1: a backup before the migrations, the rollback.
+        await postgresTool("pg_dump", ["-Fc", "-f", backup, "kratos"]);
         const job = renderedObject(current.resources, "Job", "kratos-migrations").spec.template.spec.containers[0];
         assert.equal(job.image, renderedObject(current.resources, "Deployment", "kratos").spec.template.spec.containers[0].image, "the Job runs the server's image");
         assert.match(job.image, new RegExp(`^oryd/kratos:${KRATOS_VERSION.replace(/\./g, "\\.")}@sha256:`));
@@ -140,5 +152,20 @@ describe(`a bank on Kratos ${KRATOS_PREVIOUS_VERSION} upgraded in place to ${KRA
             json: { method: "password", identifier: email, password: `${PASSWORD}x`, csrf_token: flow.json.ui.nodes.find((n: any) => n.attributes?.name === "csrf_token")?.attributes.value },
         });
         assert.equal(first.status, 400, "a wrong password was accepted after the upgrade");
+    });
+
+    it(`rollback: the database restored from the backup serves ${KRATOS_PREVIOUS_VERSION} again, with the employee's password and TOTP`, async () => {
+        await stopAll();
+        await postgresTool("dropdb", ["kratos"]);
+        await postgresTool("createdb", ["kratos"]);
+        await postgresTool("pg_restore", ["-d", "kratos", backup]);
+        kratos = await startKratos(previous, {
+            binary: PREVIOUS_KRATOS_COMPONENT, dsn: postgres.dsn, env: { ...SMTP, ...kept },
+            migrateArgs: (args) => args.filter((a) => a !== "up"), dropEnv: ["SECRETS_PAGINATION"],
+        });
+        backoffice = await startBackoffice(previous, kratos.publicPort, work, ca);
+        const whoami = await loginWithTotp(backoffice.browser(), previous.backofficeHost, email, PASSWORD, totpSecret);
+        assert.equal(whoami.identity.id, identityId);
+        assert.equal(whoami.authenticator_assurance_level, "aal2");
     });
 });
