@@ -4,8 +4,36 @@ import js from "@eslint/js";
 import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
+/**
+ * The import arrows (docs/architecture.md): per layer, the project folders it must not import. An import
+ * climbing into one of them (`../infra/...`, `../../scripts/...`) is an error, so an arrow cannot go back up
+ * unnoticed. test/architecture.test.ts plants a bad import in each layer and sees this rule refuse it.
+ */
+const LAYER_FORBIDS = {
+    domain: null, // imports nothing of the project
+    components: ["infra", "scripts", "policies", "real", "support", "test", "bench", "reference"],
+    infra: ["scripts", "policies", "real", "support", "test", "bench", "reference"],
+    policies: ["infra", "components", "scripts", "real", "support", "test", "bench", "reference"],
+    scripts: ["real", "support", "test", "bench"],
+    real: ["infra", "components", "policies", "support", "test", "bench", "reference"],
+    reference: ["domain", "infra", "components", "policies", "scripts", "real", "support", "test", "bench"],
+    support: ["test", "bench"],
+    bench: ["test"],
+};
+
+export const importArrows = Object.entries(LAYER_FORBIDS).map(([layer, forbidden]) => ({
+    files: [`${layer}/**/*.ts`, `${layer}/**/*.js`],
+    rules: {
+        "no-restricted-imports": ["error", {
+            patterns: [forbidden === null
+                ? { regex: "^\\.\\./", message: `${layer}/ is the bottom layer: it imports nothing of the project (docs/architecture.md).` }
+                : { regex: `^(\\.\\./)+(${forbidden.join("|")})(/|$)`, message: `${layer}/ must not import ${forbidden.join(", ")} (docs/architecture.md).` }],
+        }],
+    },
+}));
+
 export default tseslint.config(
-    { ignores: ["node_modules/**", "out/**", "**/*.js", "!scripts/lib/offline-worker.js"] },
+    { ignores: ["node_modules/**", "out/**", "**/*.js", "!scripts/lib/engine/offline-worker.js"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
@@ -21,13 +49,14 @@ export default tseslint.config(
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
         },
     },
+    ...importArrows,
     {
         // node:test's describe() and it() return promises the runner itself awaits.
         files: ["test/**/*.ts"],
         rules: { "@typescript-eslint/no-floating-promises": "off" },
     },
     {
-        files: ["scripts/lib/offline-worker.js"],
+        files: ["scripts/lib/engine/offline-worker.js"],
         languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", __dirname: "readonly", console: "readonly" } },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },

@@ -6,7 +6,7 @@
  */
 import { runChecks } from "../scripts/lib/checks";
 import type { CheckReport } from "../scripts/lib/checks";
-import { startEnvironment } from "../test/scripts/checks/support/environment";
+import { startEnvironment } from "../support/checks/environment";
 
 const ROUNDS = 3;
 const TARGET = 1.3;

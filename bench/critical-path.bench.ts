@@ -1,9 +1,9 @@
 /**
- * Critical path of each TLS mode's resource graph (scripts/lib/critical-path.ts): the longest chain of
+ * Critical path of each TLS mode's resource graph (scripts/lib/engine/critical-path.ts): the longest chain of
  * provider operations `pulumi up` must run in sequence. Target: at most 4 in the default TLS mode.
  */
-import { criticalPath } from "../scripts/lib/critical-path";
-import { runOffline } from "../scripts/lib/offline-run";
+import { criticalPath } from "../scripts/lib/engine/critical-path";
+import { runOffline } from "../scripts/lib/engine/offline-run";
 
 const TARGET = 4;
 const MODES = [

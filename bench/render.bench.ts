@@ -3,7 +3,7 @@
  * (worker start, ts-node as the CLI configures it, emulated engine). Prints medians and their ratio.
  */
 import * as path from "node:path";
-import { runOffline } from "../scripts/lib/offline-run";
+import { runOffline } from "../scripts/lib/engine/offline-run";
 
 const ROUNDS = 3;
 const TARGET = 1.5;

@@ -8,8 +8,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { missingComponents } from "../scripts/lib/real/components";
-import { DEPLOYMENT_COMPONENTS, RealDeployment, startDeployment } from "../test/real/support/deployment";
+import { missingComponents } from "../real/components";
+import { DEPLOYMENT_COMPONENTS, RealDeployment, startDeployment } from "../support/real/deployment";
 
 const ROUNDS = 3;
 const UP_TARGET = 2.5;

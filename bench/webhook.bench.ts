@@ -19,10 +19,11 @@ import { runJobInChild } from "../scripts/lib/onboarding/job-runner";
 import { OnboardingResult, precheck } from "../scripts/lib/onboarding/pipeline";
 import { JobQueue } from "../scripts/lib/onboarding/queue";
 import { createReceiver, signBody } from "../scripts/lib/onboarding/server";
-import { readProject } from "../scripts/lib/stack-config";
-import { FakeStackBackend } from "../test/helpers/fake-stack-backend";
-import { startFakeJira } from "../test/scripts/jira/fake-jira-server";
-import { automationBody, ROOT, tempProject, webhookBody } from "../test/scripts/onboarding/fixtures";
+import { readProject } from "../scripts/lib/engine/stack-config";
+import { FakeStackBackend } from "../scripts/lib/engine/fake-stack-backend";
+import { startFakeJira } from "../support/fake-jira-server";
+import { automationBody, tempProject, webhookBody } from "../support/onboarding/fixtures";
+import { PROJECT_ROOT } from "../domain/project";
 
 const DELIVERIES = 200;
 const CLIENTS = 4;
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     const temp = tempProject();
     const jira = await startFakeJira("bench@dcm.example", "t");
     // Integration environments without a managed database: Kratos in dev mode, so the jobs deploy.
-    fs.writeFileSync(path.join(temp.dir, "jira-mapping.yaml"), fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+    fs.writeFileSync(path.join(temp.dir, "jira-mapping.yaml"), fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
     const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), "--require", "ts-node/register/transpile-only", __filename, "--service", temp.dir, jira.url], { stdio: ["ignore", "pipe", "inherit"] });
     const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const { port } = JSON.parse((await lines.next()).value as string) as { port: number };

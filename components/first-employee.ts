@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KRATOS_ADMIN_CLIENT_LABEL } from "../infra/labels";
+import { KRATOS_ADMIN_CLIENT_LABEL } from "../domain/names";
 import { resources, RESTRICTED_CONTAINER, restrictedPodSecurity } from "./workload";
 
 /** The script the Job runs (plain Node.js, no dependency). */

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import type { TlsMode } from "../infra/validation";
+import type { TlsMode } from "../domain/config";
 import { KRATOS_PUBLIC_PATH } from "./kratos-config";
 import { JWKS_PATH } from "./jwks-server";
 

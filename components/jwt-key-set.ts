@@ -13,7 +13,7 @@ export interface SignerPlacement {
     namespace: string;
     /** The signer's service account in that namespace (platform config signerServiceAccount). */
     serviceAccount: string;
-    /** Name of the Secret, unique per bank in the shared namespace: `jwt-signing-key-<alias>-<environment>`. */
+    /** Name of the Secret, unique per bank in the shared namespace (the domain's deriveNames: `jwt-signing-key-<alias>-<environment>`). */
     secretName: string;
 }
 
@@ -28,11 +28,6 @@ export interface JwtKeySetArgs {
     active: JwtSigningKey;
     /** Where the active private key is delivered. */
     signer: SignerPlacement;
-}
-
-/** The signer Secret's name for a bank: one namespace holds every bank's key, so the name carries the bank. */
-export function signerSecretNameFor(alias: string, environment: string): string {
-    return `jwt-signing-key-${alias}-${environment}`;
 }
 
 /**

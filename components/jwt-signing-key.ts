@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import * as jose from "jose";
-import { MIN_RSA_BITS } from "../infra/validation";
+import { MIN_RSA_BITS, SIGNING_KEYS, SigningAlgorithm } from "../domain/signing";
 
-/** JWS algorithms and the key each needs. */
-export type JwsAlgorithm = "ES256" | "ES384" | "ES512" | "RS256" | "PS256";
+/** JWS algorithms (the domain's list, with the key each needs). */
+export type JwsAlgorithm = SigningAlgorithm;
 
 /** A public key as published: RFC 7517 JWK with `kid` (RFC 7638 thumbprint), `alg` and `use`. */
 export interface PublicJwk extends jose.JWK {
@@ -21,8 +21,6 @@ export interface JwtSigningKeyArgs {
     /** Guard the key against deletion and replacement; default true. See README "Rotating the signing key". */
     protect?: boolean;
 }
-
-const EC_CURVES: Record<string, "P256" | "P384" | "P521"> = { ES256: "P256", ES384: "P384", ES512: "P521" };
 
 /**
  * One keypair DCM signs JWTs with (plan step 2). The private key stays in state as a secret;
@@ -43,7 +41,8 @@ export class JwtSigningKey extends pulumi.ComponentResource {
     constructor(name: string, args: JwtSigningKeyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dcm:integration:JwtSigningKey", name, {}, opts);
         this.algorithm = args.algorithm ?? "ES256";
-        const curve = EC_CURVES[this.algorithm];
+        const kind = SIGNING_KEYS[this.algorithm];
+        const curve = kind.type === "ec" ? kind.tlsCurve : undefined;
         const rsaBits = args.rsaBits ?? MIN_RSA_BITS;
         // Config validation keeps rsaBits in range; this guards callers that build the component directly.
         if (!curve && (!Number.isInteger(rsaBits) || rsaBits < MIN_RSA_BITS)) {

@@ -1,18 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-
-/** The two DCM entity users the bank's key keeper holds secrets for (plan steps 7 and 10). */
-export const ENTITY_USERS = ["identification", "processing"] as const;
-export type EntityUser = (typeof ENTITY_USERS)[number];
+import { ENTITY_USERS, EntityUser } from "../domain/entity-users";
 
 export interface KeyKeeperSecretsArgs {
     /** Namespace of the Secret. */
     namespace: pulumi.Input<string>;
     /** Labels for the Secret. */
     labels: Record<string, string>;
-    /** Bank alias: part of each username. */
-    alias: string;
+    /** Username of each entity user (the domain derives them from the alias: deriveNames). */
+    usernames: Record<EntityUser, string>;
     /** Password length; default 48, at least 32. */
     passwordLength?: number;
 }
@@ -35,11 +32,9 @@ export class KeyKeeperSecrets extends pulumi.ComponentResource {
         // NaN and fractions would slip past a bare `< 32` and reach the provider.
         if (!Number.isInteger(length) || length < 32) throw new pulumi.ResourceError(`KeyKeeperSecrets ${name}: passwordLength must be a whole number of at least 32, got ${length}`, this);
 
-        const usernames = {} as Record<EntityUser, string>;
         const passwords = {} as Record<EntityUser, pulumi.Output<string>>;
         const stringData: Record<string, pulumi.Input<string>> = {};
         for (const user of ENTITY_USERS) {
-            usernames[user] = `dcm-${args.alias}-${user}`;
             // A changed password means the bank must re-register it: protected against accidental replacement.
             passwords[user] = new random.RandomPassword(`${name}-${user}`, {
                 length,
@@ -48,10 +43,10 @@ export class KeyKeeperSecrets extends pulumi.ComponentResource {
                 overrideSpecial: "-_.~",
                 minLower: 2, minUpper: 2, minNumeric: 2, minSpecial: 1,
             }, { parent: this, protect: true }).result;
-            stringData[`${user}.username`] = usernames[user];
+            stringData[`${user}.username`] = args.usernames[user];
             stringData[`${user}.password`] = passwords[user];
         }
-        this.usernames = usernames;
+        this.usernames = { ...args.usernames };
         this.passwords = pulumi.secret(pulumi.all(passwords) as pulumi.Output<Record<EntityUser, string>>);
 
         const secret = new k8s.core.v1.Secret(`${name}-users`, {

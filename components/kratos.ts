@@ -6,7 +6,7 @@ import {
     COURIER_METRICS_PORT, DEV_MODE_DSN, DEV_MODE_SMTP_URI, employeeIdentitySchema, IDENTITY_SCHEMA_FILE, KRATOS_ADMIN_PORT,
     KRATOS_CONFIG_DIR, KRATOS_CONFIG_FILE, KRATOS_PUBLIC_PORT, KRATOS_SECRET_ENV, KratosSecretKey, kratosPublicUrl, kratosYaml,
 } from "./kratos-config";
-import { parseImageReference } from "../infra/images";
+import { parseImageReference } from "../domain/images";
 import { KRATOS_MIGRATE_UP, KRATOS_MIGRATIONS_ROLE, KratosMigrations } from "./kratos-migrations";
 import { httpProbe, resources, RESTRICTED_CONTAINER, restrictedPodSecurity } from "./workload";
 

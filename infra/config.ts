@@ -3,7 +3,9 @@
  * An invalid configuration stops the program here, before any resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, formatProblems, RawConfig, SECRET_KEYS, SECRET_PRESENT, secretValueProblem, StackSettings, validateStackConfig } from "./validation";
+import { CONFIG_KEYS, formatProblems, RawConfig, SECRET_KEYS, SECRET_PRESENT, StackSettings } from "../domain/config";
+import { secretValueProblem } from "../domain/rules";
+import { validateStackConfig } from "./validation";
 
 const STRUCTURED_KEYS = new Set(["signingKeys"]);
 // Lists that may also be written as one plain string (`pulumi config set apiServerCidr 10.0.0.1/32`).

@@ -11,12 +11,12 @@ import { IntegrationHosts } from "../components/integration-hosts";
 import { JWKS_SERVER_PORT, JwksServer } from "../components/jwks-server";
 import { Kratos } from "../components/kratos";
 import { KRATOS_ADMIN_PORT, KRATOS_PUBLIC_PORT } from "../components/kratos-config";
-import { JwtKeySet, signerSecretNameFor } from "../components/jwt-key-set";
+import { JwtKeySet } from "../components/jwt-key-set";
 import { JwtSigningKey } from "../components/jwt-signing-key";
 import { KeyKeeperSecrets } from "../components/key-keeper-secrets";
+import { componentLabels } from "../domain/names";
+import { SMTP_PORTS } from "../domain/rules";
 import { kratosSecrets, loadSettings } from "./config";
-import { SMTP_PORTS } from "./validation";
-import { bankLabels, componentLabels } from "./labels";
 import { skipAwaitTransform } from "./skip-await";
 
 // Validated before the first resource: a bad config creates nothing.
@@ -24,7 +24,7 @@ const settings = loadSettings();
 const { bank, hosts, platform } = settings;
 // Before the first resource, so it reaches them all; only the tests' node-less API server sets it.
 if (platform.skipAwait) pulumi.runtime.registerResourceTransform(skipAwaitTransform);
-const labels = bankLabels(settings);
+const labels = settings.labels;
 
 const namespace = new BankNamespace("bank", { name: settings.namespace, labels });
 
@@ -40,14 +40,14 @@ const keySet = new JwtKeySet("jwt", {
     signer: {
         namespace: platform.signerNamespace,
         serviceAccount: platform.signerServiceAccount,
-        secretName: signerSecretNameFor(bank.alias, platform.environment),
+        secretName: settings.signerSecretName,
     },
 });
 
 const keyKeeper = new KeyKeeperSecrets("key-keeper", {
     namespace: namespace.name,
     labels: componentLabels(labels, "key-keeper-users", "credentials"),
-    alias: bank.alias,
+    usernames: settings.usernames,
 });
 
 const apiUrlValue = `https://${hosts.api}`;

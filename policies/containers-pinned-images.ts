@@ -1,6 +1,6 @@
 /** Mandatory: an image not pinned by digest changes under a running bank without a deploy, and cannot be audited or rolled back. */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { imageProblem } from "../infra/images";
+import { imageProblem } from "../domain/images";
 import { containersOf, podSpecOf } from "./lib/kubernetes";
 
 /** Why an image reference is not pinned (`name:tag@sha256:<digest>`), or undefined: the rule config validation uses. */

@@ -1,6 +1,6 @@
 /** Advisory: a placeholder digest passes the pinning rule but no registry serves it, so the bank's pods never start. */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { placeholderDigestProblem } from "../infra/images";
+import { placeholderDigestProblem } from "../domain/images";
 import { containersOf, podSpecOf } from "./lib/kubernetes";
 
 export const containersRealDigests: ResourceValidationPolicy = {

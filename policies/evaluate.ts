@@ -1,13 +1,12 @@
 /**
  * Runs the pack's real validators (the policy objects index.ts serves) outside the Pulumi CLI, over
- * resources recorded by the offline render, with the same argument objects @pulumi/policy's analyzer builds.
+ * resources as the engine presents them (the offline render's records become these with fromRecorded, in
+ * scripts/lib/engine/policy-resources.ts), with the same argument objects @pulumi/policy's analyzer builds.
  */
 import type {
     EnforcementLevel, Policy, PolicyPackConfig, PolicyResource as EnginePolicyResource, PolicyResourceOptions,
     ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
-import type { RecordedResource } from "../scripts/lib/offline-runtime";
-import { unwrapSecrets } from "../scripts/lib/secret-values";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "./pack";
 
 /** One resource as the policies see it. */
@@ -44,25 +43,6 @@ export interface EvaluationContext {
 }
 
 const STACK_TYPE = "pulumi:pulumi:Stack";
-
-/**
- * A recorded resource as the engine would present it: custom resources with their inputs and provider outputs
- * (what stack policies see after an update), components and the Stack with their registered outputs.
- */
-export function fromRecorded(r: RecordedResource): PolicyResource {
-    const marked = (r.custom ? { ...r.inputs, ...r.outputs } : { ...r.outputs }) as Record<string, unknown>;
-    return {
-        urn: r.urn,
-        type: r.type,
-        name: r.name,
-        props: unwrapSecrets(marked) as Record<string, unknown>,
-        protect: r.protect,
-        parent: r.parent,
-        dependencies: r.dependencies,
-        propertyDependencies: r.propertyDependencies,
-        markedProps: marked,
-    };
-}
 
 /** Resource policies only, over one resource (as `Analyze` runs for each registration). */
 export function evaluateResource(resource: PolicyResource, context: EvaluationContext): PolicyViolation[] {

@@ -2,7 +2,8 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { INGRESS_TYPES, ruleHosts, tlsEntries } from "./lib/ingress";
 import { labelsOf } from "./lib/kubernetes";
-import { aliasOfUrn, PLATFORM_CONFIG_SCHEMA, PlatformConfig, reEscape, withDefaults } from "./lib/stack";
+import { deriveNames } from "../domain/names";
+import { aliasOfUrn, PackPlatformConfig, PLATFORM_CONFIG_SCHEMA, withDefaults } from "./lib/stack";
 
 export const ingressHostNames: ResourceValidationPolicy = {
     name: "ingress-host-names",
@@ -11,17 +12,18 @@ export const ingressHostNames: ResourceValidationPolicy = {
     configSchema: PLATFORM_CONFIG_SCHEMA,
     validateResource: (args, reportViolation) => {
         if (!INGRESS_TYPES.includes(args.type)) return;
-        const config = withDefaults<PlatformConfig>(PLATFORM_CONFIG_SCHEMA, args.getConfig());
+        const config = withDefaults<PackPlatformConfig>(PLATFORM_CONFIG_SCHEMA, args.getConfig());
         const alias = aliasOfUrn(args.urn);
         // The object's own environment label wins: a stack may override the environment, the pack config is the fallback.
         const env = labelsOf(args.props)["dcm/environment"] ?? config.environment;
-        const pattern = new RegExp(`^(backoffice|api)-${reEscape(alias)}-${reEscape(env)}\\.${reEscape(config.baseDomain)}$`);
-        const expected = `backoffice-${alias}-${env}.${config.baseDomain} or api-${alias}-${env}.${config.baseDomain}`;
+        // The names the program gives this bank (the domain's one derivation; the asset code plays no part in hosts).
+        const { hosts: names } = deriveNames({ alias, assetCode: "" }, { environment: env, baseDomain: config.baseDomain });
+        const expected = `${names.backoffice} or ${names.api}`;
         const hosts = new Set<string>();
         ruleHosts(args.props).forEach((h) => { if (h) hosts.add(h); });
         tlsEntries(args.props).forEach((t) => (Array.isArray(t.hosts) ? t.hosts : []).forEach((h: unknown) => { if (typeof h === "string") hosts.add(h); }));
         for (const host of hosts) {
-            if (!pattern.test(host)) reportViolation(`Host "${host}" does not follow the naming rule for stack "${alias}": expected ${expected}.`);
+            if (host !== names.backoffice && host !== names.api) reportViolation(`Host "${host}" does not follow the naming rule for stack "${alias}": expected ${expected}.`);
         }
     },
 };

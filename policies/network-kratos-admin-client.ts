@@ -1,6 +1,6 @@
 /** Mandatory: the Kratos admin API creates identities and recovery codes; only the first-employee Job may reach it, and only it may carry the label that admits it. */
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { KRATOS_ADMIN_CLIENT_LABEL } from "../infra/labels";
+import { KRATOS_ADMIN_CLIENT_LABEL } from "../domain/names";
 import { isObject, nameOf, Obj, podMetadataOf, POD_SPEC_TYPES } from "./lib/kubernetes";
 
 const NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy";

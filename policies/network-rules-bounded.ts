@@ -1,6 +1,6 @@
 /** Mandatory: a NetworkPolicy rule without peers, or with an address block wider than a /24, admits the whole cluster or the internet (the bootstrap pod holds the recovery link). */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { parseCidr } from "../infra/cidrs";
+import { parseCidr } from "../domain/cidrs";
 import { isObject, Obj } from "./lib/kubernetes";
 
 /** Widest ipBlock accepted: 256 addresses (IPv4 /24, IPv6 /120), as validation allows for the database and mail servers. */

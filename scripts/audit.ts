@@ -16,7 +16,7 @@ import { AuditInputError, parsePreview, type PreviewDocument } from "./lib/audit
 import { auditRenderDiff } from "./lib/audit/render-diff";
 import { hasFlagAtOrAbove } from "./lib/audit/report";
 import { parseCommand, processIo, runCli, usageError } from "./lib/cli";
-import { PROJECT_ROOT } from "./lib/offline-run";
+import { PROJECT_ROOT } from "../domain/project";
 
 const FAIL_ON: readonly Severity[] = ["critical", "high", "medium"];
 

@@ -13,9 +13,10 @@ import { jsonReport } from "./lib/checks/report/json";
 import { junitXml } from "./lib/checks/report/junit";
 import { progressReporter, ProgressWriter } from "./lib/checks/report/progress";
 import { stackFacts } from "./lib/checks/outputs";
-import { Redactor } from "./lib/checks/redact";
+import { Redactor } from "../domain/redact";
 import { addOutputSecrets, checkGroups, DEFAULT_SCENARIO, runChecks, selectChecks } from "./lib/checks/runner";
-import type { StackBackend } from "./lib/stack-backend";
+import type { StackBackend } from "./lib/engine/stack-backend";
+import { PROJECT_ROOT } from "../domain/project";
 
 const USAGE = `Usage: npm run check -- <stack> [options]
 
@@ -193,10 +194,10 @@ export async function main(argv: string[], deps: CheckDeps = {}): Promise<number
         }
         const total = selected!.flatMap((g) => ("chain" in g ? g.chain : [g])).length;
         // The Automation API is heavy to load: only when the outputs come from the CLI.
-        const cli = deps.backend || v.outputs ? undefined : require("./lib/stack-backend") as typeof import("./lib/stack-backend");
+        const cli = deps.backend || v.outputs ? undefined : require("./lib/engine/stack-backend") as typeof import("./lib/engine/stack-backend");
         const noCli = cli?.pulumiCliMissing("pass --outputs FILE: the JSON of `pulumi stack output --json --show-secrets`");
         if (noCli) throw new InputError("--outputs", `not given, and ${noCli}`);
-        const backend = deps.backend ?? (cli ? new cli.PulumiCliBackend(path.resolve(__dirname, "..")) : undefined);
+        const backend = deps.backend ?? (cli ? new cli.PulumiCliBackend(PROJECT_ROOT) : undefined);
         outputs ??= await stackOutputs(stack, v.outputs, backend, deps.stdin ?? process.stdin);
         stderr.write(`Checking stack '${stack}' (${total} checks)...\n`);
         const progress = progressReporter(stderr, total);

@@ -8,9 +8,10 @@ import { formatTable, parseCommand, runCli, usageError } from "./lib/cli";
 import { postDeployChecks } from "./lib/onboarding/checks";
 import type { RunChecks } from "./lib/onboarding/pipeline";
 import { prepareWorkspace } from "./lib/onboarding/workspace";
-import { PROJECT_ROOT, runOffline } from "./lib/offline-run";
-import { PulumiCliBackend, pulumiCliMissing, StackBackend } from "./lib/stack-backend";
-import { listStacks, ProjectFile, readProject } from "./lib/stack-config";
+import { runOffline } from "./lib/engine/offline-run";
+import { PulumiCliBackend, pulumiCliMissing, StackBackend } from "./lib/engine/stack-backend";
+import { listStacks, ProjectFile, readProject } from "./lib/engine/stack-config";
+import { PROJECT_ROOT } from "../domain/project";
 
 const ACTIONS = ["preview", "up", "check", "render"] as const;
 type Action = (typeof ACTIONS)[number];

@@ -12,12 +12,12 @@ import { CheckReportLike } from "./lib/onboarding/comment";
 import { loadMapping } from "./lib/onboarding/mapping";
 import { parseDelivery } from "./lib/onboarding/payload";
 import { onboard, OnboardingResult, RunChecks } from "./lib/onboarding/pipeline";
-import { PROJECT_ROOT } from "./lib/offline-run";
-import { OfflineStackBackend } from "./lib/offline-stack-backend";
-import { PulumiCliBackend, pulumiCliMissing, StackBackend } from "./lib/stack-backend";
-import { ProjectFile, readProject, stackFilePath } from "./lib/stack-config";
+import { OfflineStackBackend } from "./lib/engine/offline-stack-backend";
+import { PulumiCliBackend, pulumiCliMissing, StackBackend } from "./lib/engine/stack-backend";
+import { ProjectFile, readProject, stackFilePath } from "./lib/engine/stack-config";
 import { postDeployChecks } from "./lib/onboarding/checks";
 import { prepareTrialProject } from "./lib/onboarding/trial";
+import { PROJECT_ROOT } from "../domain/project";
 
 const USAGE = `Usage: npm run onboard -- --jira FILE|- [options]
 

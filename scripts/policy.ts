@@ -4,9 +4,10 @@
  */
 import * as fs from "node:fs";
 import type { PolicyPackConfig } from "@pulumi/policy";
-import { evaluateStack, fromRecorded, policyCatalog, PolicyViolation, stackPolicyConfig } from "../policies/evaluate";
+import { evaluateStack, policyCatalog, PolicyViolation, stackPolicyConfig } from "../policies/evaluate";
+import { fromRecorded } from "./lib/engine/policy-resources";
 import { formatTable, parseCommand, processIo, runCli, usageError } from "./lib/cli";
-import { renderForCommand } from "./lib/offline-run";
+import { renderForCommand } from "./lib/engine/offline-run";
 
 const USAGE = `Usage: npm run policy -- <stack> [--policy-pack-config FILE]
 

@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatTable, parseCommand, processIo, runCli, usageError } from "./lib/cli";
 import { DIFF_EXIT, DIFF_SEED, diffStackAt } from "./lib/manifest-diff";
-import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay, seededRenderNote } from "./lib/manifests";
-import { phaseLine, renderForCommand } from "./lib/offline-run";
-import { placeholderDigestProblem } from "../infra/images";
+import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay, seededRenderNote } from "./lib/engine/manifests";
+import { phaseLine, renderForCommand } from "./lib/engine/offline-run";
+import { placeholderDigestProblem } from "../domain/images";
 import { containersOf, podSpecOf } from "../policies/lib/kubernetes";
 
 const USAGE = `Usage: npm run render -- <stack> [--out DIR] [--seed TEXT]

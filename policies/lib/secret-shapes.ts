@@ -3,6 +3,7 @@
  * JWTs and well-known token formats, credentials in URLs, and values under password/secret/token keys.
  */
 import * as YAML from "yaml";
+import { isSecretName } from "../../domain/secret-names";
 
 const PEM_PRIVATE_KEY = /-----BEGIN (?:(?:RSA|EC|DSA|OPENSSH|ENCRYPTED) )?PRIVATE KEY-----/;
 const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
@@ -17,16 +18,8 @@ const TOKENS: [RegExp, string][] = [
 ];
 /** `scheme://user:password@host`: a DSN or URL with a password in it. */
 const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:([^\s/@]+)@/i;
-/** Names under which a value is a credential (matched on the snake_case form: keyKeeperPasswords -> key_keeper_passwords). */
-const SECRET_NAME = /(^|[^a-z])(pass(word|wd|phrase)?|pwd|secret|token|api_?key|private_?key|client_?secret|credential)s?([^a-z]|$)/;
-/** Names that refer to a secret rather than hold one: secretName, tokenUrl, password_min_length ... */
-const REFERENCE_NAME = /(^|_)(name|ref|file|path|dir|url|uri|endpoint|length|ttl|age|enabled|mode|type|id|kind|policy|key_ref|version|hash_?algorithm)s?$/;
-
-/** True if a name (camelCase, snake_case, kebab-case, SCREAMING_CASE or dotted) says its value is a credential. */
-export function isSecretName(name: string): boolean {
-    const snake = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[-. ]/g, "_").toLowerCase();
-    return SECRET_NAME.test(snake) && !REFERENCE_NAME.test(snake);
-}
+/** True if a name says its value is a credential: the domain's one rule, shared with the audit. */
+export { isSecretName };
 
 /** Values that are obviously not a secret even under a secret-sounding name. */
 export const HARMLESS = /^(|true|false|yes|no|on|off|null|none|enabled|disabled|required|optional|\*+|<[^>]*>|\$\{[^}]*\}|\$\([^)]*\)|\{\{[^}]*\}\}|[0-9]+[smhd]?)$/i;

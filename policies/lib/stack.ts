@@ -1,4 +1,6 @@
 /** What policies know about the stack they run in: its name from URNs, its settings from policy config. */
+import type { PlatformConfig } from "../../domain/config";
+import { platformDefaults } from "../../domain/platform-defaults";
 
 /** The stack name inside a URN: `urn:pulumi:<stack>::<project>::<type>::<name>`. */
 export function stackOfUrn(urn: string): string {
@@ -12,18 +14,16 @@ export function aliasOfUrn(urn: string): string {
     return stackOfUrn(urn).split("/").pop()!;
 }
 
-/** Platform settings the host-name rules need; defaults are Pulumi.yaml's project defaults. */
-export interface PlatformConfig {
-    /** DNS zone of every bank host. */
-    baseDomain: string;
-    /** Environment suffix of host names (used when an object has no `dcm/environment` label). */
-    environment: string;
-}
+/**
+ * Platform settings the host-name rules need: baseDomain, and environment (used when an object has no
+ * `dcm/environment` label). The domain's type; the defaults are Pulumi.yaml's, read from there.
+ */
+export type PackPlatformConfig = Pick<PlatformConfig, "baseDomain" | "environment">;
 
 export const PLATFORM_CONFIG_SCHEMA = {
     properties: {
-        baseDomain: { type: "string" as const, default: "dcm.example.com", description: "DNS zone of every bank host (Pulumi.yaml baseDomain)." },
-        environment: { type: "string" as const, default: "integrate", description: "Environment suffix of host names (Pulumi.yaml environment)." },
+        baseDomain: { type: "string" as const, default: String(platformDefaults().baseDomain), description: "DNS zone of every bank host (Pulumi.yaml baseDomain)." },
+        environment: { type: "string" as const, default: String(platformDefaults().environment), description: "Environment suffix of host names (Pulumi.yaml environment)." },
     },
 };
 
@@ -31,9 +31,4 @@ export const PLATFORM_CONFIG_SCHEMA = {
 export function withDefaults<T extends object>(schema: { properties: Record<string, { default?: unknown }> }, configured: object): T {
     const defaults = Object.fromEntries(Object.entries(schema.properties).filter(([, s]) => s.default !== undefined).map(([k, s]) => [k, s.default]));
     return { ...defaults, ...configured } as T;
-}
-
-/** Escapes text for a RegExp. */
-export function reEscape(s: string): string {
-    return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

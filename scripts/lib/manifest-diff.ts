@@ -8,9 +8,10 @@ import * as path from "node:path";
 import { structuredPatch } from "diff";
 import { Masker } from "./audit/masker";
 import { addDetachedWorktree, resolveCommit } from "./git-worktree";
-import { manifestsYaml } from "./manifests";
-import { PROJECT_ROOT, renderForCommand, type RecordedResource } from "./offline-run";
-import { listStacks, readProject, stackFilePath } from "./stack-config";
+import { manifestsYaml } from "./engine/manifests";
+import { renderForCommand, type RecordedResource } from "./engine/offline-run";
+import { listStacks, readProject, stackFilePath } from "./engine/stack-config";
+import { PROJECT_ROOT } from "../../domain/project";
 
 /** The seed both sides of a diff are rendered with when the user names none. */
 export const DIFF_SEED = "render --diff";

@@ -1,6 +1,6 @@
 /**
  * The first-employee bootstrap script, run for real (node, as the Job runs it) against a fake Kratos admin API
- * (test/helpers/fake-kratos.ts, held to real Kratos by test/real/kratos-contract.test.ts) and a fake Kubernetes
+ * (support/fake-kratos.ts, held to real Kratos by test/real/kratos-contract.test.ts) and a fake Kubernetes
  * API server over real TLS, both on 127.0.0.1, with faults injected.
  */
 import assert from "node:assert/strict";
@@ -12,9 +12,9 @@ import * as path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { BOOTSTRAP_SCRIPT_PATH, FirstEmployee, RECOVERY_SECRET_NAME } from "../../components/first-employee";
-import { FakeKratos } from "../helpers/fake-kratos";
-import { FakeSecretApi } from "../helpers/fake-secret-api";
-import { testPki } from "../helpers/tls-certs";
+import { FakeKratos } from "../../support/fake-kratos";
+import { FakeSecretApi } from "../../support/fake-secret-api";
+import { testPki } from "../../support/tls-certs";
 
 const EMAIL = "Officer@Demo-Bank.example";
 const NAMESPACE = "bank-demo-integrate";

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { KRATOS_HIDDEN_TARGET, KRATOS_RATE_LIMITS } from "../../components/integration-hosts";
-import { plainObjects } from "../../scripts/lib/manifests";
-import { render, Rendered } from "../helpers/render";
+import { plainObjects } from "../../scripts/lib/engine/manifests";
+import { render, Rendered } from "../../support/render";
 
 const HOSTS = { backoffice: "backoffice-demo-integrate.dcm.example.com" };
 

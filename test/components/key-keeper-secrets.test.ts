@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
-import { ENTITY_USERS, KeyKeeperSecrets } from "../../components/key-keeper-secrets";
+import { KeyKeeperSecrets } from "../../components/key-keeper-secrets";
+import { ENTITY_USERS } from "../../domain/entity-users";
+import { deriveNames } from "../../domain/names";
 
 interface Registered { type: string; name: string; inputs: Record<string, any> }
 const registered: Registered[] = [];
@@ -23,7 +25,7 @@ before(async () => {
     }, "dcm-integration", "demo");
 });
 
-const args = (passwordLength?: number) => ({ namespace: "bank-demo-integrate", labels: { "dcm/alias": "demo" }, alias: "demo", passwordLength });
+const args = (passwordLength?: number) => ({ namespace: "bank-demo-integrate", labels: { "dcm/alias": "demo" }, usernames: deriveNames({ alias: "demo", assetCode: "UAH" }, { environment: "integrate", baseDomain: "dcm.example.com" }).usernames, passwordLength });
 const valueOf = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply((v) => { resolve(v); return v; }));
 /** Lets the mock runtime finish the registrations a constructor started. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));

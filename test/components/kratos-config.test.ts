@@ -12,7 +12,7 @@ import {
     backofficeSessionAccepted, DEV_MODE_DSN, DEV_MODE_SMTP_URI, effectiveConfig, employeeIdentitySchema, KRATOS_PUBLIC_PATH, kratosConfig, KratosConfigOptions,
     kratosPublicUrl, kratosYaml,
 } from "../../components/kratos-config";
-import { kratosConfigValidator } from "../helpers/kratos-schema";
+import { kratosConfigValidator } from "../../support/kratos-schema";
 
 const OPTIONS: KratosConfigOptions = {
     backofficeHost: "backoffice-demo-integrate.dcm.example.com",

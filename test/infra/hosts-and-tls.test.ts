@@ -10,12 +10,12 @@ import * as tls from "node:tls";
 import { before, describe, it } from "node:test";
 import * as YAML from "yaml";
 import { effectiveConfig, KRATOS_ADMIN_PORT, KRATOS_PUBLIC_PORT } from "../../components/kratos-config";
-import { criticalPath } from "../../scripts/lib/critical-path";
-import { KubernetesObject, manifestsYaml, plainObjects } from "../../scripts/lib/manifests";
-import { schemaProblems } from "../../scripts/lib/kubernetes-schema";
-import { isSecretValue, unwrapSecrets } from "../../scripts/lib/secret-values";
-import { kratosConfigValidator } from "../helpers/kratos-schema";
-import { one, render, Rendered } from "../helpers/render";
+import { criticalPath } from "../../scripts/lib/engine/critical-path";
+import { KubernetesObject, manifestsYaml, plainObjects } from "../../scripts/lib/engine/manifests";
+import { schemaProblems } from "../../scripts/lib/engine/kubernetes-schema";
+import { isSecretValue, unwrapSecrets } from "../../domain/secret-values";
+import { kratosConfigValidator } from "../../support/kratos-schema";
+import { one, render, Rendered } from "../../support/render";
 
 const HOSTS = { backoffice: "backoffice-demo-integrate.dcm.example.com", api: "api-demo-integrate.dcm.example.com" };
 

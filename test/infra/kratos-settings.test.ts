@@ -6,8 +6,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { loadSettings } from "../../infra/config";
-import { SECRET_PRESENT, secretValueProblem, validateStackConfig } from "../../infra/validation";
-import { PROJECT, validRaw } from "../helpers/configs";
+import { SECRET_PRESENT } from "../../domain/config";
+import { secretValueProblem } from "../../domain/rules";
+import { validateStackConfig } from "../../infra/validation";
+import { PROJECT, validRaw } from "../../support/configs";
 
 const DSN = "postgres://kratos:s3cr3t-pw@db.dcm.example.com:5432/kratos?sslmode=verify-full";
 const SMTP = "smtps://mailer:s3cr3t-pw@smtp.dcm.example.com/";

@@ -5,14 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { API_SERVER_HINT, cidrList, SERVER_RULE } from "../../infra/cidrs";
-import { imageProblem, parseImageReference } from "../../infra/images";
-import { KRATOS_ADMIN_CLIENT_LABEL } from "../../infra/labels";
-import { secretValueProblem, validateStackConfig } from "../../infra/validation";
+import { API_SERVER_HINT, cidrList, SERVER_RULE } from "../../domain/cidrs";
+import { imageProblem, parseImageReference } from "../../domain/images";
+import { KRATOS_ADMIN_CLIENT_LABEL } from "../../domain/names";
+import { secretValueProblem } from "../../domain/rules";
+import { validateStackConfig } from "../../infra/validation";
 import { unpinnedReason } from "../../policies/containers-pinned-images";
-import { KubernetesObject, plainObjects } from "../../scripts/lib/manifests";
-import { PROJECT, validRaw } from "../helpers/configs";
-import { render, Rendered } from "../helpers/render";
+import { KubernetesObject, plainObjects } from "../../scripts/lib/engine/manifests";
+import { PROJECT, validRaw } from "../../support/configs";
+import { render, Rendered } from "../../support/render";
 
 const problemsOf = (overrides: Record<string, unknown>, stack = "demo") => {
     const r = validateStackConfig(validRaw(stack, overrides), stack);

@@ -6,15 +6,16 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { ENTITY_USERS } from "../../components/key-keeper-secrets";
-import { bankLabels } from "../../infra/labels";
+import { ENTITY_USERS } from "../../domain/entity-users";
+import { bankLabels } from "../../domain/names";
 import { SKIP_AWAIT_ANNOTATION } from "../../infra/skip-await";
 import { validateStackConfig } from "../../infra/validation";
-import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay, plainObjects } from "../../scripts/lib/manifests";
-import { schemaProblems } from "../../scripts/lib/kubernetes-schema";
-import { isSecretValue, secretLeaves, unwrapSecrets } from "../../scripts/lib/secret-values";
-import { byType, one, render, Rendered } from "../helpers/render";
-import { validRaw } from "../helpers/configs";
+import { KubernetesObject, kubernetesObjects, manifestsYaml, maskForDisplay, plainObjects } from "../../scripts/lib/engine/manifests";
+import { schemaProblems } from "../../scripts/lib/engine/kubernetes-schema";
+import { isSecretValue, secretLeaves, unwrapSecrets } from "../../domain/secret-values";
+import { byType, one, render, Rendered } from "../../support/render";
+import { validRaw } from "../../support/configs";
+import { PROJECT_ROOT } from "../../domain/project";
 
 const CANARY = "CANARY7f3a9c";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
@@ -201,7 +202,7 @@ describe("two banks side by side", () => {
     });
 
     it("have the resource counts docs/devops.md's fleet example shows", () => {
-        const guide = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "devops.md"), "utf8");
+        const guide = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "devops.md"), "utf8");
         for (const r of [demo, dnipro]) {
             const shown = new RegExp(`^${r.stack}\\s+ok\\s+[\\d.]+\\s+(\\d+) resources$`, "m").exec(guide)?.[1];
             assert.equal(Number(shown), r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack").length, `${r.stack} in the fleet example`);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatProblems, validateStackConfig } from "../../infra/validation";
-import { validRaw } from "../helpers/configs";
+import { formatProblems } from "../../domain/config";
+import { validateStackConfig } from "../../infra/validation";
+import { validRaw } from "../../support/configs";
 
 const longAlias = (n: number) => `b${"a".repeat(n - 1)}`;
 /** A valid DNS name of exactly n characters (labels of at most 63), for the 253-character host rule. */

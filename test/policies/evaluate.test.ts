@@ -5,9 +5,10 @@
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { evaluateResource, evaluateStack, fromRecorded, policyCatalog, PolicyResource, stackPolicyConfig } from "../../policies/evaluate";
+import { evaluateResource, evaluateStack, policyCatalog, PolicyResource, stackPolicyConfig } from "../../policies/evaluate";
+import { fromRecorded } from "../../scripts/lib/engine/policy-resources";
 import { policies } from "../../policies/pack";
-import type { RecordedResource } from "../../scripts/lib/offline-runtime";
+import type { RecordedResource } from "../../scripts/lib/engine/offline-runtime";
 import { analyzeWithEngine, canonical } from "./engine";
 import { API_HOST, compliantStack, named, PRIVATE_KEY_PEM, STACK, urnOf, withChange } from "./fixtures";
 

@@ -4,8 +4,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { policies } from "../../policies/pack";
+import { PROJECT_ROOT } from "../../domain/project";
 
-const DIR = path.resolve(__dirname, "..", "..", "policies");
+const DIR = path.join(PROJECT_ROOT, "policies");
 const SUPPORT = ["index.ts", "pack.ts", "evaluate.ts"];
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".ts") && !SUPPORT.includes(f));
 

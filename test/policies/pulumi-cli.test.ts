@@ -9,8 +9,8 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { policies } from "../../policies/pack";
 import { compliantStack, named, urnOf } from "./fixtures";
+import { PROJECT_ROOT } from "../../domain/project";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
 const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] }));
 const analyzerpb = require(path.join(sdkDir, "proto", "analyzer_pb"));
@@ -25,7 +25,7 @@ let stderr = "";
 before(async () => {
     // Arguments as the analyzer plugin passes them: the engine's address (unused by the pack), then the program.
     child = spawn(process.execPath, [path.join(sdkDir, "cmd", "run-policy-pack"), "127.0.0.1:1", "."], {
-        cwd: path.join(ROOT, "policies"), stdio: ["ignore", "pipe", "pipe"],
+        cwd: path.join(PROJECT_ROOT, "policies"), stdio: ["ignore", "pipe", "pipe"],
     });
     child.stderr!.on("data", (d) => { stderr += d; });
     const port = await new Promise<string>((resolve, reject) => {

@@ -7,10 +7,12 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { evaluateStack, fromRecorded, PolicyResource, stackPolicyConfig } from "../../policies/evaluate";
-import { OfflineOutcome, PROJECT_ROOT, runOffline } from "../../scripts/lib/offline-run";
-import { listStacks, readProject } from "../../scripts/lib/stack-config";
+import { evaluateStack, PolicyResource, stackPolicyConfig } from "../../policies/evaluate";
+import { fromRecorded } from "../../scripts/lib/engine/policy-resources";
+import { OfflineOutcome, runOffline } from "../../scripts/lib/engine/offline-run";
+import { listStacks, readProject } from "../../scripts/lib/engine/stack-config";
 import { analyzeWithEngine, canonical } from "./engine";
+import { PROJECT_ROOT } from "../../domain/project";
 
 const CANARY = "PolicyCanary9d2e";
 const project = readProject(PROJECT_ROOT);
@@ -26,7 +28,7 @@ let badDir: string;
 function writeBadProgram(): string {
     fs.mkdirSync(path.join(PROJECT_ROOT, "out"), { recursive: true });
     const dir = fs.mkdtempSync(path.join(PROJECT_ROOT, "out", "policy-bad-program-"));
-    for (const part of ["infra", "components"]) fs.cpSync(path.join(PROJECT_ROOT, part), path.join(dir, part), { recursive: true });
+    for (const part of ["domain", "infra", "components"]) fs.cpSync(path.join(PROJECT_ROOT, part), path.join(dir, part), { recursive: true });
     fs.copyFileSync(path.join(PROJECT_ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
     const index = path.join(dir, "infra", "index.ts");
     const program = fs.readFileSync(index, "utf8");

@@ -11,17 +11,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
-import { KubernetesObject, plainObjects } from "../../scripts/lib/manifests";
-import { schemaProblems } from "../../scripts/lib/kubernetes-schema";
+import { KubernetesObject, plainObjects } from "../../scripts/lib/engine/manifests";
+import { schemaProblems } from "../../scripts/lib/engine/kubernetes-schema";
 import { apiServerProblems } from "../../policies/objects-api-server-rules";
-import { missingComponents } from "../../scripts/lib/real/components";
-import { render } from "../helpers/render";
-import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "./support/apiserver";
+import { missingComponents } from "../../real/components";
+import { render } from "../../support/render";
+import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "../../support/real/apiserver";
+import { PROJECT_ROOT } from "../../domain/project";
 
 const missing = missingComponents(CONTROL_PLANE_COMPONENTS);
 const skip = missing.length > 0 ? `${missing.join(", ")} not built: run \`npm run real:setup\`` : false;
 
-const STACKS = fs.readdirSync(path.resolve(__dirname, "..", "..", "stacks"))
+const STACKS = fs.readdirSync(path.join(PROJECT_ROOT, "stacks"))
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => Boolean(s)).sort();
 
 interface Case { name: string; stack: string; overrides?: Record<string, unknown> }

@@ -10,8 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { main as fleet } from "../../scripts/fleet";
-import { kubectl } from "./support/apiserver";
-import { deploymentAvailable, DEPLOYMENT_SKIP, RealDeployment, startDeployment } from "./support/deployment";
+import { kubectl } from "../../support/real/apiserver";
+import { deploymentAvailable, DEPLOYMENT_SKIP, RealDeployment, startDeployment } from "../../support/real/deployment";
 
 const BANKS = ["demo", "dnipro"];
 const canary = `Canary-fleet-${crypto.randomBytes(10).toString("hex")}`;

@@ -1,19 +1,19 @@
 /**
  * The contracts between the unit tests' fake Kratoses and real Kratos. The bootstrap's fake admin API
- * (test/helpers/fake-kratos.ts): the same exchanges the bootstrap makes, sent to both, must come back with the
+ * (support/fake-kratos.ts): the same exchanges the bootstrap makes, sent to both, must come back with the
  * same statuses, the same JSON shape (every path and its type, both ways) and the same values where the
  * bootstrap reads them; a fake that drifts (issue 10: the `password` credential it left out) fails here. The
- * post-deploy checks' fake Kratos public (test/scripts/checks/support/environment.ts): what it answers must be
+ * post-deploy checks' fake Kratos public (support/checks/environment.ts): what it answers must be
  * what Kratos answers, in status and in every path and type it sends (it may send less, never other).
  */
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as https from "node:https";
 import { after, before, describe, it } from "node:test";
-import { missingComponents } from "../../scripts/lib/real/components";
-import { FakeKratos } from "../helpers/fake-kratos";
-import { LoopbackEnv, startEnvironment } from "../scripts/checks/support/environment";
-import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, startKratos } from "./support/kratos";
+import { missingComponents } from "../../real/components";
+import { FakeKratos } from "../../support/fake-kratos";
+import { LoopbackEnv, startEnvironment } from "../../support/checks/environment";
+import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, startKratos } from "../../support/real/kratos";
 
 const missing = missingComponents(KRATOS_COMPONENTS);
 const skip = missing.length ? `${missing.join(", ")} not built: run \`npm run real:setup\`` : false;

@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import { after, before, describe, it } from "node:test";
-import { missingComponents } from "../../scripts/lib/real/components";
-import { KRATOS_COMPONENTS, kratosBinary, renderStack, RenderedStack, RunningKratos, kratosRefusal, startKratos } from "./support/kratos";
-import { emulatePod, renderedObject } from "./support/pod";
-import { Postgres, startPostgres } from "./support/postgres";
-import { freePort, Running, start, waitUntil } from "./support/process";
+import { missingComponents } from "../../real/components";
+import { KRATOS_COMPONENTS, kratosBinary, renderStack, RenderedStack, RunningKratos, kratosRefusal, startKratos } from "../../support/real/kratos";
+import { emulatePod, renderedObject } from "../../support/real/pod";
+import { Postgres, startPostgres } from "../../support/real/postgres";
+import { freePort, Running, start, waitUntil } from "../../support/real/process";
 
 const missing = missingComponents(KRATOS_COMPONENTS);
 const skip = missing.length ? `${missing.join(", ")} not built: run \`npm run real:setup\`` : false;

@@ -11,10 +11,11 @@ import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
 import { main as onboard } from "../../scripts/onboard";
 import { recordedTicket } from "../../scripts/lib/onboarding/stack-file";
-import { FakeJira, startFakeJira } from "../scripts/jira/fake-jira-server";
-import { automationBody, ROOT } from "../scripts/onboarding/fixtures";
-import { kubectl } from "./support/apiserver";
-import { deploymentAvailable, DEPLOYMENT_SKIP, RealDeployment, startDeployment } from "./support/deployment";
+import { FakeJira, startFakeJira } from "../../support/fake-jira-server";
+import { automationBody } from "../../support/onboarding/fixtures";
+import { kubectl } from "../../support/real/apiserver";
+import { deploymentAvailable, DEPLOYMENT_SKIP, RealDeployment, startDeployment } from "../../support/real/deployment";
+import { PROJECT_ROOT } from "../../domain/project";
 
 const EMAIL = "devops@dcm.example";
 const TOKEN = "jira-token-not-a-secret";
@@ -33,7 +34,7 @@ describe("onboarding a bank from its Jira task with the real Pulumi CLI", { skip
         // Dev mode (no database here) from the mapping's defaults, as a demo bank's ticket would get it; skipAwait
         // (no nodes here) is a platform setting, so the project copy's Pulumi.yaml declares it.
         mapping = path.join(real.temp.dir, "jira-mapping.yaml");
-        fs.writeFileSync(mapping, fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        fs.writeFileSync(mapping, fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
         const projectFile = path.join(real.temp.dir, "Pulumi.yaml");
         const doc = YAML.parseDocument(fs.readFileSync(projectFile, "utf8"));
         doc.setIn(["config", "skipAwait"], { type: "string", default: "true", description: "The test's API server has no nodes." });

@@ -11,16 +11,17 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
 import type { PolicyPackConfig } from "@pulumi/policy";
-import { evaluateStack, fromRecorded, stackPolicyConfig } from "../../policies/evaluate";
+import { evaluateStack, stackPolicyConfig } from "../../policies/evaluate";
+import { fromRecorded } from "../../scripts/lib/engine/policy-resources";
 import { PACK_NAME } from "../../policies/pack";
-import { runOffline } from "../../scripts/lib/offline-run";
-import { realComponentsAvailable } from "../../scripts/lib/real/components";
-import { DEPLOYMENT_COMPONENTS, RealDeployment, startDeployment } from "./support/deployment";
-import { cliPolicyPacks, CliPolicyRow, notRunInPreview } from "./support/policy-report";
+import { runOffline } from "../../scripts/lib/engine/offline-run";
+import { realComponentsAvailable } from "../../real/components";
+import { DEPLOYMENT_COMPONENTS, RealDeployment, startDeployment } from "../../support/real/deployment";
+import { cliPolicyPacks, CliPolicyRow, notRunInPreview } from "../../support/real/policy-report";
+import { PROJECT_ROOT } from "../../domain/project";
 
 const available = realComponentsAvailable(DEPLOYMENT_COMPONENTS);
-const ROOT = path.resolve(__dirname, "..", "..");
-const PACK_DIR = path.join(ROOT, "policies");
+const PACK_DIR = path.join(PROJECT_ROOT, "policies");
 const PACK_VERSION = (JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8")) as { version: string }).version;
 // The dnipro stack's secrets, set as DevOps sets them; canaries, so a leak into the output is found.
 const DNIPRO_SECRETS: Record<string, string> = {

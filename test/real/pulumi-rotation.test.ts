@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
-import { realComponentsAvailable } from "../../scripts/lib/real/components";
-import { stackFilePath } from "../../scripts/lib/stack-config";
-import { kubectl } from "./support/apiserver";
-import { DEPLOYMENT_COMPONENTS, RealDeployment, startDeployment } from "./support/deployment";
+import { realComponentsAvailable } from "../../real/components";
+import { stackFilePath } from "../../scripts/lib/engine/stack-config";
+import { kubectl } from "../../support/real/apiserver";
+import { DEPLOYMENT_COMPONENTS, RealDeployment, startDeployment } from "../../support/real/deployment";
 
 const available = realComponentsAvailable(DEPLOYMENT_COMPONENTS);
 const STACK = "demo";

@@ -10,10 +10,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
-import { SECRET_KEYS } from "../../infra/validation";
-import { assertNoLeak } from "../scripts/checks/support/leaks";
-import { kubectl, startGarbageCollector } from "./support/apiserver";
-import { BankDeployment, deploymentAvailable, DEPLOYMENT_SKIP, realDeployment } from "./support/deployment";
+import { SECRET_KEYS } from "../../domain/config";
+import { assertNoLeak } from "../../support/checks/leaks";
+import { kubectl, startGarbageCollector } from "../../support/real/apiserver";
+import { BankDeployment, deploymentAvailable, DEPLOYMENT_SKIP, realDeployment } from "../../support/real/deployment";
 
 const STACK = "dnipro";
 const SIGNER_NAMESPACE = "dcm-platform";

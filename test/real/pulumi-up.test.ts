@@ -13,13 +13,14 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { keySetOf } from "../../scripts/lib/audit/jwks";
 import { stackFacts } from "../../scripts/lib/checks/outputs";
-import { KubernetesObject, kubernetesObjects } from "../../scripts/lib/manifests";
-import { runOffline } from "../../scripts/lib/offline-run";
-import { unwrapSecrets } from "../../scripts/lib/secret-values";
-import type { TempProject } from "../scripts/onboarding/fixtures";
-import { ControlPlane, kubectl } from "./support/apiserver";
-import { BankDeployment, deploymentAvailable, DEPLOYMENT_SKIP, realDeployment } from "./support/deployment";
-import type { PulumiSandbox } from "./support/pulumi";
+import { KubernetesObject, kubernetesObjects } from "../../scripts/lib/engine/manifests";
+import { runOffline } from "../../scripts/lib/engine/offline-run";
+import { unwrapSecrets } from "../../domain/secret-values";
+import type { TempProject } from "../../support/onboarding/fixtures";
+import { ControlPlane, kubectl } from "../../support/real/apiserver";
+import { BankDeployment, deploymentAvailable, DEPLOYMENT_SKIP, realDeployment } from "../../support/real/deployment";
+import type { PulumiSandbox } from "../../support/real/pulumi";
+import { PROJECT_ROOT } from "../../domain/project";
 
 const STACK = "demo";
 
@@ -62,7 +63,7 @@ describe("pulumi up of a bank, for real", { skip: deploymentAvailable ? false : 
     it("runs the CLI's own plugins at the SDKs' versions, none from PATH", async () => {
         const listed = await sandbox.pulumi(["plugin", "ls", "--json"], temp.dir);
         const plugins = (JSON.parse(listed) as { name: string; kind: string; version: string }[]).filter((p) => p.kind === "resource");
-        const lock = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package-lock.json"), "utf8"));
+        const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package-lock.json"), "utf8"));
         for (const name of ["kubernetes", "random", "tls"]) {
             assert.deepEqual(plugins.filter((p) => p.name === name).map((p) => p.version), [lock.packages[`node_modules/@pulumi/${name}`].version], name);
         }

@@ -10,15 +10,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import Ajv2020 from "ajv/dist/2020";
-import { BANK_FIELDS, BankField, bankFieldRules, CONFIG_KEYS, validateStackConfig } from "../../infra/validation";
-import { ISO_4217_CODES } from "../../infra/iso4217";
+import { CONFIG_KEYS } from "../../domain/config";
+import { BANK_FIELDS, BankField, bankFieldRules } from "../../domain/rules";
+import { validateStackConfig } from "../../infra/validation";
+import { ISO_4217_CODES } from "../../domain/iso4217";
 import { bankFieldContext, bankFieldsSchema, formatSchema, SCHEMA_FILE } from "../../scripts/lib/bank-fields-schema";
 import { MAPPABLE_KEYS, REQUIRED_KEYS } from "../../scripts/lib/onboarding/mapping";
-import type { ProjectFile } from "../../scripts/lib/stack-config";
+import type { ProjectFile } from "../../scripts/lib/engine/stack-config";
 import { main } from "../../scripts/schema";
-import { PROJECT, validRaw } from "../helpers/configs";
+import { PROJECT, validRaw } from "../../support/configs";
+import { PROJECT_ROOT } from "../../domain/project";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const schema = bankFieldsSchema(PROJECT);
 // Strict mode: an unknown keyword or a pattern Ajv cannot compile in unicode mode fails here.
 const ajv = new Ajv2020({ strict: true, allErrors: true });
@@ -231,7 +233,7 @@ describe("npm run schema", () => {
     };
 
     it(`the committed ${SCHEMA_FILE} is the generator's output (regenerate: npm run schema -- --out ${SCHEMA_FILE})`, () => {
-        assert.equal(fs.readFileSync(path.join(ROOT, SCHEMA_FILE), "utf8"), formatSchema(schema));
+        assert.equal(fs.readFileSync(path.join(PROJECT_ROOT, SCHEMA_FILE), "utf8"), formatSchema(schema));
     });
 
     it("prints the schema on stdout, or writes it whole to --out FILE (exit 0)", async () => {

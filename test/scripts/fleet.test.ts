@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { main } from "../../scripts/fleet";
-import { FakeStackBackend } from "../helpers/fake-stack-backend";
-import { tempProject } from "./onboarding/fixtures";
+import { FakeStackBackend } from "../../scripts/lib/engine/fake-stack-backend";
+import { tempProject } from "../../support/onboarding/fixtures";
 
 describe("npm run fleet", () => {
     const temp = tempProject(["demo", "dnipro"]);

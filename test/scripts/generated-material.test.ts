@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { describe, it } from "node:test";
-import { ecKeyPairFrom, ed25519KeyPairFrom, RANDOM_MATERIAL, rsaKeyPairFrom, seededMaterial, SEEDED_EPOCH, uuidFrom } from "../../scripts/lib/generated-material";
-import { emulate, tlsPrivateKey } from "../../scripts/lib/provider-emulation";
-import { unwrapSecrets } from "../../scripts/lib/secret-values";
+import { ecKeyPairFrom, ed25519KeyPairFrom, RANDOM_MATERIAL, rsaKeyPairFrom, seededMaterial, SEEDED_EPOCH, uuidFrom } from "../../scripts/lib/engine/generated-material";
+import { emulate, tlsPrivateKey } from "../../scripts/lib/engine/provider-emulation";
+import { unwrapSecrets } from "../../domain/secret-values";
 
 const URN = "urn:pulumi:demo::dcm-integration::dcm:integration:KeyKeeperSecrets$random:index/randomPassword:RandomPassword::key-keeper-identification";
 const bytes = (seed: string, urn: string, purpose: string) => seededMaterial(seed, urn).entropy(purpose).bytes(64).toString("hex");

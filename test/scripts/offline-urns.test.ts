@@ -1,8 +1,8 @@
 /** The offline render names resources as the Pulumi engine does, so audit reports and runbook URNs match real state. */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { engineUrn } from "../../scripts/lib/offline-runtime";
-import { render, Rendered } from "../helpers/render";
+import { engineUrn } from "../../scripts/lib/engine/offline-runtime";
+import { render, Rendered } from "../../support/render";
 
 describe("URNs of the offline render", () => {
     it("follow the engine's rule: the parent's whole type chain, never the root stack's type", () => {

@@ -6,8 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { main } from "../../scripts/policy";
+import { PROJECT_ROOT } from "../../domain/project";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const CANARY = "PolicyCliCanary4b1";
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "policy-cli-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -16,7 +16,7 @@ function policy(args: string[]): Promise<{ code: number | null; stdout: string; 
     return new Promise((resolve, reject) => {
         // The offline worker inherits the environment: every generated password starts with the canary.
         const child = spawn(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/policy.ts", ...args], {
-            cwd: ROOT, env: { ...process.env, DCM_OFFLINE_SECRET_CANARY: CANARY }, stdio: ["ignore", "pipe", "pipe"],
+            cwd: PROJECT_ROOT, env: { ...process.env, DCM_OFFLINE_SECRET_CANARY: CANARY }, stdio: ["ignore", "pipe", "pipe"],
         });
         let stdout = "";
         let stderr = "";

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { describe, it } from "node:test";
-import { emulate, emulateResource } from "../../scripts/lib/provider-emulation";
-import { isSecretValue, unwrapSecrets } from "../../scripts/lib/secret-values";
+import { emulate, emulateResource } from "../../scripts/lib/engine/provider-emulation";
+import { isSecretValue, unwrapSecrets } from "../../domain/secret-values";
 
 const key = (algorithm: "ECDSA" | "RSA") => unwrapSecrets(emulate({
     type: "tls:index/privateKey:PrivateKey", name: "k", custom: true, secretOutputs: [],

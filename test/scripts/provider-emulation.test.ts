@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { describe, it } from "node:test";
-import { emulate, randomStringLike, tlsPrivateKey } from "../../scripts/lib/provider-emulation";
-import { isSecretValue } from "../../scripts/lib/secret-values";
+import { emulate, randomStringLike, tlsPrivateKey } from "../../scripts/lib/engine/provider-emulation";
+import { isSecretValue } from "../../domain/secret-values";
 
 describe("random provider emulation", () => {
     it("honours length, disabled classes, minimums and overrideSpecial", () => {

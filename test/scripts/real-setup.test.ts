@@ -5,15 +5,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { missingComponents, readComponents, realBinary, realComponentsAvailable } from "../../scripts/lib/real/components";
+import { missingComponents, readComponents, realBinary, realComponentsAvailable } from "../../real/components";
 import * as semver from "semver";
 import {
     GO_WRAPPERS, GoBinary, goBinaries, installedPlugin, isSourceTree, KRATOS_PREVIOUS_VERSION, KRATOS_VERSION, lockedVersion, PULUMI_CLI_VERSION, stagingReplaces,
-} from "../../scripts/lib/real/recipes";
-import { pinnedKratosTag } from "../helpers/kratos-schema";
-import { binaryPath, buildGo, newReport, writeIndex } from "../../scripts/lib/real/setup";
+} from "../../real/recipes";
+import { binaryPath, buildGo, newReport, writeIndex } from "../../real/setup";
+import { PROJECT_ROOT } from "../../domain/project";
+import { pinnedKratosTag } from "../../support/kratos-schema";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 
 describe("real:setup recipes", () => {
     it("pins every staging module k8s.io/kubernetes replaces locally to its published v0.<minor>.<patch>", () => {
@@ -91,8 +91,8 @@ describe("components.json", () => {
 });
 
 describe("npm run real:setup", () => {
-    const cli = (args: string[]) => spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts/real-setup.ts"), ...args], {
-        cwd: ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"), DCM_REAL_CACHE: path.join(os.tmpdir(), "dcm-real-never-written") },
+    const cli = (args: string[]) => spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "real/main.ts"), ...args], {
+        cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(PROJECT_ROOT, "tsconfig.json"), DCM_REAL_CACHE: path.join(os.tmpdir(), "dcm-real-never-written") },
     });
 
     it("prints usage for --help (exit 0) and refuses an unknown component before building anything (exit 2)", () => {

@@ -9,8 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DIFF_EXIT, diffStackAt } from "../../scripts/lib/manifest-diff";
+import { PROJECT_ROOT } from "../../domain/project";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const CANARY = "CANARYRENDERDIFF";
 const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=render-test", "-c", "user.email=render@test.invalid", ...args], { cwd, encoding: "utf8" });
 
@@ -21,11 +21,11 @@ describe("render --diff", () => {
 
     before(() => {
         repo = fs.mkdtempSync(path.join(os.tmpdir(), "render-diff-repo-"));
-        for (const f of ["Pulumi.yaml", "tsconfig.json", "package.json"]) fs.copyFileSync(path.join(ROOT, f), path.join(repo, f));
-        for (const d of ["infra", "components"]) fs.cpSync(path.join(ROOT, d), path.join(repo, d), { recursive: true });
+        for (const f of ["Pulumi.yaml", "tsconfig.json", "package.json"]) fs.copyFileSync(path.join(PROJECT_ROOT, f), path.join(repo, f));
+        for (const d of ["domain", "infra", "components"]) fs.cpSync(path.join(PROJECT_ROOT, d), path.join(repo, d), { recursive: true });
         fs.mkdirSync(path.join(repo, "stacks"));
-        fs.copyFileSync(path.join(ROOT, "stacks", "Pulumi.demo.yaml"), path.join(repo, "stacks", "Pulumi.demo.yaml"));
-        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(repo, "node_modules"), "dir");
+        fs.copyFileSync(path.join(PROJECT_ROOT, "stacks", "Pulumi.demo.yaml"), path.join(repo, "stacks", "Pulumi.demo.yaml"));
+        fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(repo, "node_modules"), "dir");
         fs.writeFileSync(path.join(repo, ".gitignore"), "node_modules\n");
         git(repo, "init", "--quiet");
         git(repo, "add", ".");

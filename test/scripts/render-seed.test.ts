@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { before, describe, it } from "node:test";
-import { manifestsYaml, maskForDisplay } from "../../scripts/lib/manifests";
-import { unwrapSecrets } from "../../scripts/lib/secret-values";
-import { byType, render, type Rendered } from "../helpers/render";
+import { manifestsYaml, maskForDisplay } from "../../scripts/lib/engine/manifests";
+import { unwrapSecrets } from "../../domain/secret-values";
+import { byType, render, type Rendered } from "../../support/render";
 
 const STACK = "demo";
 const files = (r: Rendered, seed?: string) => `${manifestsYaml(r.resources, seed)}${JSON.stringify(maskForDisplay(r.outputs))}`;

@@ -6,13 +6,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
-import { listStacks, readProject } from "../../scripts/lib/stack-config";
+import { listStacks, readProject } from "../../scripts/lib/engine/stack-config";
+import { PROJECT_ROOT } from "../../domain/project";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 
-function renderCli(args: string[], cwd = ROOT) {
-    const r = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts/render.ts"), ...args], {
-        cwd, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") },
+function renderCli(args: string[], cwd = PROJECT_ROOT) {
+    const r = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "scripts/render.ts"), ...args], {
+        cwd, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(PROJECT_ROOT, "tsconfig.json") },
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -37,7 +37,7 @@ describe("npm run render", () => {
         const r = renderCli(["nobank", "--out", fs.mkdtempSync(path.join(os.tmpdir(), "render-"))]);
         assert.equal(r.code, 2);
         assert.match(r.stderr, /stack 'nobank' has no config file: stacks\/Pulumi\.nobank\.yaml does not exist\./);
-        const stacks = listStacks(readProject(ROOT));
+        const stacks = listStacks(readProject(PROJECT_ROOT));
         assert.ok(stacks.length > 0);
         assert.ok(r.stderr.includes(`The stacks in stacks/ are: ${stacks.join(", ")}.`), r.stderr);
         assert.doesNotMatch(r.stderr, /Rendering stack/, "nothing is started");
@@ -86,14 +86,14 @@ describe("npm run render", () => {
         try {
             // A copy of the project with a bank file wrong in three ways. The command renders the project its
             // scripts/ sits in, so scripts/ is copied (a symlink would resolve back to this repository).
-            fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-            fs.cpSync(path.join(ROOT, "scripts"), path.join(dir, "scripts"), { recursive: true });
-            for (const d of ["infra", "components", "policies", "node_modules"]) fs.symlinkSync(path.join(ROOT, d), path.join(dir, d));
-            fs.copyFileSync(path.join(ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
-            fs.copyFileSync(path.join(ROOT, "package.json"), path.join(dir, "package.json"));
+            fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+            fs.cpSync(path.join(PROJECT_ROOT, "scripts"), path.join(dir, "scripts"), { recursive: true });
+            for (const d of ["infra", "components", "policies", "node_modules"]) fs.symlinkSync(path.join(PROJECT_ROOT, d), path.join(dir, d));
+            fs.copyFileSync(path.join(PROJECT_ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
+            fs.copyFileSync(path.join(PROJECT_ROOT, "package.json"), path.join(dir, "package.json"));
             fs.mkdirSync(path.join(dir, "stacks"));
             // The demo bank's file (valid as the project evolves) with three of its values broken.
-            const bad = YAML.parseDocument(fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.demo.yaml"), "utf8"));
+            const bad = YAML.parseDocument(fs.readFileSync(path.join(PROJECT_ROOT, "stacks", "Pulumi.demo.yaml"), "utf8"));
             bad.setIn(["config", "dcm-integration:alias"], "bad");
             bad.setIn(["config", "dcm-integration:assetCode"], "ABC");
             bad.setIn(["config", "dcm-integration:firstEmployeeEmail"], "not-an-email");

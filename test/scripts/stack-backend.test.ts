@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { pulumiCliMissing, StackLockedError } from "../../scripts/lib/stack-backend";
-import { FakeStackBackend } from "../helpers/fake-stack-backend";
+import { pulumiCliMissing, StackLockedError } from "../../scripts/lib/engine/stack-backend";
+import { FakeStackBackend } from "../../scripts/lib/engine/fake-stack-backend";
 
 describe("fake stack backend", () => {
     it("deploys the real program and returns its outputs with secret flags", async () => {

@@ -3,10 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { runOffline } from "../../scripts/lib/offline-run";
-import { loadStackConfig } from "../../scripts/lib/stack-config";
-import { PROJECT } from "../helpers/configs";
-import { tempProject } from "./onboarding/fixtures";
+import { runOffline } from "../../scripts/lib/engine/offline-run";
+import { loadStackConfig } from "../../scripts/lib/engine/stack-config";
+import { PROJECT } from "../../support/configs";
+import { tempProject } from "../../support/onboarding/fixtures";
 
 function stackFile(body: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-config-"));

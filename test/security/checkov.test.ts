@@ -10,22 +10,22 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
+import { PROJECT_ROOT } from "../../domain/project";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const SCRIPT = path.join(ROOT, "scripts", "security-scan.sh");
+const SCRIPT = path.join(PROJECT_ROOT, "scripts", "security-scan.sh");
 // The version the script pins, read from it so there is one place to change it.
 const CHECKOV_VERSION = /^CHECKOV_VERSION="?([\d.]+)"?/m.exec(fs.readFileSync(SCRIPT, "utf8"))?.[1] ?? "";
-const STACKS = fs.readdirSync(path.join(ROOT, "stacks")).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => Boolean(s)).sort();
+const STACKS = fs.readdirSync(path.join(PROJECT_ROOT, "stacks")).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => Boolean(s)).sort();
 
 /** Runs the scan script; installing checkov and rendering every stack takes a while. */
 function scan(args: string[]) {
-    const run = spawnSync("bash", [SCRIPT, ...args], { cwd: ROOT, encoding: "utf8", timeout: 600_000 });
+    const run = spawnSync("bash", [SCRIPT, ...args], { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 600_000 });
     return { status: run.status, out: `${run.stdout}\n${run.stderr}` };
 }
 
 /** The skipped check ids of .checkov.yaml with the comment written above each. */
 function skips(): { id: string; reason: string }[] {
-    const doc = YAML.parseDocument(fs.readFileSync(path.join(ROOT, ".checkov.yaml"), "utf8"));
+    const doc = YAML.parseDocument(fs.readFileSync(path.join(PROJECT_ROOT, ".checkov.yaml"), "utf8"));
     const list = doc.get("skip-check") as YAML.YAMLSeq<YAML.Scalar<string>>;
     // The yaml library hangs the first item's comment on the list itself.
     return list.items.map((item, i) => ({ id: String(item.value), reason: ((i === 0 ? list.commentBefore : item.commentBefore) ?? "").trim() }));

@@ -1,5 +1,5 @@
 /** Turns one raw change (plain values) into the report's masked ResourceChange, with flags and policy results. */
-import { isSecretValue, MASK, SECRET_KEY } from "../secret-values";
+import { isSecretValue, MASK, SECRET_KEY } from "../../../domain/secret-values";
 import { displayValue } from "./display";
 import type { RawFieldChange } from "./diff";
 import { flagsFor, type RawChange } from "./flags";

@@ -1,6 +1,6 @@
 /** One bank's changes between two offline renders (before: a git revision, after: the working tree). */
-import type { RecordedResource } from "../offline-runtime";
-import { unwrapSecrets } from "../secret-values";
+import type { RecordedResource } from "../engine/offline-runtime";
+import { unwrapSecrets } from "../../../domain/secret-values";
 import { buildChange, type ChangeInput } from "./change";
 import { diffValues, leaves } from "./diff";
 import type { Masker } from "./masker";

@@ -1,5 +1,5 @@
 /** Field-level differences between two property maps, as Pulumi property paths. Secret markers are transparent. */
-import { isSecretValue, SECRET_KEY } from "../secret-values";
+import { isSecretValue, SECRET_KEY } from "../../../domain/secret-values";
 import { childPath } from "./paths";
 
 export interface RawFieldChange {

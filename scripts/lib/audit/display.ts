@@ -1,5 +1,5 @@
 /** Values as a report shows them: compact JSON, long values shortened (after masking, never before). */
-import { MASK } from "../secret-values";
+import { MASK } from "../../../domain/secret-values";
 import { UNKNOWN_VALUE } from "./preview";
 
 const MAX = 160;

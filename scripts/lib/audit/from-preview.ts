@@ -1,9 +1,8 @@
 /** An audit report from one or more `pulumi preview --json` documents (one per bank stack). */
 import { buildChange, type ChangeInput } from "./change";
 import { diffValues, leaves, type RawFieldChange } from "./diff";
-import { PROJECT_ROOT } from "../offline-run";
-import { isSecretValue, MASK, SECRET_KEY, unwrapSecrets } from "../secret-values";
-import { loadStackConfig, readProject } from "../stack-config";
+import { isSecretValue, MASK, SECRET_KEY, unwrapSecrets } from "../../../domain/secret-values";
+import { loadStackConfig, readProject } from "../engine/stack-config";
 import { Masker } from "./masker";
 import type { AuditReport, Diagnostic, Op, PreviewFailure, ResourceChange } from "./model";
 import { parsePath, type Segment } from "./paths";
@@ -11,6 +10,7 @@ import { checkPolicies } from "./policy";
 import type { PreviewDocument, PreviewStep, ResourceState, StepOp } from "./preview";
 import { assembleReport } from "./report";
 import { isSecretName } from "./shapes";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 const FOLD: Record<StepOp, Op> = {
     "same": "same", "create": "create", "update": "update", "delete": "delete", "replace": "replace",

@@ -1,9 +1,11 @@
 /**
  * Masks every secret before it reaches a report: by the program's knowledge (secret fields by type, fields
  * marked `{ "$secret": v }` or blinded as `[secret]`, additionalSecretOutputs, Kubernetes Secret data),
- * by the plain values of every secret seen so far (wherever else they appear), and by shape.
+ * by the plain values of every secret seen so far (wherever else they appear, in every form the domain's one
+ * redactor knows), and by shape.
  */
-import { isSecretValue, MASK, SECRET_KEY } from "../secret-values";
+import { Redactor } from "../../../domain/redact";
+import { isSecretValue, MASK, SECRET_KEY } from "../../../domain/secret-values";
 import { childPath, getPath, parsePath } from "./paths";
 import { knownSecretFields } from "./secret-fields";
 import { isPublicLeaf, isSecretName, maskByShape } from "./shapes";
@@ -20,8 +22,8 @@ const IDENTIFIERS = /urn:pulumi:[^\s"'`<>]+|\b[a-z][a-z0-9-]*:[A-Za-z0-9./-]*:[A
 export class Masker {
     private readonly byType = new Map<string, Set<string>>();
     private readonly byUrn = new Map<string, Set<string>>();
-    private readonly values = new Set<string>();
-    private valuePattern: RegExp | undefined | null = null;
+    /** Whole values only: a DSN's host or database name is no secret elsewhere in a report. */
+    private readonly values = new Redactor({ fragments: false, minLength: MIN_SECRET_VALUE });
 
     /** Records that `path` of a resource (or of every resource of its type) holds a secret. */
     addSecretPath(scope: { urn?: string; type?: string }, path: string): void {
@@ -34,16 +36,10 @@ export class Masker {
         else if (scope.type) add(this.byType, scope.type);
     }
 
-    /** Records a secret's plain value: it is masked wherever it appears, also inside other strings and base64-encoded. */
+    /** Records a secret's plain value: it is masked wherever it appears, also inside other strings and encoded. */
     addSecretValue(value: unknown): void {
         if (typeof value === "string") {
-            if (value === MASK || value.length < MIN_SECRET_VALUE) return;
-            for (const v of [value, Buffer.from(value).toString("base64")]) {
-                if (!this.values.has(v)) {
-                    this.values.add(v);
-                    this.valuePattern = null;
-                }
-            }
+            if (value !== MASK) this.values.add(value);
         } else if (Array.isArray(value)) value.forEach((v) => this.addSecretValue(v));
         else if (typeof value === "object" && value !== null) Object.values(value).forEach((v) => this.addSecretValue(v));
         else if (typeof value === "number" && String(value).length >= MIN_SECRET_VALUE) this.addSecretValue(String(value));
@@ -155,17 +151,8 @@ export class Masker {
     }
 
     private scrubPart(text: string): string {
-        const pattern = this.pattern();
-        const known = pattern && text.length >= MIN_SECRET_VALUE ? text.replace(pattern, MASK) : text;
+        const known = text.length >= MIN_SECRET_VALUE ? this.values.redact(text) : text;
         return maskByShape(known);
-    }
-
-    private pattern(): RegExp | undefined {
-        if (this.valuePattern === null) {
-            const sorted = [...this.values].sort((a, b) => b.length - a.length).map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-            this.valuePattern = sorted.length ? new RegExp(sorted.join("|"), "g") : undefined;
-        }
-        return this.valuePattern;
     }
 }
 

@@ -5,8 +5,8 @@
  * changes remain. A generator whose inputs changed keeps its new values: that change is real.
  */
 import * as crypto from "node:crypto";
-import type { RecordedResource } from "../offline-runtime";
-import { isSecretValue, SECRET_KEY } from "../secret-values";
+import type { RecordedResource } from "../engine/offline-runtime";
+import { isSecretValue, SECRET_KEY } from "../../../domain/secret-values";
 import { deepEqual } from "./diff";
 
 const GENERATOR = /^(random|tls):/;

@@ -5,7 +5,7 @@
  * everything after this sees one kind of secret; a failed preview (error diagnostics) is read, not refused.
  */
 import * as crypto from "node:crypto";
-import { MASK, SECRET_KEY } from "../secret-values";
+import { MASK, SECRET_KEY } from "../../../domain/secret-values";
 
 export class AuditInputError extends Error {}
 

@@ -4,11 +4,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fromRecorded } from "../../../policies/evaluate";
+import { fromRecorded } from "../engine/policy-resources";
 import { addDetachedWorktree, git, resolveCommit } from "../git-worktree";
-import { PROJECT_ROOT, runOffline, type OfflineOutcome } from "../offline-run";
-import { listStacks, readProject, stackFilePath } from "../stack-config";
-import { unwrapSecrets } from "../secret-values";
+import { runOffline, type OfflineOutcome } from "../engine/offline-run";
+import { listStacks, readProject, stackFilePath } from "../engine/stack-config";
+import { unwrapSecrets } from "../../../domain/secret-values";
 import { compareRenders, counted } from "./compare-renders";
 import { changedConfigKeys } from "./config-lines";
 import { bankOverview } from "./lifecycle";
@@ -18,6 +18,7 @@ import { checkPolicies } from "./policy";
 import { AuditInputError } from "./preview";
 import { assembleReport } from "./report";
 import { unlistedSecretFields } from "./secret-fields";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 export interface RenderDiffOptions {
     /** Git revision to compare the working tree with. */

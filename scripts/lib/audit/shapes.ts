@@ -2,17 +2,12 @@
  * Secrets recognised by shape, whatever the program knows: private keys, tokens, credentials in URLs and
  * connection strings, and fields whose name says they hold a secret.
  */
-import { MASK } from "../secret-values";
+import { MASK } from "../../../domain/secret-values";
 import { parsePath } from "./paths";
+import { isSecretName } from "../../../domain/secret-names";
 
-const SECRET_NAME = /pass(word|wd|phrase)|secret|token|api[-_]?key|private[-_]?key|credential|bearer|signing[-_]?key|client[-_]?key|dsn/i;
-// Names that point at a secret rather than hold one.
-const REFERENCE_NAME = /(name|names|ref|refs|url|uri|path|file|id|ids|kind|type|length|ttl|count|version|selector)$/i;
-
-/** A field whose name says it holds a secret (e.g. `adminPassword`, `apiToken`), not a reference to one (`secretName`). */
-export function isSecretName(key: string): boolean {
-    return SECRET_NAME.test(key) && !REFERENCE_NAME.test(key);
-}
+/** A field whose name says it holds a secret: the domain's one rule, shared with the policy pack. */
+export { isSecretName };
 
 // Stored beside secrets (a key-keeper Secret's usernames, a signer's kid) but public: shown wherever else they appear.
 const PUBLIC_NAME = /(^|[._-])(kid|user(name)?s?|public[-_]?key\w*|jwks?(\.json)?|ca\.crt|tls\.crt|cert(ificate)?(\.pem)?)$/i;

@@ -8,7 +8,7 @@
  */
 import * as dns from "node:dns/promises";
 import * as net from "node:net";
-import { addressKind } from "../../../infra/validation";
+import { addressKind } from "../../../domain/rules";
 import { InputError } from "./errors";
 import { parseResolve } from "./http";
 

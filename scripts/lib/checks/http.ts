@@ -84,6 +84,11 @@ export function trustedCas(caPem: string[], env: NodeJS.ProcessEnv = process.env
 export class HttpClient {
     private readonly pins: Map<string, Pin>;
     private readonly secureContext?: tls.SecureContext;
+    /**
+     * Told every credential a request carries (the Authorization header's value after its scheme): the checks
+     * register it with their redactor, so DCM's short-lived tokens the checks mint are masked wherever echoed.
+     */
+    onCredential?: (value: string) => void;
 
     constructor(resolve: string[] = [], caPem: string[] = []) {
         this.pins = parseResolve(resolve);
@@ -99,6 +104,9 @@ export class HttpClient {
 
     /** One request; network errors become TransientFailure/CheckFailure naming the URL (never its query). */
     request(urlText: string, options: RequestOptions): Promise<HttpResponse> {
+        for (const [name, value] of Object.entries(options.headers ?? {})) {
+            if (name.toLowerCase() === "authorization" && value) this.onCredential?.(value.replace(/^\S+\s+/, ""));
+        }
         const url = new URL(urlText);
         const label = `${options.method ?? "GET"} ${url.origin}${url.pathname}`;
         const t = this.target(url);

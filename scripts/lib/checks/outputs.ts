@@ -4,6 +4,8 @@
  * older stacks are derived.
  */
 import * as crypto from "node:crypto";
+import { ENTITY_USERS } from "../../../domain/entity-users";
+import { isSigningAlgorithm, SIGNING_ALGORITHMS, SIGNING_KEYS, SigningAlgorithm } from "../../../domain/signing";
 import { InputError, InputProblems } from "./errors";
 
 /** A PEM that parses as a private key and is labelled PKCS#8, the form the signer imports. */
@@ -24,15 +26,18 @@ function thumbprint(key: crypto.KeyObject): string {
     return crypto.createHash("sha256").update(json).digest("base64url");
 }
 
-/** The curve (EC) or "RSA" each signing algorithm needs. */
-const KEY_KIND: Record<string, string[]> = { ES256: ["prime256v1"], ES384: ["secp384r1"], ES512: ["secp521r1"], RS256: ["rsa"], PS256: ["rsa", "rsa-pss"] };
+/** The curve (EC) or the RSA key types (as Node.js names them) each signing algorithm needs. */
+function keyKinds(algorithm: SigningAlgorithm): readonly string[] {
+    const kind = SIGNING_KEYS[algorithm];
+    return kind.type === "ec" ? [kind.nodeCurve] : kind.nodeTypes;
+}
 
 /**
  * The outputs' key material must be one key: the private key's public half is publicKeyPem, kid is its
  * thumbprint, and the key suits signingAlgorithm. A mismatch is bad input, not the bank's fault: DCM's
  * tokens would not verify with the key the bank received.
  */
-function checkKeyPair(privateKeyPem: string, publicKeyPem: string, kid: string, algorithm: string): void {
+function checkKeyPair(privateKeyPem: string, publicKeyPem: string, kid: string, algorithm: SigningAlgorithm): void {
     let publicKey: crypto.KeyObject;
     try {
         publicKey = crypto.createPublicKey(publicKeyPem);
@@ -45,13 +50,13 @@ function checkKeyPair(privateKeyPem: string, publicKeyPem: string, kid: string, 
         throw new InputError("outputs.signingPrivateKeyPem", "does not match outputs.publicKeyPem (it is the private half of another key): take both from the same stack");
     }
     const kind = publicKey.asymmetricKeyType === "ec" ? publicKey.asymmetricKeyDetails?.namedCurve : publicKey.asymmetricKeyType;
-    if (!KEY_KIND[algorithm]?.includes(kind ?? "")) throw new InputError("outputs.signingAlgorithm", `'${algorithm}' does not suit the ${kind ?? "unknown"} key in outputs.publicKeyPem`);
+    if (!keyKinds(algorithm).includes(kind ?? "")) throw new InputError("outputs.signingAlgorithm", `'${algorithm}' does not suit the ${kind ?? "unknown"} key in outputs.publicKeyPem`);
     if (thumbprint(publicKey) !== kid) throw new InputError("outputs.kid", "is not the RFC 7638 thumbprint of outputs.publicKeyPem: take both from the same stack");
 }
 
-export const ALGORITHMS = ["ES256", "ES384", "ES512", "RS256", "PS256"] as const;
-export type Algorithm = (typeof ALGORITHMS)[number];
-export const ENTITIES = ["identification", "processing"] as const;
+export type Algorithm = SigningAlgorithm;
+/** The entity users, in the order the checks visit them. */
+export const ENTITIES = ENTITY_USERS;
 
 export interface EntityUser {
     entity: (typeof ENTITIES)[number];
@@ -156,8 +161,8 @@ export function stackFacts(outputs: unknown, stack?: string): StackFacts {
     const apiHost = check(() => host(o, "apiHost"));
     const signingAlgorithm = check(() => {
         const v = text(o, "signingAlgorithm")!;
-        if (!(ALGORITHMS as readonly string[]).includes(v)) throw new InputError("outputs.signingAlgorithm", `'${v}' is not one of ${ALGORITHMS.join(", ")}`);
-        return v as Algorithm;
+        if (!isSigningAlgorithm(v)) throw new InputError("outputs.signingAlgorithm", `'${v}' is not one of ${SIGNING_ALGORITHMS.join(", ")}`);
+        return v;
     });
     const publicKeyPem = check(() => {
         const v = text(o, "publicKeyPem")!;

@@ -15,15 +15,16 @@ import { hostChecks } from "./plan/hosts";
 import { jwksChecks } from "./plan/jwks";
 import { keyKeeperChecks } from "./plan/key-keeper";
 import { scenarioChain } from "./plan/scenario-steps";
-import { Redactor } from "./redact";
+import { Redactor } from "../../../domain/redact";
 import { withRetry } from "./retry";
 import { loadScenario } from "./scenario";
 import { NOT_RUN } from "./types";
 import type { CheckOptions, CheckReport, CheckResult, UnreachableHost } from "./types";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 export const DEFAULT_DEADLINE_MS = 120_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;
-export const DEFAULT_SCENARIO = path.resolve(__dirname, "..", "..", "..", "scenarios", "integration.yaml");
+export const DEFAULT_SCENARIO = path.join(PROJECT_ROOT, "scenarios", "integration.yaml");
 
 /** Every check group in report order. */
 export function checkGroups(scenarioFile: string, timeoutMs = DEFAULT_TIMEOUT_MS): CheckGroup[] {
@@ -163,7 +164,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
     // A key keeper name resolving to DCM's own network is refused (unless pinned); else pinned to the checked address.
     const keyKeeperPins = await guardKeyKeeperAddress(facts.keyKeeperUrl, options.resolve ?? [], { allowPrivate: options.allowPrivateKeyKeeper });
     // The stack's own CA (self-signed mode) is trusted like --ca.
-    const http = new HttpClient([...(options.resolve ?? []), ...keyKeeperPins], [...(options.caPem ?? []), ...(facts.tlsCaCertificatePem ? [facts.tlsCaCertificatePem] : [])]);
+    const http = checksHttpClient(redactor, [...(options.resolve ?? []), ...keyKeeperPins], [...(options.caPem ?? []), ...(facts.tlsCaCertificatePem ? [facts.tlsCaCertificatePem] : [])]);
     const state: RunState = {
         ctx: { stack: options.stack, facts, http, addSecret: (v) => redactor.add(v), reveals: (t) => redactor.reveals(t) },
         deadline: started + (options.deadlineMs ?? DEFAULT_DEADLINE_MS),
@@ -185,6 +186,16 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
         stack: options.stack, results: all, ...(unreachable.length ? { unreachable } : {}),
         passed: all.every((r) => r.status !== "fail"), ms: Date.now() - started,
     };
+}
+
+/**
+ * The checks' HTTP client: every token or credential a check sends (DCM's short-lived bearer tokens the checks
+ * mint, a scenario's Basic header) is registered with the run's redactor before it leaves.
+ */
+export function checksHttpClient(redactor: Redactor, resolve: string[], caPem: string[]): HttpClient {
+    const http = new HttpClient(resolve, caPem);
+    http.onCredential = (value) => redactor.add(value);
+    return http;
 }
 
 /** The secret outputs, registered before they are validated: an input error must not print them either. */

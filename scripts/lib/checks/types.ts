@@ -1,5 +1,5 @@
 /** The post-deploy checks' public types (the contract other scripts call through index.ts). */
-import type { Redactor } from "./redact";
+import type { Redactor } from "../../../domain/redact";
 
 export interface CheckResult {
     id: string;

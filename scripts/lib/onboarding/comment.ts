@@ -5,8 +5,8 @@
  */
 import { AdfDoc, AdfNode, bulletList, codeBlock, doc, heading, paragraph, table, text } from "../jira/adf";
 import { resultLabel } from "../checks/report/table";
-import { MASK } from "../secret-values";
-import type { StackOutput } from "../stack-backend";
+import { MASK } from "../../../domain/secret-values";
+import type { StackOutput } from "../engine/stack-backend";
 
 /** One post-deploy check's result (scripts/lib/checks CheckReport). */
 export interface CheckResultLike {

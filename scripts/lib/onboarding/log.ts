@@ -1,8 +1,9 @@
 /**
  * Structured logs: one JSON object per line. Callers pass only facts (ids, aliases, statuses, counts);
- * the logger never sees headers, bodies or credentials, and masks the values it is told are secret.
+ * the logger never sees headers, bodies or credentials, and masks the values it is told are secret, with the
+ * domain's one redactor (parts and encodings too, as the checks and the audit do).
  */
-import { MASK } from "../secret-values";
+import { Redactor } from "../../../domain/redact";
 
 export type Level = "debug" | "info" | "warn" | "error";
 
@@ -13,15 +14,13 @@ export interface Logger {
 }
 
 export function jsonLogger(write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-    const secrets = new Set<string>();
+    const redactor = new Redactor();
     return {
         log(level, msg, fields = {}) {
-            let line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields });
-            for (const s of secrets) line = line.split(JSON.stringify(s).slice(1, -1)).join(MASK);
-            write(`${line}\n`);
+            write(`${redactor.redact(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }))}\n`);
         },
         redact(values) {
-            for (const v of values) if (v && v.length >= 6) secrets.add(v);
+            for (const v of values) redactor.add(v);
         },
     };
 }

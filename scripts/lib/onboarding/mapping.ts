@@ -5,8 +5,9 @@
  */
 import * as fs from "node:fs";
 import * as YAML from "yaml";
-import { CONFIG_KEYS, RawConfig, SECRET_KEYS, SECRET_PRESENT, StackSettings, validateStackConfig } from "../../../infra/validation";
-import type { ProjectFile } from "../stack-config";
+import { CONFIG_KEYS, RawConfig, SECRET_KEYS, SECRET_PRESENT, StackSettings } from "../../../domain/config";
+import { validateStackConfig } from "../../../infra/validation";
+import type { ProjectFile } from "../engine/stack-config";
 import type { Delivery } from "./payload";
 
 /** Config keys a Jira field may fill: the bank's own string settings. */

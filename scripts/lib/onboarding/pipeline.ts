@@ -4,11 +4,11 @@
  * commented on the ticket with the field or step that failed; nothing is written on invalid data.
  */
 import * as path from "node:path";
-import { CONFIG_KEYS } from "../../../infra/validation";
+import { CONFIG_KEYS } from "../../../domain/config";
 import type { AdfDoc } from "../jira/adf";
 import { JiraClient } from "../jira/client";
-import { StackBackend, StackLockedError, StackOutput } from "../stack-backend";
-import { loadStackConfig, ProjectFile } from "../stack-config";
+import { StackBackend, StackLockedError, StackOutput } from "../engine/stack-backend";
+import { loadStackConfig, ProjectFile } from "../engine/stack-config";
 import { CheckReportLike, failureComment, previewComment, resultComment, secretStrings } from "./comment";
 import { Logger, silentLogger } from "./log";
 import type { AppliedDeliveries } from "./delivery-state";

@@ -11,8 +11,8 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { characterProblem } from "../../../infra/validation";
-import { listStacks, ProjectFile, stackFilePath } from "../stack-config";
+import { characterProblem } from "../../../domain/rules";
+import { listStacks, ProjectFile, stackFilePath } from "../engine/stack-config";
 
 // The whole first line; no `m` flag: `^` and `$` are the line's own ends, never a place inside a value.
 const OWNER_LINE = /^# jira-ticket: ([A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,9})$/;

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { listStacks, ProjectFile, readProject, stackFilePath } from "../stack-config";
+import { listStacks, ProjectFile, readProject, stackFilePath } from "../engine/stack-config";
 
 /**
  * Where the trial of a repository goes: `<OS temp dir>/dcm-integration-trial-<hash of the repository path>`.

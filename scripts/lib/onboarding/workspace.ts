@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import type { ProjectFile } from "../stack-config";
+import type { ProjectFile } from "../engine/stack-config";
 
 /** Creates (or refreshes) `<root>/<stack>/Pulumi.yaml`; returns the directory. `stack` must be a validated alias. */
 export function prepareWorkspace(project: ProjectFile, stack: string, root: string): string {

@@ -19,12 +19,12 @@ import { parseUsers } from "../../../reference/key-keeper/users";
 import { createTokenVerifier, DCM_ISSUER, KeySourceUnavailable, Rejection } from "../../../reference/key-keeper/verifier";
 import { dcmToken, FORGERIES } from "../../../scripts/lib/checks/jwt";
 import { stackFacts } from "../../../scripts/lib/checks/outputs";
-import { LoopbackEnv, startEnvironment } from "../../scripts/checks/support/environment";
-import { StackMaterial, stackMaterial } from "../../scripts/checks/support/stack";
+import { LoopbackEnv, startEnvironment } from "../../../support/checks/environment";
+import { StackMaterial, stackMaterial } from "../../../support/checks/stack";
 import { Hole, HOLES, looseVerifier } from "./broken-verifiers";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 const KEY_KEEPER_CHECKS = ["key-keeper-*"];
-const ROOT = path.resolve(__dirname, "..", "..", "..");
 
 async function keyKeeperFailures(options: Parameters<typeof startEnvironment>[0]): Promise<Record<string, string>> {
     const env = await startEnvironment(options);
@@ -206,8 +206,8 @@ describe("the reference key keeper", () => {
             await new Promise<void>((r) => taken.close(() => r()));
         }
         // 0: serving until SIGTERM (a child process: the signal must not reach the test runner).
-        const child = spawn(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(ROOT, "reference/key-keeper/main.ts"),
-            "--audience", "demo", "--public-key", pem, "--users", users, "--port", "0"], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+        const child = spawn(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "reference/key-keeper/main.ts"),
+            "--audience", "demo", "--public-key", pem, "--users", users, "--port", "0"], { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "pipe"] });
         const exited = new Promise<number | null>((r) => child.on("close", r));
         let started = "";
         await new Promise<void>((r) => child.stderr.on("data", (d: Buffer) => { started += d; if (/key keeper: 2 users, GET http:\/\/127\.0\.0\.1:\d+\/key/.test(started)) r(); }));

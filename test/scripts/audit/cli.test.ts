@@ -6,7 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { main } from "../../../scripts/audit";
-import { CANARY, FIXTURES, ROOT } from "./helpers";
+import { CANARY, FIXTURES } from "./helpers";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 /** The command in this process (its output captured): fast, same code path as the CLI after argument parsing. */
 async function audit(args: string[]) {
@@ -24,8 +25,8 @@ async function audit(args: string[]) {
 
 /** The command as a user starts it. */
 function auditProcess(args: string[]) {
-    const r = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts/audit.ts"), ...args], {
-        cwd: ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") },
+    const r = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "scripts/audit.ts"), ...args], {
+        cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(PROJECT_ROOT, "tsconfig.json") },
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

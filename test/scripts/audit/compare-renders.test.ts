@@ -8,7 +8,7 @@ import { toMarkdown } from "../../../scripts/lib/audit/markdown";
 import { Masker } from "../../../scripts/lib/audit/masker";
 import { thumbprint } from "../../../scripts/lib/audit/normalize-random";
 import { assembleReport } from "../../../scripts/lib/audit/report";
-import type { RecordedResource } from "../../../scripts/lib/offline-runtime";
+import type { RecordedResource } from "../../../scripts/lib/engine/offline-runtime";
 
 const CANARY = "CANARYRENDER";
 const P = "urn:pulumi:demo::dcm-integration::pulumi:pulumi:Stack";

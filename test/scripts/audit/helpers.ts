@@ -4,9 +4,9 @@ import * as path from "node:path";
 import { auditPreviews } from "../../../scripts/lib/audit/from-preview";
 import type { AuditReport } from "../../../scripts/lib/audit/model";
 import { parsePreview, type PreviewDocument } from "../../../scripts/lib/audit/preview";
+import { PROJECT_ROOT } from "../../../domain/project";
 
-export const ROOT = path.resolve(__dirname, "..", "..", "..");
-export const FIXTURES = path.join(ROOT, "test", "fixtures", "preview");
+export const FIXTURES = path.join(PROJECT_ROOT, "test", "fixtures", "preview");
 /** Every plaintext secret planted in the fixtures contains this word; it must never reach a report. */
 export const CANARY = "CANARY";
 

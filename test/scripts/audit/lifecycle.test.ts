@@ -16,7 +16,7 @@ import { toMarkdown } from "../../../scripts/lib/audit/markdown";
 import { Masker } from "../../../scripts/lib/audit/masker";
 import type { AuditReport, ResourceChange } from "../../../scripts/lib/audit/model";
 import { assembleReport } from "../../../scripts/lib/audit/report";
-import { unwrapSecrets } from "../../../scripts/lib/secret-values";
+import { unwrapSecrets } from "../../../domain/secret-values";
 import { fixture, reportOf } from "./helpers";
 
 /** The kinds that say an existing key or credential stops working: never true of a creation. */

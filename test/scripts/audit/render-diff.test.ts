@@ -13,7 +13,7 @@ import { toHtml } from "../../../scripts/lib/audit/html";
 import { toMarkdown } from "../../../scripts/lib/audit/markdown";
 import type { AuditReport, RenderDiffEvidence } from "../../../scripts/lib/audit/model";
 import { auditRenderDiff } from "../../../scripts/lib/audit/render-diff";
-import { ROOT } from "./helpers";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 const CANARY = "CANARYRDIFF";
 const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=audit-test", "-c", "user.email=audit@test.invalid", ...args], { cwd, encoding: "utf8" });
@@ -27,14 +27,14 @@ describe("audit --render-diff", () => {
 
     before(async () => {
         repo = fs.mkdtempSync(path.join(os.tmpdir(), "audit-repo-"));
-        for (const f of ["Pulumi.yaml", "tsconfig.json", "package.json"]) fs.copyFileSync(path.join(ROOT, f), path.join(repo, f));
-        for (const d of ["infra", "components"]) fs.cpSync(path.join(ROOT, d), path.join(repo, d), { recursive: true });
+        for (const f of ["Pulumi.yaml", "tsconfig.json", "package.json"]) fs.copyFileSync(path.join(PROJECT_ROOT, f), path.join(repo, f));
+        for (const d of ["domain", "infra", "components"]) fs.cpSync(path.join(PROJECT_ROOT, d), path.join(repo, d), { recursive: true });
         fs.mkdirSync(path.join(repo, "stacks"));
-        fs.copyFileSync(path.join(ROOT, "stacks", "Pulumi.demo.yaml"), path.join(repo, "stacks", "Pulumi.demo.yaml"));
+        fs.copyFileSync(path.join(PROJECT_ROOT, "stacks", "Pulumi.demo.yaml"), path.join(repo, "stacks", "Pulumi.demo.yaml"));
         // lviv exists at the revision only (retired), kharkiv in the working tree only (new).
-        const demoStack = fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.demo.yaml"), "utf8");
+        const demoStack = fs.readFileSync(path.join(PROJECT_ROOT, "stacks", "Pulumi.demo.yaml"), "utf8");
         fs.writeFileSync(path.join(repo, "stacks", "Pulumi.lviv.yaml"), demoStack.replace(/\bdemo\b/g, "lviv"));
-        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(repo, "node_modules"), "dir");
+        fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(repo, "node_modules"), "dir");
         fs.writeFileSync(path.join(repo, ".gitignore"), "node_modules\n");
         git(repo, "init", "--quiet");
         git(repo, "add", ".");

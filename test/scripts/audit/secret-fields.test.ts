@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { knownSecretFields, SECRET_FIELDS, unlistedSecretFields } from "../../../scripts/lib/audit/secret-fields";
-import { render, Rendered } from "../../helpers/render";
+import { render, Rendered } from "../../../support/render";
 
 /** Renders that together create every resource type the program can: each TLS mode, a rotation with RSA. */
 const RENDERS = {

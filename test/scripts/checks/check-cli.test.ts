@@ -9,17 +9,17 @@ import { describe, it } from "node:test";
 import { main } from "../../../scripts/check";
 import { keyKeeperChecks } from "../../../scripts/lib/checks/plan/key-keeper";
 import { checkGroups, DEFAULT_SCENARIO, selectChecks } from "../../../scripts/lib/checks/runner";
-import { FakeStackBackend } from "../../helpers/fake-stack-backend";
-import { LoopbackEnv, startEnvironment } from "./support/environment";
-import { stackMaterial } from "./support/stack";
+import { FakeStackBackend } from "../../../scripts/lib/engine/fake-stack-backend";
+import { LoopbackEnv, startEnvironment } from "../../../support/checks/environment";
+import { stackMaterial } from "../../../support/checks/stack";
+import { PROJECT_ROOT } from "../../../domain/project";
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
 
 /** The CLI in a child process (async: the servers it talks to live in this process). */
 function checkCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-        const child = spawn(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts/check.ts"), ...args], {
-            cwd: ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") },
+        const child = spawn(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "scripts/check.ts"), ...args], {
+            cwd: PROJECT_ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(PROJECT_ROOT, "tsconfig.json") },
         });
         let stdout = "";
         let stderr = "";
@@ -228,8 +228,8 @@ describe("npm run check", () => {
         // The file render really writes, not a copy of its keys: the test breaks if the two drift apart.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-render-"));
         const render = await new Promise<number | null>((resolve) => {
-            spawn(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts/render.ts"), "demo", "--out", dir], {
-                cwd: ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, stdio: "ignore",
+            spawn(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "scripts/render.ts"), "demo", "--out", dir], {
+                cwd: PROJECT_ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(PROJECT_ROOT, "tsconfig.json") }, stdio: "ignore",
             }).on("close", resolve);
         });
         assert.equal(render, 0, "npm run render -- demo");
@@ -290,7 +290,7 @@ describe("npm run check", () => {
     it("banks.md counts the key-keeper checks the plan holds, and its command and sample run exactly those", () => {
         const plan = keyKeeperChecks().map((c) => c.id);
         const rejections = plan.filter((id) => id.startsWith("key-keeper-rejects-"));
-        const text = fs.readFileSync(path.join(ROOT, "docs", "banks.md"), "utf8");
+        const text = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "banks.md"), "utf8");
         const prose = text.replace(/\s+/g, " ");
         assert.match(prose, new RegExp(`include ${plan.length} key-keeper checks \\(plan steps 1, 6 and 7\\)`));
         assert.match(prose, new RegExp(`and ${rejections.length} forged, wrong or replayed tokens`));
@@ -308,7 +308,7 @@ describe("npm run check", () => {
 
     it("the DevOps guide's check table names every check", async () => {
         // The table moved from the README to docs/devops.md with the guides.
-        const guide = fs.existsSync(path.join(ROOT, "docs", "devops.md")) ? path.join(ROOT, "docs", "devops.md") : path.join(ROOT, "README.md");
+        const guide = fs.existsSync(path.join(PROJECT_ROOT, "docs", "devops.md")) ? path.join(PROJECT_ROOT, "docs", "devops.md") : path.join(PROJECT_ROOT, "README.md");
         const text = fs.readFileSync(guide, "utf8");
         const start = text.indexOf("| plan step | check |");
         assert.ok(start >= 0, "the guide has the check table");

@@ -7,7 +7,7 @@ import { before, describe, it } from "node:test";
 import * as jose from "jose";
 import { dcmToken, DCM_ISSUER, FOREIGN_KEY_URL, FORGERIES, forgedToken, TOKEN_LIFETIME_S } from "../../../scripts/lib/checks/jwt";
 import { StackFacts, stackFacts } from "../../../scripts/lib/checks/outputs";
-import { stackMaterial } from "./support/stack";
+import { stackMaterial } from "../../../support/checks/stack";
 
 const header = (t: string) => jose.decodeProtectedHeader(t);
 const claims = (t: string) => jose.decodeJwt(t);

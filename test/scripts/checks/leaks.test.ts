@@ -10,10 +10,10 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type * as http from "node:http";
 import { main } from "../../../scripts/check";
-import { leakedForms, plant } from "./support/dcm-api";
-import { LoopbackEnv, startEnvironment } from "./support/environment";
-import { assertNoLeak } from "./support/leaks";
-import { StackMaterial, stackMaterial } from "./support/stack";
+import { leakedForms, plant } from "../../../support/checks/dcm-api";
+import { LoopbackEnv, startEnvironment } from "../../../support/checks/environment";
+import { assertNoLeak } from "../../../support/checks/leaks";
+import { StackMaterial, stackMaterial } from "../../../support/checks/stack";
 
 type Answer = (req: http.IncomingMessage) => { status: number; body: string; contentType?: string };
 

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { InputError, InputErrors } from "../../../scripts/lib/checks/errors";
 import { stackFacts } from "../../../scripts/lib/checks/outputs";
-import { StackMaterial, stackMaterial } from "./support/stack";
+import { StackMaterial, stackMaterial } from "../../../support/checks/stack";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 describe("stackFacts", () => {
     let material: StackMaterial;
@@ -64,7 +65,7 @@ describe("stackFacts", () => {
     });
 
     it("reads only outputs the program exports (a renamed output breaks this, not a deployment)", () => {
-        const root = path.resolve(__dirname, "..", "..", "..");
+        const root = PROJECT_ROOT;
         const read = [...fs.readFileSync(path.join(root, "scripts/lib/checks/outputs.ts"), "utf8").matchAll(/\(o, "(\w+)"/g)].map((m) => m[1]);
         const exported = new Set([...fs.readFileSync(path.join(root, "infra/index.ts"), "utf8").matchAll(/^export const (\w+)/gm)].map((m) => m[1]));
         assert.ok(read.length >= 14, read.join(", "));

@@ -9,7 +9,7 @@ import * as jose from "jose";
 import { CheckFailure } from "../../../scripts/lib/checks/errors";
 import type { HttpClient, HttpResponse } from "../../../scripts/lib/checks/http";
 import { FORGERIES } from "../../../scripts/lib/checks/jwt";
-import { Redactor } from "../../../scripts/lib/checks/redact";
+import { Redactor } from "../../../domain/redact";
 import type { StackFacts } from "../../../scripts/lib/checks/outputs";
 import type { CheckContext, CheckDefinition } from "../../../scripts/lib/checks/plan/definition";
 import { keyKeeperChecks } from "../../../scripts/lib/checks/plan/key-keeper";

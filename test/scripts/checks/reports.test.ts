@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CheckReport, formatCheckTable } from "../../../scripts/lib/checks";
 import * as crypto from "node:crypto";
-import { Redactor } from "../../../scripts/lib/checks/redact";
+import { Redactor } from "../../../domain/redact";
 import { jsonReport } from "../../../scripts/lib/checks/report/json";
 import { junitXml } from "../../../scripts/lib/checks/report/junit";
 import { progressReporter } from "../../../scripts/lib/checks/report/progress";

@@ -14,8 +14,8 @@ import { TransientFailure } from "../../../scripts/lib/checks/errors";
 import type { HttpClient } from "../../../scripts/lib/checks/http";
 import { stackFacts } from "../../../scripts/lib/checks/outputs";
 import { backofficeChecks } from "../../../scripts/lib/checks/plan/backoffice";
-import { EnvOptions, LoopbackEnv, startEnvironment } from "./support/environment";
-import { stackMaterial } from "./support/stack";
+import { EnvOptions, LoopbackEnv, startEnvironment } from "../../../support/checks/environment";
+import { stackMaterial } from "../../../support/checks/stack";
 
 async function withEnv<T>(options: EnvOptions, body: (env: LoopbackEnv) => Promise<T>): Promise<T> {
     const env = await startEnvironment(options);

@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { CheckFailure, InputError, TransientFailure } from "../../../scripts/lib/checks/errors";
 import { HttpClient, parseResolve, trustedCas } from "../../../scripts/lib/checks/http";
 import { withRetry } from "../../../scripts/lib/checks/retry";
-import { createPki, Pki } from "./support/pki";
+import { createPki, Pki } from "../../../support/checks/pki";
 
 describe("HttpClient", () => {
     let pki: Pki;

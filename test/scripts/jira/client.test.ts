@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { doc, paragraph, plainText } from "../../../scripts/lib/jira/adf";
 import { isIssueKey, JiraClient, JiraError } from "../../../scripts/lib/jira/client";
-import { FakeJira, startFakeJira } from "./fake-jira-server";
+import { FakeJira, startFakeJira } from "../../../support/fake-jira-server";
 
 const EMAIL = "devops@dcm.example";
 const TOKEN = "jira-token-canary-7f3a9c";

@@ -9,13 +9,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import * as YAML from "yaml";
-import { CONFIG_KEYS, validateStackConfig } from "../../../infra/validation";
+import { CONFIG_KEYS } from "../../../domain/config";
+import { validateStackConfig } from "../../../infra/validation";
 import { formatDataProblems, mappedDelivery, prepareData } from "../../../scripts/lib/onboarding/mapping";
 import { parseDelivery } from "../../../scripts/lib/onboarding/payload";
 import { precheck } from "../../../scripts/lib/onboarding/pipeline";
 import { checkOwnership, OwnershipError, recordedTicket, writeStackFile } from "../../../scripts/lib/onboarding/stack-file";
-import { validRaw } from "../../helpers/configs";
-import { automationBody, MAPPING, tempProject } from "./fixtures";
+import { validRaw } from "../../../support/configs";
+import { automationBody, MAPPING, tempProject } from "../../../support/onboarding/fixtures";
 
 const temp = tempProject();
 after(() => temp.cleanup());

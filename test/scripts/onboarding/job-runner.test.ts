@@ -6,8 +6,9 @@ import { after, before, describe, it } from "node:test";
 import { plainText } from "../../../scripts/lib/jira/adf";
 import { killJobs, runJobInChild } from "../../../scripts/lib/onboarding/job-runner";
 import { parseDelivery } from "../../../scripts/lib/onboarding/payload";
-import { FakeJira, startFakeJira } from "../jira/fake-jira-server";
-import { automationBody, ROOT, tempProject } from "./fixtures";
+import { FakeJira, startFakeJira } from "../../../support/fake-jira-server";
+import { automationBody, tempProject } from "../../../support/onboarding/fixtures";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 const BACKEND = path.join(__dirname, "support", "job-backend.ts");
 
@@ -29,7 +30,7 @@ describe("runJobInChild", () => {
         const parsed = parseDelivery(automationBody("DCMOPS-401", { alias: "Lviv Bank" }));
         assert.ok(parsed.ok);
         const before = temp.snapshot();
-        const result = await runJobInChild(parsed.delivery, { projectDir: temp.dir, mappingFile: path.join(ROOT, "jira-mapping.yaml"), workspacesDir: path.join(temp.dir, "ws"), skipChecks: true });
+        const result = await runJobInChild(parsed.delivery, { projectDir: temp.dir, mappingFile: path.join(PROJECT_ROOT, "jira-mapping.yaml"), workspacesDir: path.join(temp.dir, "ws"), skipChecks: true });
         assert.equal(result.status, "invalid");
         assert.match(result.problems.join("\n"), /Jira field 'Bank alias \(customfield_10201\)' -> dcm-integration:alias: must be a DNS label/);
         assert.deepEqual(temp.snapshot(), before);
@@ -42,7 +43,7 @@ describe("runJobInChild", () => {
     it("gives the job an explicit environment without the receiver's secrets", async () => {
         const record = path.join(temp.dir, "job-env.json");
         const mapping = path.join(temp.dir, "dev-mapping.yaml");
-        fs.writeFileSync(mapping, fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        fs.writeFileSync(mapping, fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
         Object.assign(process.env, { ONBOARDING_TOKEN: "receiver-token", JIRA_WEBHOOK_SECRET: "receiver-secret", TEST_JOB_RECORD: record });
         try {
             const parsed = parseDelivery(automationBody("DCMOPS-403", { alias: "kharkiv" }));
@@ -61,7 +62,7 @@ describe("runJobInChild", () => {
         let deep: unknown = "x";
         for (let i = 0; i < 50_000; i++) deep = [deep];
         const delivery = { source: "automation" as const, issueKey: "DCMOPS-404", fields: { customfield_19999: deep } };
-        await assert.rejects(runJobInChild(delivery, { projectDir: temp.dir, mappingFile: path.join(ROOT, "jira-mapping.yaml"), workspacesDir: path.join(temp.dir, "ws") }),
+        await assert.rejects(runJobInChild(delivery, { projectDir: temp.dir, mappingFile: path.join(PROJECT_ROOT, "jira-mapping.yaml"), workspacesDir: path.join(temp.dir, "ws") }),
             /the job could not be handed to its process/);
         assert.equal(await killJobs(), 0, "no job process is left");
     });
@@ -69,7 +70,7 @@ describe("runJobInChild", () => {
     it("rejects when the job process ends without a result", async () => {
         const parsed = parseDelivery(automationBody("DCMOPS-402"));
         assert.ok(parsed.ok);
-        await assert.rejects(runJobInChild(parsed.delivery, { projectDir: path.join(temp.dir, "missing"), mappingFile: path.join(ROOT, "jira-mapping.yaml"), workspacesDir: path.join(temp.dir, "ws") }),
+        await assert.rejects(runJobInChild(parsed.delivery, { projectDir: path.join(temp.dir, "missing"), mappingFile: path.join(PROJECT_ROOT, "jira-mapping.yaml"), workspacesDir: path.join(temp.dir, "ws") }),
             /the job process ended without a result \(exit code 1\)/);
     });
 });

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { guardKeyKeeperAddress, Lookup } from "../../../scripts/lib/checks/address-guard";
 import { InputError } from "../../../scripts/lib/checks/errors";
 import { runChecks } from "../../../scripts/lib/checks";
-import { stackMaterial } from "../checks/support/stack";
+import { stackMaterial } from "../../../support/checks/stack";
 
 const resolvingTo = (...addresses: string[]): Lookup => async () => addresses;
 

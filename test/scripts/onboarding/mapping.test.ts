@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { CONFIG_KEYS } from "../../../infra/validation";
+import { CONFIG_KEYS } from "../../../domain/config";
 import { fieldText, formatDataProblems, parseMapping, prepareData } from "../../../scripts/lib/onboarding/mapping";
 import { Delivery, parseDelivery } from "../../../scripts/lib/onboarding/payload";
-import { automationBody, MAPPING, ROOT, tempProject, webhookBody } from "./fixtures";
+import { automationBody, MAPPING, tempProject, webhookBody } from "../../../support/onboarding/fixtures";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 const temp = tempProject();
 after(() => temp.cleanup());
@@ -102,7 +103,7 @@ describe("the field mapping", () => {
 describe("the Jira admin's way to the field ids", () => {
     it("is the same menu path in jira-mapping.yaml and docs/jira.md", () => {
         // Comment lines joined: the path may wrap in the mapping file.
-        const flat = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8").replace(/\n#?\s*/g, " ");
+        const flat = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8").replace(/\n#?\s*/g, " ");
         const menuPath = (file: string) => /Settings > [^(),]*?Custom fields/.exec(flat(file))?.[0];
         const inMapping = menuPath("jira-mapping.yaml");
         assert.ok(inMapping, "jira-mapping.yaml names the menu path");

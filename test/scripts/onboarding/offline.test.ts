@@ -8,11 +8,12 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { after, before, describe, it } from "node:test";
 import { main } from "../../../scripts/onboard";
-import { OfflineStackBackend } from "../../../scripts/lib/offline-stack-backend";
+import { OfflineStackBackend } from "../../../scripts/lib/engine/offline-stack-backend";
 import { recordedTicket } from "../../../scripts/lib/onboarding/stack-file";
 import { prepareTrialProject, trialProjectDir } from "../../../scripts/lib/onboarding/trial";
-import { readProject } from "../../../scripts/lib/stack-config";
-import { automationBody, ROOT, tempProject } from "./fixtures";
+import { readProject } from "../../../scripts/lib/engine/stack-config";
+import { automationBody, tempProject } from "../../../support/onboarding/fixtures";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 describe("npm run onboard -- --offline", () => {
     const temp = tempProject([]);
@@ -30,7 +31,7 @@ describe("npm run onboard -- --offline", () => {
 
     before(() => {
         // A demo bank (Kratos on SQLite) needs no secrets, so the offline flow can go as far as the preview.
-        const text = fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n");
+        const text = fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n");
         fs.writeFileSync(devMapping, text);
     });
     after(() => temp.cleanup());
@@ -63,7 +64,7 @@ describe("npm run onboard -- --offline", () => {
 
     it("without --project, writes into a trial project and says where; the repository's stacks/ and .pulumi/ stay as they were", async () => {
         const trialDir = path.join(temp.dir, "trial");
-        const real = (): [string[], string[], boolean] => [listing(path.join(ROOT, "stacks")), listing(path.join(ROOT, ".pulumi", "onboarding")), fs.existsSync(path.join(ROOT, ".pulumi", "workspaces", "mykolaiv"))];
+        const real = (): [string[], string[], boolean] => [listing(path.join(PROJECT_ROOT, "stacks")), listing(path.join(PROJECT_ROOT, ".pulumi", "onboarding")), fs.existsSync(path.join(PROJECT_ROOT, ".pulumi", "workspaces", "mykolaiv"))];
         const before = real();
         const trial = async (body: unknown) => {
             const file = path.join(temp.dir, `trial-${Math.random().toString(36).slice(2)}.json`);
@@ -88,15 +89,15 @@ describe("npm run onboard -- --offline", () => {
             assert.deepEqual(real(), before);
         } finally {
             // Were the trial to leak into the repository, the leak must not outlive the test.
-            if (!before[0].some((f) => f.startsWith("Pulumi.mykolaiv.yaml "))) fs.rmSync(path.join(ROOT, "stacks", "Pulumi.mykolaiv.yaml"), { force: true });
-            if (!before[2]) fs.rmSync(path.join(ROOT, ".pulumi", "workspaces", "mykolaiv"), { recursive: true, force: true });
+            if (!before[0].some((f) => f.startsWith("Pulumi.mykolaiv.yaml "))) fs.rmSync(path.join(PROJECT_ROOT, "stacks", "Pulumi.mykolaiv.yaml"), { force: true });
+            if (!before[2]) fs.rmSync(path.join(PROJECT_ROOT, ".pulumi", "workspaces", "mykolaiv"), { recursive: true, force: true });
         }
     });
 
     it("the trial project is outside the repository, one per repository, and refreshed from its stack files", () => {
-        const repo = readProject(ROOT);
+        const repo = readProject(PROJECT_ROOT);
         const dir = trialProjectDir(repo);
-        assert.ok(path.relative(ROOT, dir).startsWith(".."), `${dir} is outside ${ROOT}`);
+        assert.ok(path.relative(PROJECT_ROOT, dir).startsWith(".."), `${dir} is outside ${PROJECT_ROOT}`);
         assert.equal(trialProjectDir(repo), dir, "the same on every run");
         assert.notEqual(trialProjectDir(temp.project), dir, "another repository has its own");
         const at = path.join(temp.dir, "trial-refresh");
@@ -111,11 +112,11 @@ describe("npm run onboard -- --offline", () => {
     });
 
     it("refuses a bank's stack file holding another bank's secure: value before any stack operation", async () => {
-        const dnipro = fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.dnipro.yaml"), "utf8");
+        const dnipro = fs.readFileSync(path.join(PROJECT_ROOT, "stacks", "Pulumi.dnipro.yaml"), "utf8");
         fs.writeFileSync(path.join(temp.dir, "stacks", "Pulumi.dnipro.yaml"), dnipro);
         const body = automationBody("DCMOPS-505", { alias: "rivne", displayName: "Rivne Bank" });
         // A production bank (the repository's mapping, no dev mode): the file is written, then waits for its secrets.
-        assert.equal(await run(body, "--offline", "--mapping", path.join(ROOT, "jira-mapping.yaml")), 1, output.join(""));
+        assert.equal(await run(body, "--offline", "--mapping", path.join(PROJECT_ROOT, "jira-mapping.yaml")), 1, output.join(""));
         assert.match(output.join(""), /needs-secrets/);
         // DevOps pastes dnipro's encrypted settings into rivne's file instead of running pulumi config set.
         const config = (YAML.parse(dnipro) as { config: Record<string, unknown> }).config;
@@ -128,7 +129,7 @@ describe("npm run onboard -- --offline", () => {
         fs.writeFileSync(file, JSON.stringify(body));
         output.length = 0;
         let backendUsed = false;
-        const code = await main(["--jira", file, "--project", temp.dir, "--workspaces", path.join(temp.dir, "ws"), "--no-comment", "--dry-run", "--mapping", path.join(ROOT, "jira-mapping.yaml")], {
+        const code = await main(["--jira", file, "--project", temp.dir, "--workspaces", path.join(temp.dir, "ws"), "--no-comment", "--dry-run", "--mapping", path.join(PROJECT_ROOT, "jira-mapping.yaml")], {
             env: {}, out: (t) => output.push(t), err: (t) => output.push(t),
             backendFor: () => { backendUsed = true; throw new Error("no stack operation may run"); },
         });

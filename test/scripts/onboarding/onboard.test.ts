@@ -10,10 +10,11 @@ import { main } from "../../../scripts/onboard";
 import { runChecks } from "../../../scripts/lib/checks";
 import { plainText } from "../../../scripts/lib/jira/adf";
 import { recordedTicket } from "../../../scripts/lib/onboarding/stack-file";
-import { StackLockedError } from "../../../scripts/lib/stack-backend";
-import { FakeStackBackend } from "../../helpers/fake-stack-backend";
-import { FakeJira, startFakeJira } from "../jira/fake-jira-server";
-import { automationBody, ROOT, tempProject, webhookBody } from "./fixtures";
+import { StackLockedError } from "../../../scripts/lib/engine/stack-backend";
+import { FakeStackBackend } from "../../../scripts/lib/engine/fake-stack-backend";
+import { FakeJira, startFakeJira } from "../../../support/fake-jira-server";
+import { automationBody, tempProject, webhookBody } from "../../../support/onboarding/fixtures";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 const CANARY = "CANARYonb5f1e";
 const EMAIL = "devops@dcm.example";
@@ -59,7 +60,7 @@ describe("npm run onboard", () => {
 
     before(async () => {
         jira = await startFakeJira(EMAIL, TOKEN);
-        const text = fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n");
+        const text = fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n");
         fs.writeFileSync(devMapping, text);
     });
     after(async () => {
@@ -141,7 +142,7 @@ describe("npm run onboard", () => {
 
     it("without secrets in the stack file, writes the file and asks DevOps for them; no deploy", async () => {
         const ops = fake.calls.length;
-        const { code, calls } = await run(automationBody("DCMOPS-104", { alias: "kyiv" }), "--mapping", path.join(ROOT, "jira-mapping.yaml"));
+        const { code, calls } = await run(automationBody("DCMOPS-104", { alias: "kyiv" }), "--mapping", path.join(PROJECT_ROOT, "jira-mapping.yaml"));
         assert.equal(code, 1);
         assert.equal(recordedTicket(fs.readFileSync(path.join(temp.dir, "stacks", "Pulumi.kyiv.yaml"), "utf8")), "DCMOPS-104");
         assert.equal(fake.calls.length, ops);

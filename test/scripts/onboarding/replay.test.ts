@@ -14,9 +14,9 @@ import type { Delivery } from "../../../scripts/lib/onboarding/payload";
 import { onboard, OnboardingDeps, OnboardingResult, precheck } from "../../../scripts/lib/onboarding/pipeline";
 import { JobQueue } from "../../../scripts/lib/onboarding/queue";
 import { createReceiver, Receiver, ReceiverOptions, signBody } from "../../../scripts/lib/onboarding/server";
-import type { StackBackend } from "../../../scripts/lib/stack-backend";
-import { FakeJira, startFakeJira } from "../jira/fake-jira-server";
-import { automationBody, MAPPING, tempProject, webhookBody } from "./fixtures";
+import type { StackBackend } from "../../../scripts/lib/engine/stack-backend";
+import { FakeJira, startFakeJira } from "../../../support/fake-jira-server";
+import { automationBody, MAPPING, tempProject, webhookBody } from "../../../support/onboarding/fixtures";
 
 const SECRET = "webhook-secret-replay-5c1d";
 const TOKEN = "automation-token-replay-88e0";

@@ -9,11 +9,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { recordedTicket } from "../../../scripts/lib/onboarding/stack-file";
-import { automationBody, ROOT, tempProject } from "./fixtures";
-import { serveLogs } from "./support/serve-logs";
+import { automationBody, tempProject } from "../../../support/onboarding/fixtures";
+import { serveLogs } from "../../../support/onboarding/serve-logs";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 const TOKEN = "serve-offline-token-8c2d";
-const SERVE = ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "serve.ts")];
+const SERVE = ["--require", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "scripts", "serve.ts")];
 
 /** The environment of a laptop: no Jira credentials, no receiver secrets, no pulumi on PATH, temp files in `tmp`. */
 function laptopEnv(tmp: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -42,15 +43,15 @@ describe("npm run serve -- --offline", () => {
 
     it("previews a delivered bank with the offline render in a trial project, leaving the repository's stacks/ and state untouched", { timeout: 180_000 }, async () => {
         const mapping = path.join(temp.dir, "jira-mapping.yaml");
-        fs.writeFileSync(mapping, fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        fs.writeFileSync(mapping, fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
         const tmp = fs.mkdtempSync(path.join(temp.dir, "tmp-"));
-        const real = (): [string[], string[], boolean] => [listing(path.join(ROOT, "stacks")), listing(path.join(ROOT, ".pulumi", "onboarding")), fs.existsSync(path.join(ROOT, ".pulumi", "workspaces", "poltava"))];
+        const real = (): [string[], string[], boolean] => [listing(path.join(PROJECT_ROOT, "stacks")), listing(path.join(PROJECT_ROOT, ".pulumi", "onboarding")), fs.existsSync(path.join(PROJECT_ROOT, ".pulumi", "workspaces", "poltava"))];
         const before = real();
         let logs: Record<string, unknown>[] = [];
         try {
             // No --project: the default for --offline is the trial project.
             serve = spawn(process.execPath, [...SERVE, "--port", "0", "--mapping", mapping, "--grace", "1", "--offline"],
-                { cwd: ROOT, env: laptopEnv(tmp, { ONBOARDING_TOKEN: TOKEN }), stdio: ["ignore", "ignore", "pipe"] });
+                { cwd: PROJECT_ROOT, env: laptopEnv(tmp, { ONBOARDING_TOKEN: TOKEN }), stdio: ["ignore", "ignore", "pipe"] });
             const started = serveLogs(serve);
             logs = started.logs;
             const port = await started.listening;
@@ -77,14 +78,14 @@ describe("npm run serve -- --offline", () => {
             assert.deepEqual(real(), before, "and after the receiver stopped");
         } finally {
             // Were the trial to leak into the repository, the leak must not outlive the test.
-            if (!before[0].some((f) => f.startsWith("Pulumi.poltava.yaml "))) fs.rmSync(path.join(ROOT, "stacks", "Pulumi.poltava.yaml"), { force: true });
-            if (!before[2]) fs.rmSync(path.join(ROOT, ".pulumi", "workspaces", "poltava"), { recursive: true, force: true });
+            if (!before[0].some((f) => f.startsWith("Pulumi.poltava.yaml "))) fs.rmSync(path.join(PROJECT_ROOT, "stacks", "Pulumi.poltava.yaml"), { force: true });
+            if (!before[2]) fs.rmSync(path.join(PROJECT_ROOT, ".pulumi", "workspaces", "poltava"), { recursive: true, force: true });
         }
     });
 
     it("without ONBOARDING_TOKEN and JIRA_WEBHOOK_SECRET: names both and how a trial sets one, exit 2, nothing written", async () => {
         const tmp = fs.mkdtempSync(path.join(temp.dir, "tmp-"));
-        const child = spawn(process.execPath, [...SERVE, "--port", "0", "--offline"], { cwd: ROOT, env: laptopEnv(tmp), stdio: ["ignore", "ignore", "pipe"] });
+        const child = spawn(process.execPath, [...SERVE, "--port", "0", "--offline"], { cwd: PROJECT_ROOT, env: laptopEnv(tmp), stdio: ["ignore", "ignore", "pipe"] });
         let stderr = "";
         child.stderr!.on("data", (d) => { stderr += d; });
         assert.equal(await new Promise((r) => child.once("exit", r)), 2);
@@ -97,7 +98,7 @@ describe("npm run serve -- --offline", () => {
 
     it("refuses --offline together with --backend-module (exit 2)", async () => {
         const child = spawn(process.execPath, [...SERVE, "--offline", "--backend-module", "x.js"],
-            { cwd: ROOT, env: { ...process.env, ONBOARDING_TOKEN: TOKEN }, stdio: "ignore" });
+            { cwd: PROJECT_ROOT, env: { ...process.env, ONBOARDING_TOKEN: TOKEN }, stdio: "ignore" });
         assert.equal(await new Promise((r) => child.once("exit", r)), 2);
     });
 });

@@ -7,8 +7,9 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { automationBody, ROOT, tempProject } from "./fixtures";
-import { serveLogs } from "./support/serve-logs";
+import { automationBody, tempProject } from "../../../support/onboarding/fixtures";
+import { serveLogs } from "../../../support/onboarding/serve-logs";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 const TOKEN = "serve-shutdown-token-31f0";
 
@@ -34,15 +35,15 @@ describe("npm run serve shutdown", () => {
 
     it("exits within its grace period with a job that never ends, and kills the job's process", { timeout: 90_000 }, async () => {
         const mapping = path.join(temp.dir, "jira-mapping.yaml");
-        fs.writeFileSync(mapping, fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        fs.writeFileSync(mapping, fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
         const record = path.join(temp.dir, "job.json");
         const env: NodeJS.ProcessEnv = { ...process.env, ONBOARDING_TOKEN: TOKEN, TEST_JOB_HANG: "1", TEST_JOB_RECORD: record };
         for (const k of ["JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_WEBHOOK_SECRET"]) delete env[k];
         serve = spawn(process.execPath, [
-            "--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "serve.ts"),
+            "--require", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "scripts", "serve.ts"),
             "--port", "0", "--project", temp.dir, "--mapping", mapping, "--grace", "1",
             "--backend-module", path.join(__dirname, "support", "job-backend.ts"),
-        ], { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
+        ], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
         const { logs, listening } = serveLogs(serve);
         const exited = new Promise<number | null>((resolve) => serve!.once("exit", (code) => resolve(code)));
         const port = await listening;

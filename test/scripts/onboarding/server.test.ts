@@ -15,9 +15,10 @@ import { onboard, OnboardingDeps, OnboardingResult, precheck } from "../../../sc
 import { JobQueue, JobRecord } from "../../../scripts/lib/onboarding/queue";
 import { createReceiver, Receiver, signBody } from "../../../scripts/lib/onboarding/server";
 import { recordedTicket } from "../../../scripts/lib/onboarding/stack-file";
-import { FakeStackBackend } from "../../helpers/fake-stack-backend";
-import { FakeJira, startFakeJira } from "../jira/fake-jira-server";
-import { automationBody, ROOT, tempProject, webhookBody } from "./fixtures";
+import { FakeStackBackend } from "../../../scripts/lib/engine/fake-stack-backend";
+import { FakeJira, startFakeJira } from "../../../support/fake-jira-server";
+import { automationBody, tempProject, webhookBody } from "../../../support/onboarding/fixtures";
+import { PROJECT_ROOT } from "../../../domain/project";
 
 const TOKEN = "automation-token-CANARY-4d2e";
 const SECRET = "webhook-secret-CANARY-77aa";
@@ -35,7 +36,7 @@ describe("npm run serve: the webhook receiver", () => {
 
     before(async () => {
         jira = await startFakeJira("devops@dcm.example", "jira-token");
-        const mapping = parseMapping(fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        const mapping = parseMapping(fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
         const log = jsonLogger((l) => logs.push(l));
         const client = new JiraClient({ baseUrl: jira.url, email: "devops@dcm.example", apiToken: "jira-token" });
         const deps: OnboardingDeps = { project: temp.project, mapping, jira: client, log, workspacesDir: path.join(temp.dir, "ws"), backendFor: (dir) => fake.forWorkspace(dir) };

@@ -8,9 +8,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { writeStackFile } from "../../../scripts/lib/onboarding/stack-file";
-import { ProjectFile, readProject } from "../../../scripts/lib/stack-config";
+import { ProjectFile, readProject } from "../../../scripts/lib/engine/stack-config";
+import { PROJECT_ROOT } from "../../../domain/project";
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
 const BANK = { alias: "", displayName: "Hostile Bank", firstEmployeeEmail: "officer@hostile.example", keyKeeperUrl: "https://keeper.hostile.example" };
 
 /** Every file and directory under dir, relative, sorted. */
@@ -26,7 +26,7 @@ describe("writeStackFile refuses an alias that is not a DNS label", () => {
         parent = fs.mkdtempSync(path.join(os.tmpdir(), "stack-file-guard-"));
         const dir = path.join(parent, "project");
         fs.mkdirSync(path.join(dir, "stacks"), { recursive: true });
-        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
         project = readProject(dir);
     });
     after(() => fs.rmSync(parent, { recursive: true, force: true }));

@@ -1,0 +1,141 @@
+/**
+ * The configuration's shapes: a bank's data, the platform settings, the settings the program runs on, and
+ * every config key the program reads. Pure data and types (no Pulumi import): every layer above reads them.
+ */
+import type { BankNames } from "./names";
+import type { SigningAlgorithm } from "./signing";
+
+/** How host certificates are obtained. */
+export type TlsMode = "cert-manager" | "self-signed" | "provided";
+export const TLS_MODES: readonly TlsMode[] = ["cert-manager", "self-signed", "provided"];
+
+/** One JWT signing key. Two slots exist only while a key is being rotated. */
+export interface SigningKeySlot {
+    /** Stable name of the key's slot ("a", "b"): the key's identity in state, so rotation never renames it. */
+    slot: string;
+    /** JWS algorithm the key signs with. */
+    algorithm: SigningAlgorithm;
+    /** RSA modulus length; only for RS256/PS256. */
+    rsaBits?: number;
+}
+
+/** The bank's own data (one `stacks/Pulumi.<alias>.yaml`). */
+export interface BankConfig {
+    /** The bank's alias: the stack name and part of every host name. */
+    alias: string;
+    /** Human-readable name of the bank, as registered in the Processing Center. */
+    displayName: string;
+    /** ISO 4217 code of the counterparty's asset (plan step 3). */
+    assetCode: string;
+    /** Email of the bank's first backoffice employee (plan steps 8, 9). */
+    firstEmployeeEmail: string;
+    /** Base URL of the bank's authorization service, the key keeper (plan steps 1, 6, 7). */
+    keyKeeperUrl: string;
+    /** The signing keys; the JWKS publishes all of them. */
+    signingKeys: SigningKeySlot[];
+    /** Slot of the key DCM signs with now. */
+    activeSigningKey: string;
+    /** Kratos runs on an in-pod SQLite database with no secret to fill in (demo banks only; data is lost on restart). */
+    kratosDevMode: boolean;
+    /** Addresses of the Kratos database server, the only database egress (empty in dev mode). */
+    kratosDatabaseCidrs: string[];
+    /** Addresses of the mail server the courier submits to, its only SMTP egress (empty in dev mode). */
+    kratosSmtpCidrs: string[];
+}
+
+/** Platform-wide settings (Pulumi.yaml defaults). */
+export interface PlatformConfig {
+    /** DNS zone of all bank hosts. */
+    baseDomain: string;
+    /** Environment suffix of host names, `integrate` by default. */
+    environment: string;
+    /** IngressClass that serves the hosts. */
+    ingressClass: string;
+    /** How host certificates are obtained. */
+    tlsMode: TlsMode;
+    /** cert-manager ClusterIssuer, for tlsMode cert-manager. */
+    tlsIssuer: string;
+    /** Existing TLS Secret, for tlsMode provided. */
+    tlsSecretName: string;
+    /** Pinned container images. */
+    images: { frontend: string; kratos: string; jwksServer: string; bootstrap: string };
+    /** In-cluster URL of DCM's API. */
+    dcmApiUpstream: string;
+    /** Namespace of the ingress controller, the only source admitted to the bank's public pods. */
+    ingressNamespace: string;
+    /** The API server's endpoint addresses (/32, /128), the only place the first-employee bootstrap may write its Secret. */
+    apiServerCidr: string[];
+    /** Namespace where DCM's JWT signer runs: the bank's signing key Secret is created there. */
+    signerNamespace: string;
+    /** DCM's signer's service account in signerNamespace, the only subject allowed to read the signing key Secret. */
+    signerServiceAccount: string;
+    /** A bank's keyKeeperUrl may name a private address (reached over a private link); loopback, link-local and unspecified never. */
+    allowPrivateKeyKeeper: boolean;
+    /** The Kubernetes provider does not wait for objects to become ready or gone (an API server without nodes: the real-component tests). */
+    skipAwait: boolean;
+}
+
+/** Everything the program needs, validated, plus the names derived from it. */
+export interface StackSettings extends BankNames {
+    bank: BankConfig;
+    platform: PlatformConfig;
+}
+
+/** One broken rule in a configuration. */
+export interface ConfigProblem {
+    /** Config key as written in the stack file, without the project namespace. */
+    key: string;
+    /** What is wrong and what is expected. */
+    message: string;
+}
+
+export type ValidationResult = { ok: true; settings: StackSettings } | { ok: false; problems: ConfigProblem[] };
+
+type KeyScope = "bank" | "platform";
+/** Every config key the program reads: unknown keys are errors, so a typo never silently falls back to a default. */
+export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string; secret?: boolean }>> = {
+    alias: { scope: "bank", doc: "The bank's alias; must equal the stack name." },
+    displayName: { scope: "bank", doc: "The bank's name as registered in the Processing Center." },
+    assetCode: { scope: "bank", doc: "ISO 4217 code of the counterparty's asset. Default UAH." },
+    firstEmployeeEmail: { scope: "bank", doc: "Email of the first backoffice employee." },
+    keyKeeperUrl: { scope: "bank", doc: "https base URL of the bank's key keeper (authorization service)." },
+    signingKeys: { scope: "bank", doc: "JWT signing keys by slot: [{slot, algorithm, rsaBits?}]. Default one ES256 key in slot a." },
+    activeSigningKey: { scope: "bank", doc: "Slot of the key DCM signs with. Default: the first slot." },
+    baseDomain: { scope: "platform", doc: "DNS zone of all bank hosts." },
+    environment: { scope: "platform", doc: "Environment suffix of host names." },
+    ingressClass: { scope: "platform", doc: "IngressClass that serves the hosts." },
+    tlsMode: { scope: "platform", doc: "cert-manager, self-signed or provided." },
+    tlsIssuer: { scope: "platform", doc: "cert-manager ClusterIssuer (tlsMode cert-manager)." },
+    tlsSecretName: { scope: "platform", doc: "Existing TLS Secret (tlsMode provided)." },
+    frontendImage: { scope: "platform", doc: "Backoffice Frontend image, pinned." },
+    kratosImage: { scope: "platform", doc: "Ory Kratos image, pinned." },
+    jwksServerImage: { scope: "platform", doc: "JWKS static server image, pinned." },
+    dcmApiUpstream: { scope: "platform", doc: "In-cluster URL of DCM's API." },
+    kratosDsn: { scope: "bank", secret: true, doc: "Secret: PostgreSQL DSN of the bank's Kratos database (postgres://..., port 5432)." },
+    kratosSmtpUri: { scope: "bank", secret: true, doc: "Secret: SMTP URI of the Kratos courier (smtps://... or smtp://..., port 465 or 587)." },
+    kratosMigrationDsn: { scope: "bank", secret: true, doc: "Secret: PostgreSQL DSN with DDL rights, used only by the Kratos migrations Job (the server's kratosDsn has none)." },
+    kratosDatabaseCidrs: { scope: "bank", doc: "Addresses of the Kratos database server (list of CIDRs, at most /24 wide); its only database egress. Required unless dev mode." },
+    kratosSmtpCidrs: { scope: "bank", doc: "Addresses of the courier's mail server (list of CIDRs, at most /24 wide); its only SMTP egress. Required unless dev mode." },
+    kratosDevMode: { scope: "bank", doc: "true: Kratos on an in-pod SQLite database, no secrets needed (demo banks only). Default false." },
+    bootstrapImage: { scope: "platform", doc: "Node.js image of the first-employee bootstrap Job, pinned." },
+    ingressNamespace: { scope: "platform", doc: "Namespace of the ingress controller (admitted by the NetworkPolicies)." },
+    apiServerCidr: { scope: "platform", doc: "The API server's endpoint addresses, each /32 or /128 (kubectl get endpoints kubernetes -n default); no default." },
+    signerNamespace: { scope: "platform", doc: "Namespace of DCM's JWT signer; the signing key Secret lives there. Default dcm-platform." },
+    signerServiceAccount: { scope: "platform", doc: "Service account of DCM's JWT signer, the only reader of the signing key Secret. Default dcm-signer." },
+    allowPrivateKeyKeeper: { scope: "platform", doc: "true: a keyKeeperUrl may name a private address (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7). Default false." },
+    skipAwait: { scope: "platform", doc: "true: every object carries pulumi.com/skipAwait, so pulumi up does not wait for pods, Jobs or load balancers; only for an API server without nodes (npm run test:real). Default false." },
+};
+
+/** Config keys read with getSecret: the program passes SECRET_PRESENT for them and checks the value inside its Output. */
+export const SECRET_KEYS: readonly string[] = Object.keys(CONFIG_KEYS).filter((k) => CONFIG_KEYS[k].secret);
+/** Stands for a secret key's value when only its presence is known (the value stays in a secret Output). */
+export const SECRET_PRESENT = "<secret>";
+
+/** Reads the raw value of one key; what the stack file holds (strings, or objects for structured keys). */
+export type RawConfig = Readonly<Record<string, unknown>>;
+
+/** One line per problem, each naming the key (with the project namespace) and the rule. */
+export function formatProblems(problems: readonly ConfigProblem[], namespace: string, stackName: string): string {
+    const head = `Invalid configuration for stack '${stackName}' (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was created:`;
+    return [head, ...problems.map((p) => `  - ${namespace}:${p.key} ${p.message}`)].join("\n");
+}
