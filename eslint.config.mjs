@@ -33,7 +33,7 @@ export const importArrows = Object.entries(LAYER_FORBIDS).map(([layer, forbidden
 }));
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "out/**", "**/*.js", "!scripts/lib/engine/offline-worker.js"] },
+    { ignores: ["node_modules/**", "out/**", "**/*.js", "!scripts/lib/engine/offline-worker.js", "!components/first-employee-bootstrap.js"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
@@ -56,8 +56,9 @@ export default tseslint.config(
         rules: { "@typescript-eslint/no-floating-promises": "off" },
     },
     {
-        files: ["scripts/lib/engine/offline-worker.js"],
-        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", __dirname: "readonly", console: "readonly" } },
+        // CommonJS run by Node.js as it is: the offline worker, and the first-employee bootstrap (in the Job's pod).
+        files: ["scripts/lib/engine/offline-worker.js", "components/first-employee-bootstrap.js"],
+        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", __dirname: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly", setTimeout: "readonly" } },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },
 );

@@ -1,13 +1,20 @@
+// @ts-check
 // First-employee bootstrap (plan steps 9 and 11), run by the Job of components/first-employee.ts in the
 // bank's namespace. Idempotent: it looks the employee up by email before creating them, issues a recovery
 // code only while no password is set and no unexpired one is stored, and keeps the recovery link in a
 // Kubernetes Secret (never in logs), removing it once the password is set.
-// Plain CommonJS for the stock Node.js image: no dependency, no build step.
+// Plain CommonJS for the stock Node.js image: no dependency, no build step. Type-checked from its JSDoc
+// (`// @ts-check`, tsconfig.json allowJs) and linted with the rest of the project.
 "use strict";
 const fs = require("node:fs");
 const http = require("node:http");
 const https = require("node:https");
 
+/**
+ * A required environment variable.
+ * @param {string} name
+ * @returns {string}
+ */
 const env = (name) => {
     const v = process.env[name];
     if (!v) throw new Error(`environment variable ${name} is required`);
@@ -30,9 +37,14 @@ const apiUrl = process.env.KUBERNETES_API_URL ||
 const attempts = Number(process.env.READY_ATTEMPTS || "30");
 const retryDelayMs = Number(process.env.READY_DELAY_MS || "2000");
 
-/** Seconds of a duration as Kratos' `expires_in` takes it (Go's `1h30m`), or NaN when it is not one. */
+/**
+ * Seconds of a duration as Kratos' `expires_in` takes it (Go's `1h30m`), or NaN when it is not one.
+ * @param {string} text
+ * @returns {number}
+ */
 function durationSeconds(text) {
     if (!/^(\d+(h|m|s))+$/.test(text)) return NaN;
+    /** @type {Record<string, number>} */
     const unit = { h: 3600, m: 60, s: 1 };
     return [...text.matchAll(/(\d+)(h|m|s)/g)].reduce((sum, [, n, u]) => sum + Number(n) * unit[u], 0);
 }
@@ -43,7 +55,24 @@ function checkExpiresIn() {
     }
 }
 
-/** One HTTP(S) exchange; the body is parsed as JSON when it is JSON. Never logs bodies: they may hold the link. */
+/**
+ * @typedef {object} RequestOptions
+ * @property {string} [method] HTTP method; GET by default.
+ * @property {Record<string, string>} [headers] Extra request headers.
+ * @property {unknown} [body] Sent as JSON.
+ * @property {Buffer} [ca] The CA to trust (the API server's).
+ */
+/**
+ * @typedef {object} Answer
+ * @property {number | undefined} status The HTTP status.
+ * @property {any} json The body parsed as JSON, or undefined when it is not JSON.
+ */
+/**
+ * One HTTP(S) exchange; the body is parsed as JSON when it is JSON. Never logs bodies: they may hold the link.
+ * @param {string} url
+ * @param {RequestOptions} [options]
+ * @returns {Promise<Answer>}
+ */
 function request(url, { method = "GET", headers = {}, body, ca } = {}) {
     return new Promise((resolve, reject) => {
         const u = new URL(url);
@@ -55,6 +84,7 @@ function request(url, { method = "GET", headers = {}, body, ca } = {}) {
             timeout: 10000,
             headers: { accept: "application/json", ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}), ...headers },
         }, (res) => {
+            /** @type {Buffer[]} */
             const chunks = [];
             res.on("data", (c) => chunks.push(c));
             res.on("end", () => {
@@ -71,6 +101,7 @@ function request(url, { method = "GET", headers = {}, body, ca } = {}) {
     });
 }
 
+/** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForKratos() {
@@ -87,7 +118,7 @@ async function waitForKratos() {
 async function findIdentity() {
     const r = await request(`${adminUrl}/admin/identities?credentials_identifier=${encodeURIComponent(email)}`);
     if (r.status !== 200 || !Array.isArray(r.json)) throw new Error(`looking up the employee: Kratos answered ${r.status}`);
-    return r.json.find((i) => i && i.traits && String(i.traits.email).toLowerCase() === email);
+    return r.json.find((/** @type {any} */ i) => i && i.traits && String(i.traits.email).toLowerCase() === email);
 }
 
 async function ensureIdentity() {
@@ -112,6 +143,7 @@ async function ensureIdentity() {
  * empty config (identity/extension_credentials.go). Only a set password puts a hash in that config, and only
  * `include_credential=password` shows the config at all.
  */
+/** @param {string} id the identity's id */
 async function hasPassword(id) {
     const r = await request(`${adminUrl}/admin/identities/${encodeURIComponent(id)}?include_credential=password`);
     if (r.status !== 200 || !r.json) throw new Error(`reading the employee: Kratos answered ${r.status}`);
@@ -120,6 +152,11 @@ async function hasPassword(id) {
     return Boolean(config && typeof config.hashed_password === "string" && config.hashed_password !== "");
 }
 
+/**
+ * A fresh recovery code for the identity.
+ * @param {string} id the identity's id
+ * @returns {Promise<{ recovery_link: string, recovery_code: string, expires_at: string }>}
+ */
 async function recoveryCode(id) {
     const r = await request(`${adminUrl}/admin/recovery/code`, { method: "POST", body: { identity_id: id, expires_in: expiresIn } });
     if (r.status !== 201 || !r.json || !r.json.recovery_link) throw new Error(`creating the recovery code: Kratos answered ${r.status}`);
@@ -133,7 +170,10 @@ const apiAuth = () => ({
     headers: { authorization: `Bearer ${fs.readFileSync(`${saDir}/token`, "utf8").trim()}` },
 });
 
-/** The Secret's decoded data (only the keys this script writes). */
+/**
+ * The Secret's decoded data (only the keys this script writes).
+ * @returns {Promise<Record<string, string>>}
+ */
 async function readSecret() {
     const { ca, headers } = apiAuth();
     const r = await request(secretUrl(), { ca, headers });
@@ -142,7 +182,10 @@ async function readSecret() {
     return Object.fromEntries(SECRET_KEYS.filter((k) => typeof data[k] === "string").map((k) => [k, Buffer.from(data[k], "base64").toString("utf8")]));
 }
 
-/** Replaces the Secret's data (merge patch; absent keys are removed) with the ServiceAccount's token. */
+/**
+ * Replaces the Secret's data (merge patch; absent keys are removed) with the ServiceAccount's token.
+ * @param {Record<string, string | undefined>} values
+ */
 async function writeSecret(values) {
     const { ca, headers } = apiAuth();
     const data = Object.fromEntries(SECRET_KEYS.map((k) => [k, values[k] === undefined ? null : Buffer.from(String(values[k])).toString("base64")]));
@@ -155,7 +198,12 @@ async function writeSecret(values) {
     if (r.status !== 200) throw new Error(`writing Secret ${namespace}/${secretName}: the API server answered ${r.status}`);
 }
 
-/** A stored link for this identity that is still good for a while: handing it out again changes nothing. */
+/**
+ * A stored link for this identity that is still good for a while: handing it out again changes nothing.
+ * @param {Record<string, string>} stored the Secret's decoded data
+ * @param {string} identityId
+ * @returns {boolean}
+ */
 function usableStoredLink(stored, identityId) {
     const expiresAt = Date.parse(stored.expires_at || "");
     return stored.status === "recovery-pending" && stored.identity_id === identityId && Boolean(stored.recovery_link) &&

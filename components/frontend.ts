@@ -1,6 +1,5 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { httpProbe, resources, RESTRICTED_CONTAINER, restrictedPodSecurity } from "./workload";
+import { hardenedWorkload, httpProbe, resources, RESTRICTED_CONTAINER } from "./workload";
 
 /** Port the backoffice frontend image serves on (unprivileged). */
 export const FRONTEND_PORT = 8080;
@@ -34,61 +33,43 @@ export class Frontend extends pulumi.ComponentResource {
     constructor(name: string, args: FrontendArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dcm:integration:Frontend", name, {}, opts);
         const replicas = args.replicas ?? 2;
-        if (!Number.isInteger(replicas) || replicas < 1) throw new pulumi.ResourceError(`Frontend ${name}: replicas must be a positive integer, got ${replicas}`, this);
         const labels = { ...args.labels, "app.kubernetes.io/name": "frontend", "app.kubernetes.io/component": "backoffice-ui" };
         const meta = { name: "frontend", namespace: args.namespace, labels };
         this.podLabels = { "app.kubernetes.io/name": "frontend", "dcm/role": "frontend" };
 
-        new k8s.apps.v1.Deployment(`${name}-deployment`, {
+        const workload = hardenedWorkload({
+            owner: this,
+            ownerName: `Frontend ${name}`,
+            deploymentName: `${name}-deployment`,
             metadata: meta,
-            spec: {
-                replicas,
-                selector: { matchLabels: this.podLabels },
-                strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-                template: {
-                    metadata: { labels: { ...labels, ...this.podLabels } },
-                    spec: {
-                        // The UI calls nothing in the cluster's API.
-                        automountServiceAccountToken: false,
-                        securityContext: restrictedPodSecurity(FRONTEND_UID),
-                        containers: [{
-                            name: "frontend",
-                            image: args.image,
-                            env: [
-                                { name: "DCM_API_BASE_URL", value: args.apiBaseUrl },
-                                { name: "KRATOS_PUBLIC_URL", value: args.kratosPublicUrl },
-                                { name: "BANK_ALIAS", value: args.bank.alias },
-                                { name: "BANK_DISPLAY_NAME", value: args.bank.displayName },
-                            ],
-                            ports: [{ name: "http", containerPort: FRONTEND_PORT, protocol: "TCP" }],
-                            // The server writes its cache and pid only under /tmp.
-                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                            securityContext: RESTRICTED_CONTAINER,
-                            resources: resources("50m", "128Mi", "500m"),
-                            livenessProbe: httpProbe("/", "http", 10, 3),
-                            readinessProbe: httpProbe("/", "http", 5, 3),
-                        }],
-                        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
-                    },
-                },
-            },
-        }, { parent: this });
-
-        if (replicas > 1) {
-            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
-                metadata: meta,
-                spec: { minAvailable: 1, selector: { matchLabels: this.podLabels } },
-            }, { parent: this });
-        }
-
-        this.serviceName = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: meta,
-            spec: {
-                type: "ClusterIP",
-                selector: this.podLabels,
-                ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
-            },
-        }, { parent: this }).metadata.name;
+            replicas,
+            podLabels: this.podLabels,
+            templateLabels: { ...labels, ...this.podLabels },
+            // The UI calls nothing in the cluster's API (no service account token either way).
+            uid: FRONTEND_UID,
+            containers: [{
+                name: "frontend",
+                image: args.image,
+                env: [
+                    { name: "DCM_API_BASE_URL", value: args.apiBaseUrl },
+                    { name: "KRATOS_PUBLIC_URL", value: args.kratosPublicUrl },
+                    { name: "BANK_ALIAS", value: args.bank.alias },
+                    { name: "BANK_DISPLAY_NAME", value: args.bank.displayName },
+                ],
+                ports: [{ name: "http", containerPort: FRONTEND_PORT, protocol: "TCP" }],
+                // The server writes its cache and pid only under /tmp.
+                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                securityContext: RESTRICTED_CONTAINER,
+                resources: resources("50m", "128Mi", "500m"),
+                livenessProbe: httpProbe("/", "http", 10, 3),
+                readinessProbe: httpProbe("/", "http", 5, 3),
+            }],
+            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+            // With one replica a budget of one would block every drain: none.
+            disruptionBudget: replicas > 1 ? { name: `${name}-pdb`, metadata: meta, minAvailable: 1 } : undefined,
+            services: [{ name: `${name}-service`, metadata: meta, ports: [{ name: "http", port: 80 }] }],
+        });
+        this.serviceName = workload.serviceNames[0];
 
         this.registerOutputs({ serviceName: this.serviceName });
     }

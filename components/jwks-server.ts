@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { httpProbe, resources, RESTRICTED_CONTAINER, restrictedPodSecurity } from "./workload";
+import { hardenedWorkload, httpProbe, resources, RESTRICTED_CONTAINER } from "./workload";
 
 /** Port of nginx-unprivileged. */
 export const JWKS_SERVER_PORT = 8080;
@@ -62,53 +62,39 @@ export class JwksServer extends pulumi.ComponentResource {
             data: { "default.conf": jwksNginxConf() },
         }, { parent: this });
 
-        new k8s.apps.v1.Deployment(`${name}-deployment`, {
+        const workload = hardenedWorkload({
+            owner: this,
+            ownerName: `JwksServer ${name}`,
+            deploymentName: `${name}-deployment`,
             metadata: meta,
-            spec: {
-                replicas,
-                selector: { matchLabels: this.podLabels },
-                strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-                template: {
-                    metadata: { labels: { ...labels, ...this.podLabels } },
-                    spec: {
-                        automountServiceAccountToken: false,
-                        securityContext: restrictedPodSecurity(NGINX_UID),
-                        containers: [{
-                            name: "nginx",
-                            image: args.image,
-                            ports: [{ name: "http", containerPort: JWKS_SERVER_PORT, protocol: "TCP" }],
-                            volumeMounts: [
-                                { name: "jwks", mountPath: "/usr/share/jwks", readOnly: true },
-                                { name: "conf", mountPath: "/etc/nginx/conf.d", readOnly: true },
-                                // nginx-unprivileged keeps its pid and temp files in /tmp.
-                                { name: "tmp", mountPath: "/tmp" },
-                            ],
-                            securityContext: RESTRICTED_CONTAINER,
-                            resources: resources("10m", "32Mi", "100m"),
-                            livenessProbe: httpProbe("/healthz", "http", 10, 3),
-                            readinessProbe: httpProbe(JWKS_PATH, "http", 5, 3),
-                        }],
-                        volumes: [
-                            { name: "jwks", configMap: { name: args.jwksConfigMapName } },
-                            { name: "conf", configMap: { name: conf.metadata.name } },
-                            { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
-                        ],
-                    },
-                },
-            },
-        }, { parent: this });
-
-        if (replicas > 1) {
-            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
-                metadata: meta,
-                spec: { minAvailable: 1, selector: { matchLabels: this.podLabels } },
-            }, { parent: this });
-        }
-
-        this.serviceName = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: meta,
-            spec: { type: "ClusterIP", selector: this.podLabels, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
-        }, { parent: this }).metadata.name;
+            replicas,
+            podLabels: this.podLabels,
+            templateLabels: { ...labels, ...this.podLabels },
+            uid: NGINX_UID,
+            containers: [{
+                name: "nginx",
+                image: args.image,
+                ports: [{ name: "http", containerPort: JWKS_SERVER_PORT, protocol: "TCP" }],
+                volumeMounts: [
+                    { name: "jwks", mountPath: "/usr/share/jwks", readOnly: true },
+                    { name: "conf", mountPath: "/etc/nginx/conf.d", readOnly: true },
+                    // nginx-unprivileged keeps its pid and temp files in /tmp.
+                    { name: "tmp", mountPath: "/tmp" },
+                ],
+                securityContext: RESTRICTED_CONTAINER,
+                resources: resources("10m", "32Mi", "100m"),
+                livenessProbe: httpProbe("/healthz", "http", 10, 3),
+                readinessProbe: httpProbe(JWKS_PATH, "http", 5, 3),
+            }],
+            volumes: [
+                { name: "jwks", configMap: { name: args.jwksConfigMapName } },
+                { name: "conf", configMap: { name: conf.metadata.name } },
+                { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
+            ],
+            disruptionBudget: replicas > 1 ? { name: `${name}-pdb`, metadata: meta, minAvailable: 1 } : undefined,
+            services: [{ name: `${name}-service`, metadata: meta, ports: [{ name: "http", port: 80 }] }],
+        });
+        this.serviceName = workload.serviceNames[0];
 
         this.registerOutputs({ serviceName: this.serviceName });
     }

@@ -8,7 +8,7 @@ import {
 } from "./kratos-config";
 import { parseImageReference } from "../domain/images";
 import { KRATOS_MIGRATE_UP, KRATOS_MIGRATIONS_ROLE, KratosMigrations } from "./kratos-migrations";
-import { httpProbe, resources, RESTRICTED_CONTAINER, restrictedPodSecurity } from "./workload";
+import { hardenedWorkload, httpProbe, resources, RESTRICTED_CONTAINER } from "./workload";
 
 /** uid of the `ory` user in the oryd/kratos image. */
 const KRATOS_UID = 10000;
@@ -141,100 +141,89 @@ export class Kratos extends pulumi.ComponentResource {
             automountServiceAccountToken: false,
         }, { parent: this });
 
-        this.deployment = new k8s.apps.v1.Deployment(`${name}-server`, {
+        const checksumAnnotation = { "checksum/config": checksum };
+        const server = hardenedWorkload({
+            owner: this,
+            ownerName: `Kratos ${name}`,
+            deploymentName: `${name}-server`,
             metadata: meta("kratos", { "dcm/role": "kratos-server" }),
-            spec: {
-                replicas,
-                selector: { matchLabels: this.serverPodLabels },
-                // SQLite on an emptyDir cannot be shared by two pods.
-                strategy: devMode ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-                template: {
-                    metadata: { labels: serverLabels, annotations: { "checksum/config": checksum } },
-                    spec: {
-                        serviceAccountName: serviceAccount.metadata.name,
-                        automountServiceAccountToken: false,
-                        securityContext: restrictedPodSecurity(KRATOS_UID),
-                        initContainers: devMode ? [{
-                            name: "kratos-migrate",
-                            image: args.image,
-                            args: [...KRATOS_MIGRATE_UP, "-e", "--yes", "--config", KRATOS_CONFIG_FILE],
-                            env,
-                            volumeMounts: mounts,
-                            securityContext: RESTRICTED_CONTAINER,
-                            resources: resources("50m", "128Mi", "500m"),
-                        }] : [],
-                        containers: [{
-                            name: "kratos",
-                            image: args.image,
-                            args: serve,
-                            env,
-                            ports: [
-                                { name: "http-public", containerPort: KRATOS_PUBLIC_PORT, protocol: "TCP" },
-                                { name: "http-admin", containerPort: KRATOS_ADMIN_PORT, protocol: "TCP" },
-                            ],
-                            volumeMounts: mounts,
-                            securityContext: RESTRICTED_CONTAINER,
-                            resources: resources("100m", "256Mi", "1"),
-                            startupProbe: httpProbe("/admin/health/alive", "http-admin", 2, 60),
-                            livenessProbe: httpProbe("/admin/health/alive", "http-admin", 10, 5),
-                            readinessProbe: httpProbe("/admin/health/ready", "http-admin", 10, 5),
-                        }],
-                        volumes,
-                    },
-                },
-            },
-        // The server starts on a migrated schema: the Job completes first.
-        }, { parent: this, dependsOn: migrations ? [migrations.job] : [] });
+            replicas,
+            podLabels: this.serverPodLabels,
+            templateLabels: serverLabels,
+            annotations: checksumAnnotation,
+            uid: KRATOS_UID,
+            serviceAccountName: serviceAccount.metadata.name,
+            initContainers: devMode ? [{
+                name: "kratos-migrate",
+                image: args.image,
+                args: [...KRATOS_MIGRATE_UP, "-e", "--yes", "--config", KRATOS_CONFIG_FILE],
+                env,
+                volumeMounts: mounts,
+                securityContext: RESTRICTED_CONTAINER,
+                resources: resources("50m", "128Mi", "500m"),
+            }] : [],
+            containers: [{
+                name: "kratos",
+                image: args.image,
+                args: serve,
+                env,
+                ports: [
+                    { name: "http-public", containerPort: KRATOS_PUBLIC_PORT, protocol: "TCP" },
+                    { name: "http-admin", containerPort: KRATOS_ADMIN_PORT, protocol: "TCP" },
+                ],
+                volumeMounts: mounts,
+                securityContext: RESTRICTED_CONTAINER,
+                resources: resources("100m", "256Mi", "1"),
+                startupProbe: httpProbe("/admin/health/alive", "http-admin", 2, 60),
+                livenessProbe: httpProbe("/admin/health/alive", "http-admin", 10, 5),
+                readinessProbe: httpProbe("/admin/health/ready", "http-admin", 10, 5),
+            }],
+            volumes,
+            // SQLite on an emptyDir cannot be shared by two pods.
+            recreate: devMode,
+            // Dev mode runs one pod on its own SQLite file: no budget to keep.
+            disruptionBudget: devMode ? undefined : { name: `${name}-pdb`, metadata: meta("kratos"), maxUnavailable: 1 },
+            services: [
+                { name: `${name}-public`, metadata: meta("kratos-public"), ports: [{ name: "http-public", port: KRATOS_PUBLIC_PORT }] },
+                { name: `${name}-admin`, metadata: meta("kratos-admin"), ports: [{ name: "http-admin", port: KRATOS_ADMIN_PORT }] },
+            ],
+            // The server starts on a migrated schema: the Job completes first.
+            dependsOn: migrations ? [migrations.job] : [],
+        });
+        this.deployment = server.deployment;
+        [this.publicServiceName, this.adminServiceName] = server.serviceNames;
 
         if (!devMode) {
             // One courier for all replicas (Ory: with several servers the courier runs as a singleton).
             const courierLabels = { "app.kubernetes.io/name": "kratos", "dcm/role": "kratos-courier" };
-            new k8s.apps.v1.Deployment(`${name}-courier`, {
+            hardenedWorkload({
+                owner: this,
+                ownerName: `Kratos ${name}`,
+                deploymentName: `${name}-courier`,
                 metadata: meta("kratos-courier", { "dcm/role": "kratos-courier" }),
-                spec: {
-                    replicas: 1,
-                    selector: { matchLabels: courierLabels },
-                    strategy: { type: "Recreate" },
-                    template: {
-                        metadata: { labels: { ...labels, ...courierLabels }, annotations: { "checksum/config": checksum } },
-                        spec: {
-                            serviceAccountName: serviceAccount.metadata.name,
-                            automountServiceAccountToken: false,
-                            securityContext: restrictedPodSecurity(KRATOS_UID),
-                            containers: [{
-                                name: "kratos-courier",
-                                image: args.image,
-                                args: ["courier", "watch", "--config", KRATOS_CONFIG_FILE, "--expose-metrics-port", String(COURIER_METRICS_PORT)],
-                                env,
-                                ports: [{ name: "http-metrics", containerPort: COURIER_METRICS_PORT, protocol: "TCP" }],
-                                volumeMounts: mounts,
-                                securityContext: RESTRICTED_CONTAINER,
-                                resources: resources("25m", "128Mi", "250m"),
-                                livenessProbe: httpProbe("/metrics/prometheus", "http-metrics", 20, 3),
-                                readinessProbe: httpProbe("/metrics/prometheus", "http-metrics", 10, 3),
-                            }],
-                            volumes,
-                        },
-                    },
-                },
-            }, { parent: this });
-
-            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
-                metadata: meta("kratos"),
-                spec: { maxUnavailable: 1, selector: { matchLabels: this.serverPodLabels } },
-            }, { parent: this });
+                replicas: 1,
+                podLabels: courierLabels,
+                templateLabels: { ...labels, ...courierLabels },
+                annotations: checksumAnnotation,
+                uid: KRATOS_UID,
+                serviceAccountName: serviceAccount.metadata.name,
+                containers: [{
+                    name: "kratos-courier",
+                    image: args.image,
+                    args: ["courier", "watch", "--config", KRATOS_CONFIG_FILE, "--expose-metrics-port", String(COURIER_METRICS_PORT)],
+                    env,
+                    ports: [{ name: "http-metrics", containerPort: COURIER_METRICS_PORT, protocol: "TCP" }],
+                    volumeMounts: mounts,
+                    securityContext: RESTRICTED_CONTAINER,
+                    resources: resources("25m", "128Mi", "250m"),
+                    livenessProbe: httpProbe("/metrics/prometheus", "http-metrics", 20, 3),
+                    readinessProbe: httpProbe("/metrics/prometheus", "http-metrics", 10, 3),
+                }],
+                volumes,
+                recreate: true,
+            });
         }
 
-        const service = (suffix: string, portName: string, port: number) => new k8s.core.v1.Service(`${name}-${suffix}`, {
-            metadata: meta(`kratos-${suffix}`),
-            spec: {
-                type: "ClusterIP",
-                selector: this.serverPodLabels,
-                ports: [{ name: portName, port, targetPort: portName, protocol: "TCP" }],
-            },
-        }, { parent: this });
-        this.publicServiceName = service("public", "http-public", KRATOS_PUBLIC_PORT).metadata.name;
-        this.adminServiceName = service("admin", "http-admin", KRATOS_ADMIN_PORT).metadata.name;
         this.adminUrl = adminBaseUrl;
 
         this.registerOutputs({ publicUrl: this.publicUrl, publicServiceName: this.publicServiceName, adminServiceName: this.adminServiceName, adminUrl: this.adminUrl });

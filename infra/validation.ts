@@ -6,7 +6,7 @@
 import { API_SERVER_RULE, cidrList, CidrListRule, SERVER_RULE } from "../domain/cidrs";
 import { BankConfig, CONFIG_KEYS, ConfigProblem, PlatformConfig, RawConfig, SECRET_KEYS, SigningKeySlot, TLS_MODES, TlsMode, ValidationResult } from "../domain/config";
 import { imageProblem } from "../domain/images";
-import { deriveSettings } from "../domain/names";
+import { backofficeLabel, deriveSettings } from "../domain/names";
 import {
     aliasLimits, bankFieldRules, characterProblem, DNS_LABEL, DNS_LABEL_RULE, dnsNameProblem, keepsBankFieldRule, keyKeeperHostProblem,
     MAX_HOST, MAX_LABEL, secretValueProblem, urlProblem,
@@ -103,7 +103,7 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
             fail("alias", rules.alias.rule);
         } else {
             if (alias !== stackName) fail("alias", `must equal the stack name '${stackName}' (one stack per bank alias); got '${alias}'`);
-            const longest = `backoffice-${alias}-${env}`;
+            const longest = backofficeLabel(alias, env);
             const limits = aliasLimits(env, baseDomain);
             if (alias.length > limits.label) {
                 fail("alias", `is too long: host label '${longest}' has ${longest.length} characters, a DNS label allows ${MAX_LABEL} (at most ${limits.label} for the alias)`);

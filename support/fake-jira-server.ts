@@ -3,7 +3,7 @@
  * transitions, and answers with injected faults (429 with Retry-After, 5xx) when told to.
  */
 import * as http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback, readBody } from "./http";
 
 export interface RecordedCall {
     method: string;
@@ -41,16 +41,7 @@ export async function startFakeJira(email: string, token: string): Promise<FakeJ
         { id: "31", name: "Resolve", to: { name: "Done" } },
     ];
     const server = http.createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let body: any;
-            try {
-                body = text ? JSON.parse(text) : undefined;
-            } catch {
-                body = undefined;
-            }
+        void readBody(req).then(({ raw: text, json: body }) => {
             const call: RecordedCall = { method: req.method ?? "", path: req.url ?? "", text, body, authorized: req.headers.authorization === expected };
             calls.push(call);
             const reply = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
@@ -73,9 +64,8 @@ export async function startFakeJira(email: string, token: string): Promise<FakeJ
             return reply(405, { errorMessages: ["method not allowed"] });
         });
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = await listenOnLoopback(server);
     server.unref();
-    const { port } = server.address() as AddressInfo;
     return {
         url: `http://127.0.0.1:${port}`,
         calls,

@@ -7,6 +7,7 @@
 import * as crypto from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { listenOnLoopback, readBody } from "./http";
 
 export interface FakeIdentity {
     id: string;
@@ -56,7 +57,7 @@ export class FakeKratos {
     constructor(private readonly options: FakeKratosOptions) {}
 
     listen(): Promise<string> {
-        return new Promise((resolve) => this.server.listen(0, "127.0.0.1", () => resolve(this.url)));
+        return listenOnLoopback(this.server).then(() => this.url);
     }
 
     get url(): string {
@@ -126,16 +127,8 @@ export class FakeKratos {
             res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
             res.end(JSON.stringify(body));
         };
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => {
-            const raw = Buffer.concat(chunks).toString("utf8");
-            let body: any;
-            try {
-                body = raw ? JSON.parse(raw) : undefined;
-            } catch {
-                body = raw;
-            }
+        void readBody(req).then(({ raw, json, parsed }) => {
+            const body: any = parsed ? json : raw || undefined;
             this.requests.push({ method: req.method ?? "GET", url: req.url ?? "/", ...(raw ? { body } : {}) });
             const include = url.searchParams.getAll("include_credential").includes("password");
 

@@ -4,6 +4,7 @@
  */
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
+import { listenOnLoopback, readBody } from "./http";
 
 export interface FakeSecretApiOptions {
     namespace: string;
@@ -37,9 +38,7 @@ export class FakeSecretApi {
     listen(pki: { cert: string; key: string }): Promise<void> {
         const expected = `/api/v1/namespaces/${this.options.namespace}/secrets/${this.options.secretName}`;
         this.server = https.createServer({ cert: pki.cert, key: pki.key }, (req, res) => {
-            let raw = "";
-            req.on("data", (c) => { raw += c; });
-            req.on("end", () => {
+            void readBody(req).then(({ raw }) => {
                 if (req.headers.authorization !== `Bearer ${this.token}`) { res.writeHead(403).end("{}"); return; }
                 this.requests.push({ method: req.method ?? "", url: req.url ?? "", contentType: req.headers["content-type"], ...(raw ? { body: raw } : {}) });
                 if (req.url !== expected) { res.writeHead(404).end("{}"); return; }
@@ -58,7 +57,7 @@ export class FakeSecretApi {
                 res.end(JSON.stringify({ kind: "Secret", apiVersion: "v1", metadata: { name: this.options.secretName, namespace: this.options.namespace }, type: "Opaque", data }));
             });
         });
-        return new Promise((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+        return listenOnLoopback(this.server).then(() => undefined);
     }
 
     close(): Promise<void> {

@@ -1,10 +1,13 @@
 /** A bank's stack outputs as `pulumi stack output --json --show-secrets` prints them, with a real key pair. */
 import * as crypto from "node:crypto";
 import * as jose from "jose";
+import { deriveNames } from "../../domain/names";
 
 export const ALIAS = "demo";
-export const BACKOFFICE = "backoffice-demo-integrate.dcm.example.com";
-export const API = "api-demo-integrate.dcm.example.com";
+/** The demo bank's names, as the program derives them. */
+const NAMES = deriveNames({ alias: ALIAS, assetCode: "UAH" }, { environment: "integrate", baseDomain: "dcm.example.com" });
+export const BACKOFFICE = NAMES.hosts.backoffice;
+export const API = NAMES.hosts.api;
 export const KEY_KEEPER = "keykeeper.demo-bank.example";
 
 export interface StackMaterial {
@@ -29,11 +32,11 @@ export async function stackMaterial(alg: "ES256" | "RS256" | "PS256" | "ES384" =
         identification: `CANARY-ident-${crypto.randomBytes(12).toString("hex")}`,
         processing: `CANARY-proc-${crypto.randomBytes(12).toString("hex")}`,
     };
-    const usernames = { identification: `dcm-${ALIAS}-identification`, processing: `dcm-${ALIAS}-processing` };
+    const usernames = NAMES.usernames;
     return {
         outputs: {
             alias: ALIAS,
-            namespaceName: `bank-${ALIAS}-integrate`,
+            namespaceName: NAMES.namespace,
             backofficeHost: BACKOFFICE,
             apiHost: API,
             jwksUrl: `https://${API}/.well-known/jwks.json`,

@@ -12,7 +12,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
-import * as net from "node:net";
+import { freePort } from "./process";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
@@ -91,18 +91,6 @@ async function makePki(): Promise<Pki> {
     return { caPem: ca.toString("pem"), servingCertPem: serving.certPem, servingKeyPem: serving.keyPem, clientCertPem: client.certPem, clientKeyPem: client.keyPem };
 }
 
-/** A port free right now on 127.0.0.1 (the OS picks it); a start that loses it to another process is retried. */
-async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.unref();
-        server.on("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const port = (server.address() as net.AddressInfo).port;
-            server.close(() => resolve(port));
-        });
-    });
-}
 
 interface Started { child: ChildProcess; log: string }
 

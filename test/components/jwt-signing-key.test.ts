@@ -7,36 +7,27 @@ import * as crypto from "node:crypto";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { JwtSigningKey } from "../../components/jwt-signing-key";
+import { Registered, setMocks, settle, valueOf } from "../../support/pulumi-mocks";
 
 const PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
 const CURVES: Record<string, string> = { P256: "prime256v1", P384: "secp384r1", P521: "secp521r1" };
-const registered: { type: string; name: string; inputs: Record<string, any> }[] = [];
+let registered: Registered[] = [];
 
 before(async () => {
-    await pulumi.runtime.setMocks({
-        newResource: (a) => {
-            registered.push({ type: a.type, name: a.name, inputs: a.inputs });
-            if (a.type !== PRIVATE_KEY) return { id: `${a.name}-id`, state: a.inputs };
+    registered = await setMocks({
+        [PRIVATE_KEY]: (inputs) => {
             // A real key of the asked type, so the component's JWK and kid are computed from real PEM.
-            const pair = a.inputs.algorithm === "RSA"
-                ? crypto.generateKeyPairSync("rsa", { modulusLength: a.inputs.rsaBits })
-                : crypto.generateKeyPairSync("ec", { namedCurve: CURVES[a.inputs.ecdsaCurve] });
+            const pair = inputs.algorithm === "RSA"
+                ? crypto.generateKeyPairSync("rsa", { modulusLength: inputs.rsaBits })
+                : crypto.generateKeyPairSync("ec", { namedCurve: CURVES[inputs.ecdsaCurve] });
             return {
-                id: `${a.name}-id`,
-                state: {
-                    ...a.inputs,
-                    publicKeyPem: pair.publicKey.export({ type: "spki", format: "pem" }).toString(),
-                    privateKeyPemPkcs8: pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
-                },
+                ...inputs,
+                publicKeyPem: pair.publicKey.export({ type: "spki", format: "pem" }).toString(),
+                privateKeyPemPkcs8: pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
             };
         },
-        call: () => ({}),
-    }, "dcm-integration", "demo");
+    });
 });
-
-const valueOf = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply((v) => { resolve(v); return v; }));
-/** Lets the mock runtime finish the registrations a constructor started. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 const keysOf = (name: string) => registered.filter((r) => r.type === PRIVATE_KEY && r.name === `${name}-keypair`);
 
 describe("JwtSigningKey", () => {

@@ -9,26 +9,14 @@ import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { KeyKeeperSecrets } from "../../components/key-keeper-secrets";
 import { ENTITY_USERS } from "../../domain/entity-users";
 import { deriveNames } from "../../domain/names";
+import { Registered, setMocks, settle, valueOf } from "../../support/pulumi-mocks";
 
-interface Registered { type: string; name: string; inputs: Record<string, any> }
-const registered: Registered[] = [];
+let registered: Registered[] = [];
 
-before(async () => {
-    await pulumi.runtime.setMocks({
-        newResource: (a) => {
-            registered.push({ type: a.type, name: a.name, inputs: a.inputs });
-            // A RandomPassword's result is as long as asked; its content does not matter here.
-            const state = a.type === "random:index/randomPassword:RandomPassword" ? { ...a.inputs, result: "p".repeat(a.inputs.length) } : a.inputs;
-            return { id: `${a.name}-id`, state };
-        },
-        call: () => ({}),
-    }, "dcm-integration", "demo");
-});
+// A RandomPassword's result is as long as asked (DEFAULT_STATES); its content does not matter here.
+before(async () => { registered = await setMocks(); });
 
 const args = (passwordLength?: number) => ({ namespace: "bank-demo-integrate", labels: { "dcm/alias": "demo" }, usernames: deriveNames({ alias: "demo", assetCode: "UAH" }, { environment: "integrate", baseDomain: "dcm.example.com" }).usernames, passwordLength });
-const valueOf = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply((v) => { resolve(v); return v; }));
-/** Lets the mock runtime finish the registrations a constructor started. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 const passwordsOf = (name: string) => registered.filter((r) => r.type === "random:index/randomPassword:RandomPassword" && r.name.startsWith(`${name}-`));
 
 describe("KeyKeeperSecrets", () => {

@@ -9,6 +9,7 @@ import { CheckFailure, InputError, TransientFailure } from "./errors";
 import { HttpClient } from "./http";
 import { parseJsonPath, PathPart, select } from "./json-path";
 import { references, render } from "./template";
+import { ENTITY_USERS } from "../../../domain/entity-users";
 
 export interface Assertion {
     path: string;
@@ -48,7 +49,6 @@ const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 /** Template roots every scenario may use, besides vars.* */
 export const BUILTIN_REFS = ["alias", "stack", "apiUrl", "backofficeUrl", "uuid", "now"];
 const USER_FIELDS = ["username", "password", "basic"];
-const ENTITY_NAMES = ["identification", "processing"];
 
 type Obj = Record<string, unknown>;
 
@@ -79,7 +79,7 @@ function checkReference(ref: string, known: Set<string>, field: string): void {
         if (!known.has(name)) throw new InputError(field, `{{ ${ref} }}: no variable '${name}' is declared or captured by an earlier step${known.size ? ` (known: ${[...known].join(", ")})` : ""}`);
         return;
     }
-    if (root === "users" && ENTITY_NAMES.includes(name) && USER_FIELDS.includes(leaf)) return;
+    if (root === "users" && (ENTITY_USERS as readonly string[]).includes(name) && USER_FIELDS.includes(leaf)) return;
     throw new InputError(field, `{{ ${ref} }} is not a known value (use ${BUILTIN_REFS.join(", ")}, vars.<name> or users.<identification|processing>.<${USER_FIELDS.join("|")}>)`);
 }
 

@@ -1,6 +1,6 @@
 /**
  * runChecks against a whole bank environment on loopback (real TLS, real JWTs, the reference key keeper,
- * the fake DCM API), healthy and with one fault at a time.
+ * the fake DCM API), healthy and with one fault at a time. @slow: it waits out retry deadlines (npm run test:fast skips it).
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
