@@ -12,7 +12,8 @@ import * as path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import * as readline from "node:readline";
 import { JiraClient } from "../scripts/lib/jira/client";
-import { AppliedDeliveries } from "../scripts/lib/onboarding/delivery-state";
+import { ReplayGuard } from "../scripts/lib/onboarding/delivery-state";
+import { TicketReporter } from "../scripts/lib/onboarding/comment";
 import { jsonLogger } from "../scripts/lib/onboarding/log";
 import { loadMapping, mappedFields } from "../scripts/lib/onboarding/mapping";
 import { runJobInChild } from "../scripts/lib/onboarding/job-runner";
@@ -49,10 +50,10 @@ async function service(projectDir: string, jiraUrl: string): Promise<void> {
     const stateDir = path.join(projectDir, ".pulumi", "onboarding");
     const receiver = createReceiver({
         token: TOKEN, webhookSecret: SECRET, queue, log, mappedFields: mappedFields(mapping),
-        seenFile: path.join(stateDir, "deliveries.jsonl"), applied: new AppliedDeliveries(path.join(stateDir, "applied")),
+        replay: new ReplayGuard({ stateDir }),
         precheck: (d) => precheck(d, { project, mapping }),
         onboard: (d) => runJobInChild(d, { projectDir, mappingFile, workspacesDir: path.join(projectDir, "ws"), skipChecks: true, backendModule: __filename, stateDir }),
-        comment: async (t, b) => { await client.addComment(t, b); },
+        reporter: new TicketReporter(client, mapping.transitions, log),
     });
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
     const temp = tempProject();
     const jira = await startFakeJira("bench@dcm.example", "t");
     // Integration environments without a managed database: Kratos in dev mode, so the jobs deploy.
-    fs.writeFileSync(path.join(temp.dir, "jira-mapping.yaml"), fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+    fs.writeFileSync(path.join(temp.dir, "jira-mapping.yaml"), fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
     const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), "--require", "ts-node/register/transpile-only", __filename, "--service", temp.dir, jira.url], { stdio: ["ignore", "pipe", "inherit"] });
     const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const { port } = JSON.parse((await lines.next()).value as string) as { port: number };

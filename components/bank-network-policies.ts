@@ -40,7 +40,11 @@ export const API_SERVER_PORTS = [443, 6443];
 /**
  * What may flow in a bank's namespace on top of its default deny: the ingress controller to the frontend,
  * the JWKS server and Kratos public; Kratos admin from the first-employee Job only; Kratos to its database and
- * mail server by address; the bootstrap Job to Kratos admin and the API server's endpoints; DNS for every pod.
+ * mail server by address; the bootstrap Job to Kratos admin and the API server's endpoints. DNS only for
+ * the pods that resolve names (Kratos' database and mail clients: their DSN and SMTP URI name hosts): DNS
+ * is a channel out of the cluster (a query for <data>.attacker.example reaches the attacker's name server),
+ * so the frontend, the JWKS server and the bootstrap Job (which holds the recovery link, and reaches Kratos
+ * admin and the API server by the addresses Kubernetes gives it) get none.
  * No rule is open: every ingress rule names its sources, every egress rule its destinations.
  */
 export class BankNetworkPolicies extends pulumi.ComponentResource {
@@ -55,26 +59,23 @@ export class BankNetworkPolicies extends pulumi.ComponentResource {
         const fromIngress = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.ingressNamespace } } }];
         const tcp = (port: number) => ({ protocol: "TCP", port });
         const toAddresses = (cidrs: string[]): Peer[] => cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+        // The cluster's DNS, for a client whose server is named by host (a DSN, an SMTP URI).
+        const dns = {
+            to: [{
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            }],
+            ports: [{ protocol: "UDP", port: 53 }, tcp(53)],
+        };
         const external = (policyName: string, egress: ExternalEgress) => policy(policyName, {
             podSelector: {
                 matchLabels: egress.pods.matchLabels,
                 matchExpressions: [{ key: "dcm/role", operator: "In", values: egress.pods.roles }],
             },
             policyTypes: ["Egress"],
-            egress: [{ to: toAddresses(egress.cidrs), ports: egress.ports.map(tcp) }],
+            egress: [{ to: toAddresses(egress.cidrs), ports: egress.ports.map(tcp) }, dns],
         });
 
-        policy("allow-dns", {
-            podSelector: {},
-            policyTypes: ["Egress"],
-            egress: [{
-                to: [{
-                    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-                    podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-                }],
-                ports: [{ protocol: "UDP", port: 53 }, tcp(53)],
-            }],
-        });
         policy("frontend-from-ingress", {
             podSelector: { matchLabels: args.pods.frontend },
             policyTypes: ["Ingress"],
@@ -104,7 +105,8 @@ export class BankNetworkPolicies extends pulumi.ComponentResource {
             policyTypes: ["Egress"],
             egress: [
                 { to: [{ podSelector: { matchLabels: args.pods.kratosServer } }], ports: [tcp(args.ports.kratosAdmin)] },
-                // The pod holds the recovery link: the API server's own addresses only, never the internet.
+                // The pod holds the recovery link: the API server's own addresses only, never the internet, and no DNS
+                // (Kratos admin by its Service's address from the Service environment variables, the API server by KUBERNETES_SERVICE_HOST).
                 { to: toAddresses(args.apiServerCidrs), ports: API_SERVER_PORTS.map(tcp) },
             ],
         });

@@ -21,7 +21,19 @@ const env = (name) => {
     return v;
 };
 
-const adminUrl = env("KRATOS_ADMIN_URL").replace(/\/+$/, "");
+/**
+ * Kratos admin by its Service's cluster address, from the variables Kubernetes sets in every pod for each
+ * Service of its namespace (<NAME>_SERVICE_HOST, <NAME>_SERVICE_PORT): the pod has no DNS (a channel out
+ * of the cluster, and this pod holds the recovery link).
+ * @param {string} service the Service's name, e.g. kratos-admin
+ * @returns {string} its base URL, e.g. http://10.96.12.34:4434
+ */
+function serviceUrl(service) {
+    const prefix = service.toUpperCase().replace(/-/g, "_");
+    const host = env(`${prefix}_SERVICE_HOST`);
+    return `http://${host.includes(":") ? `[${host}]` : host}:${env(`${prefix}_SERVICE_PORT`)}`;
+}
+const adminUrl = serviceUrl(env("KRATOS_ADMIN_SERVICE"));
 const email = env("EMPLOYEE_EMAIL").toLowerCase();
 const schemaId = process.env.IDENTITY_SCHEMA_ID || "employee";
 const namespace = env("POD_NAMESPACE");

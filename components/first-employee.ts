@@ -23,8 +23,12 @@ export interface FirstEmployeeArgs {
     labels: Record<string, string>;
     /** The first employee's email (bank config firstEmployeeEmail). */
     email: string;
-    /** In-cluster URL of the Kratos admin API. */
-    kratosAdminUrl: pulumi.Input<string>;
+    /**
+     * Name of the Kratos admin Service: the Job reaches it by the address Kubernetes puts in its pods'
+     * environment (<NAME>_SERVICE_HOST/PORT), with no DNS. The Service must exist before the Job's pods: give
+     * the Service's own output (its metadata.name), which makes the Job wait for it.
+     */
+    kratosAdminService: pulumi.Input<string>;
     /** Pinned Node.js image. */
     image: string;
     /** Resources the Job must wait for (the Kratos server Deployment). */
@@ -98,6 +102,8 @@ export class FirstEmployee extends pulumi.ComponentResource {
                     metadata: { labels: { ...labels, ...this.podLabels }, annotations: { "checksum/bootstrap": digest } },
                     spec: {
                         restartPolicy: "Never",
+                        // Kratos admin's address comes from the Service variables: the pod has no DNS (bank-network-policies.ts).
+                        enableServiceLinks: true,
                         serviceAccountName: account.metadata.name,
                         securityContext: restrictedPodSecurity(NODE_UID),
                         containers: [{
@@ -105,7 +111,7 @@ export class FirstEmployee extends pulumi.ComponentResource {
                             image: args.image,
                             command: ["node", "/opt/bootstrap/bootstrap.js"],
                             env: [
-                                { name: "KRATOS_ADMIN_URL", value: args.kratosAdminUrl },
+                                { name: "KRATOS_ADMIN_SERVICE", value: args.kratosAdminService },
                                 { name: "EMPLOYEE_EMAIL", value: args.email },
                                 { name: "RECOVERY_SECRET_NAME", value: recovery.metadata.name },
                                 { name: "RECOVERY_EXPIRES_IN", value: expiresIn },

@@ -2,6 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { TlsMode } from "../domain/config";
+import type { EdgeSettings } from "../domain/routing";
+import { gatewayObjects } from "./gateway-routes";
 import { KRATOS_PUBLIC_PATH } from "./kratos-config";
 import { JWKS_PATH } from "./jwks-server";
 
@@ -9,25 +11,27 @@ import { JWKS_PATH } from "./jwks-server";
 export type HostRole = "backoffice" | "api";
 
 export interface IntegrationHostsArgs {
-    /** Namespace of every object. */
-    namespace: pulumi.Input<string>;
+    /** Namespace of every object (but the ReferenceGrant and BackendTLSPolicy, in DCM's namespace). */
+    namespace: pulumi.Output<string>;
+    /** The same namespace's name as text (names and references in DCM's namespace). */
+    namespaceName: string;
     /** Bank labels; the component adds name and component labels. */
     labels: Record<string, string>;
     /** `backoffice-<alias>-<env>.<domain>` and `api-<alias>-<env>.<domain>`. */
     hosts: Record<HostRole, string>;
-    /** IngressClass that serves the hosts. */
+    /** IngressClass that serves the hosts (routing ingress-nginx). */
     ingressClass: string;
+    /** Routing API, platform Gateway, DCM's API (Service, allow-list, CA), rate limit and trusted proxies. */
+    edge: EdgeSettings;
     /** TLS: cert-manager (ClusterIssuer), self-signed (CA made here) or provided (an existing Secret). */
     tls: { mode: TlsMode; issuer: string; secretName: string };
     /** Services behind the hosts (names in the namespace, port 80 unless said). */
     backends: {
-        frontend: pulumi.Input<string>;
-        kratosPublic: pulumi.Input<string>;
+        frontend: pulumi.Output<string>;
+        kratosPublic: pulumi.Output<string>;
         kratosPublicPort: number;
-        jwks: pulumi.Input<string>;
+        jwks: pulumi.Output<string>;
     };
-    /** In-cluster URL of DCM's API; everything on the api host except the JWKS goes there. */
-    dcmApiUpstream: string;
 }
 
 const NGINX = "nginx.ingress.kubernetes.io";
@@ -60,10 +64,12 @@ const HOST_CERT_HOURS = 24 * 365;
 const CA_CERT_HOURS = 24 * 365 * 5;
 
 /**
- * The bank's two public hosts (plan step 5) with TLS on both and HTTP redirected to HTTPS:
+ * The bank's two public hosts (plan step 5) with TLS on both, HSTS, and HTTP redirected to HTTPS:
  * backoffice (`/` to the frontend, `/.ory` to Kratos public with the prefix stripped, rate-limited, and its
- * admin-redirecting paths answered 404) and
- * api (`/.well-known/jwks.json` to the JWKS server, everything else to DCM's API).
+ * admin-redirecting paths kept from Kratos) and api (`/.well-known/jwks.json` to the JWKS server, the
+ * dcmApiPaths allow-list to DCM's API over verified HTTPS, nothing else). Gateway API objects (a ListenerSet on
+ * the platform's Gateway and HTTPRoutes, components/gateway-routes.ts) or, in the legacy ingress-nginx mode,
+ * Ingresses.
  */
 export class IntegrationHosts extends pulumi.ComponentResource {
     /** `https://` URL of each host. */
@@ -129,6 +135,23 @@ export class IntegrationHosts extends pulumi.ComponentResource {
             }
         }
 
+        if (args.edge.routing === "gateway-api") {
+            const objects = gatewayObjects({
+                namespace: args.namespace, namespaceName: args.namespaceName, labels, hosts: args.hosts,
+                // Self-signed: the Secrets' Outputs, so that the ListenerSet waits for them.
+                tlsSecretNames: { backoffice: tlsSecrets.backoffice ?? this.tlsSecretNames.backoffice, api: tlsSecrets.api ?? this.tlsSecretNames.api },
+                clusterIssuer: mode === "cert-manager" ? args.tls.issuer : undefined,
+                backends: args.backends, edge: args.edge, kratosPath: KRATOS_PUBLIC_PATH, kratosHiddenPrefixes: KRATOS_ADMIN_REDIRECT_PREFIXES,
+                jwksPath: JWKS_PATH, kratosRequestsPerSecond: KRATOS_RATE_LIMITS.rps,
+            });
+            for (const o of objects) {
+                // Named by kind: two objects of a bank may share a name (the ReferenceGrant and BackendTLSPolicy).
+                new k8s.apiextensions.CustomResource(`${name}-${o.kind.toLowerCase()}-${o.metadata.name}`, o as k8s.apiextensions.CustomResourceArgs, { parent: this });
+            }
+            this.registerOutputs({ urls: this.urls, tlsSecretNames: this.tlsSecretNames, caCertificatePem: this.caCertificatePem });
+            return;
+        }
+
         const common = { [`${NGINX}/ssl-redirect`]: "true", [`${NGINX}/force-ssl-redirect`]: "true" };
         // cert-manager's ingress-shim makes one Certificate per Secret: only one Ingress per host asks for it.
         const issuer: Record<string, string> = mode === "cert-manager" ? { "cert-manager.io/cluster-issuer": args.tls.issuer } : {};
@@ -167,19 +190,22 @@ export class IntegrationHosts extends pulumi.ComponentResource {
             { path: JWKS_PATH, pathType: "Exact", backend: backend(args.backends.jwks, 80) },
         ]);
 
-        // DCM's API lives in another namespace: an ExternalName Service lets this namespace's Ingress name it.
-        const upstream = new URL(args.dcmApiUpstream);
-        const upstreamPort = Number(upstream.port || (upstream.protocol === "https:" ? 443 : 80));
+        // DCM's API lives in another namespace: an ExternalName Service lets this namespace's Ingress name it
+        // (ingress-nginx resolves it; the Gateway API mode uses a ReferenceGrant instead).
+        const dcm = args.edge.dcmApi;
         const dcmApi = new k8s.core.v1.Service(`${name}-dcm-api`, {
             metadata: meta("dcm-api"),
-            spec: { type: "ExternalName", externalName: upstream.hostname, ports: [{ name: "http", port: upstreamPort, protocol: "TCP" }] },
+            spec: { type: "ExternalName", externalName: dcm.hostname, ports: [{ name: "https", port: dcm.port, protocol: "TCP" }] },
         }, { parent: this });
+        // HTTPS to DCM's API, its certificate verified against the CA in DCM's namespace, for its own name (SNI too).
         ingress("api-dcm", "api", {
-            [`${NGINX}/upstream-vhost`]: upstream.hostname,
-            ...(upstream.protocol === "https:" ? { [`${NGINX}/backend-protocol`]: "HTTPS" } : {}),
-        }, [
-            { path: "/", pathType: "Prefix", backend: backend(dcmApi.metadata.name, upstreamPort) },
-        ]);
+            [`${NGINX}/upstream-vhost`]: dcm.hostname,
+            [`${NGINX}/backend-protocol`]: "HTTPS",
+            [`${NGINX}/proxy-ssl-verify`]: "on",
+            [`${NGINX}/proxy-ssl-secret`]: `${dcm.namespace}/${dcm.ca}`,
+            [`${NGINX}/proxy-ssl-name`]: dcm.hostname,
+            [`${NGINX}/proxy-ssl-server-name`]: "on",
+        }, dcm.paths.map((p) => ({ path: p, pathType: "Prefix", backend: backend(dcmApi.metadata.name, dcm.port) })));
 
         this.registerOutputs({ urls: this.urls, tlsSecretNames: this.tlsSecretNames, caCertificatePem: this.caCertificatePem });
     }

@@ -3,6 +3,7 @@
  * every config key the program reads. Pure data and types (no Pulumi import): every layer above reads them.
  */
 import type { BankNames } from "./names";
+import type { EdgeSettings } from "./routing";
 import type { SigningAlgorithm } from "./signing";
 
 /** How host certificates are obtained. */
@@ -61,7 +62,9 @@ export interface PlatformConfig {
     images: { frontend: string; kratos: string; jwksServer: string; bootstrap: string };
     /** In-cluster URL of DCM's API. */
     dcmApiUpstream: string;
-    /** Namespace of the ingress controller, the only source admitted to the bank's public pods. */
+    /** The edge: routing API, platform Gateway, DCM API allow-list and verification, rate limit, trusted proxies. */
+    edge: EdgeSettings;
+    /** Namespace of the edge's proxy pods (ingress controller or Gateway data plane), the only source admitted to the bank's public pods. */
     ingressNamespace: string;
     /** The API server's endpoint addresses (/32, /128), the only place the first-employee bootstrap may write its Secret. */
     apiServerCidr: string[];
@@ -110,7 +113,14 @@ export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string
     frontendImage: { scope: "platform", doc: "Backoffice Frontend image, pinned." },
     kratosImage: { scope: "platform", doc: "Ory Kratos image, pinned." },
     jwksServerImage: { scope: "platform", doc: "JWKS static server image, pinned." },
-    dcmApiUpstream: { scope: "platform", doc: "In-cluster URL of DCM's API." },
+    dcmApiUpstream: { scope: "platform", doc: "DCM's API Service over https: https://<service>.<namespace>.svc.cluster.local:<port>." },
+    routing: { scope: "platform", doc: "gateway-api (default) or ingress-nginx (unmaintained upstream; legacy clusters only)." },
+    gatewayName: { scope: "platform", doc: "Name of the platform's Gateway the bank's ListenerSet attaches to (gateway-api)." },
+    gatewayNamespace: { scope: "platform", doc: "Namespace of the platform's Gateway (gateway-api)." },
+    edgeRateLimit: { scope: "platform", doc: "Rate limit on /.ory in gateway-api mode: envoy-gateway (BackendTrafficPolicy) or none (the edge has no rate limit). Default none." },
+    trustedProxyCidrs: { scope: "platform", doc: "Source ranges of the proxy in front of the edge, whose X-Forwarded-For names the client (rate limits); empty when clients connect directly." },
+    dcmApiPaths: { scope: "platform", doc: "Path prefixes of DCM's API the api host forwards (allow-list; default the paths of plan steps 12-16)." },
+    dcmApiCa: { scope: "platform", doc: "Object in DCM's namespace whose ca.crt verifies DCM's API: ConfigMap (gateway-api) or Secret (ingress-nginx)." },
     kratosDsn: { scope: "bank", secret: true, doc: "Secret: PostgreSQL DSN of the bank's Kratos database (postgres://..., port 5432)." },
     kratosSmtpUri: { scope: "bank", secret: true, doc: "Secret: SMTP URI of the Kratos courier (smtps://... or smtp://..., port 465 or 587)." },
     kratosMigrationDsn: { scope: "bank", secret: true, doc: "Secret: PostgreSQL DSN with DDL rights, used only by the Kratos migrations Job (the server's kratosDsn has none)." },
@@ -118,7 +128,7 @@ export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string
     kratosSmtpCidrs: { scope: "bank", doc: "Addresses of the courier's mail server (list of CIDRs, at most /24 wide); its only SMTP egress. Required unless dev mode." },
     kratosDevMode: { scope: "bank", doc: "true: Kratos on an in-pod SQLite database, no secrets needed (demo banks only). Default false." },
     bootstrapImage: { scope: "platform", doc: "Node.js image of the first-employee bootstrap Job, pinned." },
-    ingressNamespace: { scope: "platform", doc: "Namespace of the ingress controller (admitted by the NetworkPolicies)." },
+    ingressNamespace: { scope: "platform", doc: "Namespace of the edge's proxy pods (admitted by the NetworkPolicies). Default gatewayNamespace (gateway-api) or ingress-nginx." },
     apiServerCidr: { scope: "platform", doc: "The API server's endpoint addresses, each /32 or /128 (kubectl get endpoints kubernetes -n default); no default." },
     signerNamespace: { scope: "platform", doc: "Namespace of DCM's JWT signer; the signing key Secret lives there. Default dcm-platform." },
     signerServiceAccount: { scope: "platform", doc: "Service account of DCM's JWT signer, the only reader of the signing key Secret. Default dcm-signer." },

@@ -135,8 +135,9 @@ export function bankFieldRules(context: BankFieldContext): Readonly<Record<BankF
     return {
         alias: { required: true, pattern: DNS_LABEL.source, minLength: 1, maxLength: Math.min(limits.label, limits.host), rule: DNS_LABEL_RULE },
         displayName: {
-            required: true, pattern: "^\\S(.*\\S)?$", minLength: 1, maxLength: DISPLAY_NAME_MAX,
-            rule: `must be 1 to ${DISPLAY_NAME_MAX} printable characters without leading or trailing spaces`,
+            // No markup: the name reaches DCM's frontend (BANK_DISPLAY_NAME) and HTML comments; < and > open tags there.
+            required: true, pattern: "^(?!.*[<>])\\S(.*\\S)?$", minLength: 1, maxLength: DISPLAY_NAME_MAX,
+            rule: `must be 1 to ${DISPLAY_NAME_MAX} printable characters without leading or trailing spaces or markup characters (< >)`,
         },
         firstEmployeeEmail: { required: true, pattern: EMAIL_PATTERN, minLength: 1, maxLength: 254, rule: "must be an email address (name@bank.example)" },
         keyKeeperUrl: {

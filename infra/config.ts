@@ -9,7 +9,7 @@ import { validateStackConfig } from "./validation";
 
 const STRUCTURED_KEYS = new Set(["signingKeys"]);
 // Lists that may also be written as one plain string (`pulumi config set apiServerCidr 10.0.0.1/32`).
-const LIST_KEYS = new Set(["apiServerCidr", "kratosDatabaseCidrs", "kratosSmtpCidrs"]);
+const LIST_KEYS = new Set(["apiServerCidr", "kratosDatabaseCidrs", "kratosSmtpCidrs", "trustedProxyCidrs", "dcmApiPaths"]);
 
 /** Collects this project's config keys (parsing structured values) and validates them together. */
 export function loadSettings(): StackSettings {

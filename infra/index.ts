@@ -16,6 +16,7 @@ import { JwtSigningKey } from "../components/jwt-signing-key";
 import { KeyKeeperSecrets } from "../components/key-keeper-secrets";
 import { componentLabels } from "../domain/names";
 import { SMTP_PORTS } from "../domain/rules";
+import { edgeNotes } from "../domain/routing";
 import { kratosSecrets, loadSettings } from "./config";
 import { skipAwaitTransform } from "./skip-await";
 
@@ -83,19 +84,20 @@ const firstEmployee = new FirstEmployee("first-employee", {
     namespace: namespace.name,
     labels,
     email: bank.firstEmployeeEmail,
-    kratosAdminUrl: kratos.adminUrl,
+    kratosAdminService: kratos.adminServiceName,
     image: platform.images.bootstrap,
     kratosReady: [kratos.deployment],
 });
 
 const integrationHosts = new IntegrationHosts("hosts", {
     namespace: namespace.name,
+    namespaceName: settings.namespace,
     labels,
     hosts,
     ingressClass: platform.ingressClass,
+    edge: platform.edge,
     tls: { mode: platform.tlsMode, issuer: platform.tlsIssuer, secretName: platform.tlsSecretName },
     backends: { frontend: frontend.serviceName, kratosPublic: kratos.publicServiceName, kratosPublicPort: KRATOS_PUBLIC_PORT, jwks: jwksServer.serviceName },
-    dcmApiUpstream: platform.dcmApiUpstream,
 });
 
 new BankNetworkPolicies("network", {
@@ -134,5 +136,8 @@ export const backofficeUrl = integrationHosts.urls.backoffice;
 export const apiUrl = integrationHosts.urls.api;
 export const kratosPublicUrl = kratos.publicUrl;
 export const firstEmployeeRecoverySecret = firstEmployee.recoverySecretName;
+// What the edge does and does not do (routing API, rate limit, client address): the render prints it.
+export const routing = platform.edge.routing;
+export const edgeWarnings = edgeNotes(platform.edge);
 // Self-signed mode only: the CA that checks and banks must trust.
 export const tlsCaCertificatePem = integrationHosts.caCertificatePem;

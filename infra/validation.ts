@@ -7,6 +7,7 @@ import { API_SERVER_RULE, cidrList, CidrListRule, SERVER_RULE } from "../domain/
 import { BankConfig, CONFIG_KEYS, ConfigProblem, PlatformConfig, RawConfig, SECRET_KEYS, SigningKeySlot, TLS_MODES, TlsMode, ValidationResult } from "../domain/config";
 import { imageProblem } from "../domain/images";
 import { backofficeLabel, deriveSettings } from "../domain/names";
+import { validateEdge } from "../domain/routing";
 import {
     aliasLimits, bankFieldRules, characterProblem, DNS_LABEL, DNS_LABEL_RULE, dnsNameProblem, keepsBankFieldRule, keyKeeperHostProblem,
     MAX_HOST, MAX_LABEL, secretValueProblem, urlProblem,
@@ -79,13 +80,18 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         bootstrap: image("bootstrapImage"),
     };
     const dcmApiUpstream = required("dcmApiUpstream");
-    if (dcmApiUpstream !== undefined) {
-        const rule = urlProblem(dcmApiUpstream, ["http:", "https:"]);
-        if (rule) fail("dcmApiUpstream", rule);
-    }
+    const edge = validateEdge({
+        routing: str("routing"), gatewayName: str("gatewayName"), gatewayNamespace: str("gatewayNamespace"), edgeRateLimit: str("edgeRateLimit"),
+        trustedProxyCidrs: raw.trustedProxyCidrs, dcmApiUpstream, dcmApiPaths: raw.dcmApiPaths, dcmApiCa: str("dcmApiCa"),
+    }, (key, message) => {
+        if (!(key === "dcmApiUpstream" && dcmApiUpstream === undefined)) fail(key, message);
+    });
 
-    const ingressNamespace = required("ingressNamespace");
-    if (ingressNamespace !== undefined && !DNS_LABEL.test(ingressNamespace)) fail("ingressNamespace", DNS_LABEL_RULE);
+    // The edge's proxy pods: by default where the routing mode's proxies run (a default taken from a broken
+    // gatewayNamespace is reported there, once).
+    const ownIngressNamespace = str("ingressNamespace");
+    const ingressNamespace = ownIngressNamespace ?? (str("routing") === "ingress-nginx" ? "ingress-nginx" : edge?.gateway.namespace);
+    if (ownIngressNamespace !== undefined && !DNS_LABEL.test(ownIngressNamespace)) fail("ingressNamespace", DNS_LABEL_RULE);
     // No default: a permissive one (0.0.0.0/0) would let the pod holding the recovery link reach the internet.
     const apiServerCidr = cidrs("apiServerCidr", API_SERVER_RULE);
     const signerNamespace = required("signerNamespace");
@@ -173,6 +179,7 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
         tlsSecretName,
         images: images as PlatformConfig["images"],
         dcmApiUpstream: dcmApiUpstream!,
+        edge: edge!,
         ingressNamespace: ingressNamespace!,
         apiServerCidr: apiServerCidr!,
         signerNamespace: signerNamespace!,

@@ -216,5 +216,6 @@ export function stackPolicyConfig(project: string, config: Record<string, string
         const value = config[`${project}:${key}`];
         if (value !== undefined) platform[key] = value;
     }
-    return { "ingress-host-names": platform };
+    // The host naming rule of both routing modes reads the same two settings.
+    return { "ingress-host-names": platform, "gateway-host-names": { ...platform } };
 }

@@ -9,6 +9,10 @@ import { availabilityKratosPdb } from "./availability-kratos-pdb";
 import { containersPinnedImages } from "./containers-pinned-images";
 import { containersRealDigests } from "./containers-real-digests";
 import { containersResources } from "./containers-resources";
+import { dcmApiUpstream } from "./dcm-api-upstream";
+import { gatewayHostNames } from "./gateway-host-names";
+import { gatewayNoKratosAdmin } from "./gateway-no-kratos-admin";
+import { gatewayTls } from "./gateway-tls";
 import { ingressHostNames } from "./ingress-host-names";
 import { ingressNoKratosAdmin } from "./ingress-no-kratos-admin";
 import { ingressNoKratosAdminService } from "./ingress-no-kratos-admin-service";
@@ -40,6 +44,10 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     ingressHostNames,
     ingressNoKratosAdmin,
     ingressNoKratosAdminService,
+    gatewayTls,
+    gatewayHostNames,
+    gatewayNoKratosAdmin,
+    dcmApiUpstream,
     podsRestricted,
     containersResources,
     containersPinnedImages,

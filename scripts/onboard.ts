@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { parseCommand, runCli, usageError } from "./lib/cli";
 import { formatCheckTable } from "./lib/checks";
 import { JIRA_ENV, JiraClient } from "./lib/jira/client";
-import { CheckReportLike } from "./lib/onboarding/comment";
+import { CheckReportLike, TicketReporter } from "./lib/onboarding/comment";
 import { loadMapping } from "./lib/onboarding/mapping";
 import { parseDelivery } from "./lib/onboarding/payload";
 import { onboard, OnboardingResult, RunChecks } from "./lib/onboarding/pipeline";
@@ -45,7 +45,11 @@ Options:
   --skip-checks        do not run the post-deploy checks
 Environment: ${JIRA_ENV.baseUrl}, ${JIRA_ENV.email}, ${JIRA_ENV.apiToken} (Jira Cloud credentials).
 
-Exit codes: 0 onboarded (or previewed); 1 a step or a check failed; 2 bad usage, invalid data or an alias that is taken.`;
+Change control: once a bank's stack file exists, a delivery never changes where DCM sends secrets or
+tokens or who receives the first login (keyKeeperUrl, firstEmployeeEmail): such a change is held (status
+needs-approval, exit 1), the other fields still apply, and the output says how DevOps approve it.
+
+Exit codes: 0 onboarded (or previewed); 1 a step or a check failed, or a change needs approval; 2 bad usage, invalid data or an alias that is taken.`;
 
 export interface OnboardCliDeps {
     /** The repository: its Pulumi.yaml, jira-mapping.yaml and stacks/ (default the one this script is in). */
@@ -135,7 +139,7 @@ export async function main(argv: string[], deps: OnboardCliDeps = {}): Promise<n
     const result = await onboard(parsed.delivery, {
         project,
         mapping,
-        jira,
+        reporter: jira ? new TicketReporter(jira, mapping.transitions) : undefined,
         backendFor: deps.backendFor ?? ((dir) => (o.offline ? new OfflineStackBackend(dir) : new PulumiCliBackend(dir))),
         workspacesDir: path.resolve(o.workspaces ?? path.join(project.dir, ".pulumi", "workspaces")),
         checks: o["skip-checks"] ? undefined : (deps.checks ?? postDeployChecks),
@@ -155,6 +159,7 @@ export function exitCode(result: OnboardingResult): number {
 function report(r: OnboardingResult, ms: number, trial?: ProjectFile): string {
     const lines = [`${r.ticket}: ${r.status}${r.alias && r.status !== "invalid" ? ` (stack '${r.alias}'${r.file ? `, stack file ${r.file}` : ""})` : ""} in ${(ms / 1000).toFixed(1)} s`];
     for (const p of r.problems) lines.push(`  - ${p}`);
+    if (r.approval) lines.push("  DevOps approve a held change outside Jira:", ...r.approval.map((a, i) => `    ${i + 1}. ${a}`));
     if (trial && r.alias && r.file) lines.push(`  trial stack file: ${stackFilePath(trial, r.alias)} (the repository's stacks/ is untouched)`);
     if (r.hosts?.backoffice) lines.push(`  backoffice host: ${r.hosts.backoffice}`, `  api host: ${r.hosts.api ?? ""}`);
     if (r.checks) lines.push("", checkTable(r.checks).trimEnd());

@@ -88,24 +88,43 @@ export async function main(argv: string[]): Promise<number> {
     const objects = kubernetesObjects(outcome.resources);
     const rows = resources.map((r) => [r.type, r.name, r.type.startsWith("kubernetes:") ? objectName(r.outputs) : "", r.protect ? "yes" : ""]);
     process.stdout.write(formatTable(["TYPE", "NAME", "OBJECT", "PROTECTED"], rows));
-    process.stdout.write(`\n${formatTable(["HOST", "PATHS", "TLS SECRET", "INGRESS"], hostRows(objects))}`);
+    process.stdout.write(`\n${formatTable(["HOST", "PATHS", "TLS SECRET", "ROUTED BY"], hostRows(objects))}`);
+    const notes = (outcome.outputs.edgeWarnings as string[] | undefined) ?? [];
+    if (notes.length > 0) process.stdout.write(`\n${notes.map((n) => `EDGE: ${n}\n`).join("")}`);
     process.stdout.write(`\n${resources.length} resources (${objects.length} Kubernetes objects) in ${Date.now() - started} ms\n`);
     process.stdout.write(`wrote ${manifestsFile} and summary.json\n`);
     if (seed !== undefined) process.stdout.write(`${seededRenderNote(seed)}\n`);
     return 0;
 }
 
-/** One row per Ingress host: what it serves and which TLS Secret covers it ("none" is a finding). */
-function hostRows(objects: KubernetesObject[]): string[][] {
-    return objects.filter((o) => o.kind === "Ingress").flatMap((o) => {
+/** One row per host and route: what it serves and which TLS Secret covers it ("none" is a finding). */
+export function hostRows(objects: KubernetesObject[]): string[][] {
+    const ingressRows = objects.filter((o) => o.kind === "Ingress").flatMap((o) => {
         const spec = o.spec as { rules?: { host?: string; http?: { paths?: { path?: string }[] } }[]; tls?: { hosts?: string[]; secretName?: string }[] };
         return (spec.rules ?? []).map((rule) => [
             rule.host ?? "*",
             (rule.http?.paths ?? []).map((p) => p.path ?? "/").join(", "),
             spec.tls?.find((t) => t.hosts?.includes(rule.host ?? ""))?.secretName ?? "none",
-            o.metadata.name,
+            `Ingress/${o.metadata.name}`,
         ]);
-    }).sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+    });
+    // Gateway API: a route's TLS is its parent listener's (a ListenerSet's HTTPS listener); an HTTP listener has none.
+    type Listener = { name: string; protocol?: string; tls?: { certificateRefs?: { name?: string }[] } };
+    const listeners = new Map<string, Listener>();
+    for (const set of objects.filter((o) => o.kind === "ListenerSet")) {
+        for (const l of ((set.spec as { listeners?: Listener[] }).listeners ?? [])) listeners.set(`${set.metadata.name}/${l.name}`, l);
+    }
+    const routeRows = objects.filter((o) => o.kind === "HTTPRoute").flatMap((o) => {
+        type Rule = { matches?: { path?: { value?: string } }[]; filters?: { type?: string; requestRedirect?: { scheme?: string } }[]; backendRefs?: unknown[] };
+        const spec = o.spec as { hostnames?: string[]; parentRefs?: { name: string; sectionName?: string }[]; rules?: Rule[] };
+        const paths = (spec.rules ?? []).flatMap((r) => (r.matches ?? [{}]).map((m) => m.path?.value ?? "/")).join(", ");
+        // A plain-HTTP listener is no finding when every rule on it only redirects to https.
+        const onlyRedirects = (spec.rules ?? []).every((r) => !r.backendRefs?.length && (r.filters ?? []).some((f) => f.type === "RequestRedirect" && f.requestRedirect?.scheme === "https"));
+        const secrets = (spec.parentRefs ?? []).map((p) => listeners.get(`${p.name}/${p.sectionName ?? ""}`))
+            .map((l) => (l?.protocol === "HTTPS" ? l.tls?.certificateRefs?.map((c) => c.name).join("+") ?? "none" : onlyRedirects ? "(HTTP: redirects to https)" : "none"));
+        return (spec.hostnames ?? ["*"]).map((host) => [host, paths, [...new Set(secrets)].join(", ") || "none", `HTTPRoute/${o.metadata.name}`]);
+    });
+    return [...ingressRows, ...routeRows].sort((a, b) => a[0].localeCompare(b[0]) || a[3].localeCompare(b[3]));
 }
 
 function objectName(outputs: Record<string, unknown>): string {

@@ -7,11 +7,12 @@ import { parseCommand, processIo, runCli } from "./lib/cli";
 import { JIRA_ENV, JiraClient } from "./lib/jira/client";
 import { jsonLogger } from "./lib/onboarding/log";
 import { loadMapping, mappedFields } from "./lib/onboarding/mapping";
-import { AppliedDeliveries } from "./lib/onboarding/delivery-state";
+import { ReplayGuard } from "./lib/onboarding/delivery-state";
+import { TicketReporter } from "./lib/onboarding/comment";
 import { killJobs, runJobInChild, RunnerSpec } from "./lib/onboarding/job-runner";
 import { OnboardingResult, precheck } from "./lib/onboarding/pipeline";
 import { JobQueue } from "./lib/onboarding/queue";
-import { createReceiver, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_BODY, SIGNATURE_HEADER, TOKEN_HEADER } from "./lib/onboarding/server";
+import { createReceiver, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_BODY, EXPIRES_HEADER, JOB_READ_CONTEXT, MAX_JOB_READ_S, SIGNATURE_HEADER, TOKEN_HEADER } from "./lib/onboarding/server";
 import { readProject } from "./lib/engine/stack-config";
 import { prepareTrialProject } from "./lib/onboarding/trial";
 import { PROJECT_ROOT } from "../domain/project";
@@ -22,7 +23,13 @@ Receives Jira deliveries on POST /jira and onboards each bank as a queued job: 2
 {jobId, ticket, stack, status: queued|running, job: /jobs/<id>} and Location: /jobs/<id>.
   GET /healthz        liveness and queue counts
   GET /jobs/<id>      a job's state and result (needs the ${TOKEN_HEADER} header, or
-                      ${SIGNATURE_HEADER}: sha256=<HMAC of the path /jobs/<id> with the webhook secret>)
+                      ${EXPIRES_HEADER}: <seconds since 1970, at most ${MAX_JOB_READ_S} s ahead> and
+                      ${SIGNATURE_HEADER}: sha256=<HMAC with the webhook secret of
+                      "${JOB_READ_CONTEXT}\\n/jobs/<id>\\n<expires>">)
+Replays are refused: a delivery id or the same body seen before, a signed timestamp outside
+--max-age, or a delivery not newer than its ticket's last (Automation bodies are ordered by the
+ticket's fields.updated). An existing bank's keyKeeperUrl and firstEmployeeEmail are never changed
+by a delivery: the job ends needs-approval and the ticket says how DevOps approve (docs/jira.md).
 
 Options:
   --port N             listen port (default 8080, or PORT)
@@ -126,15 +133,14 @@ export async function main(argv: string[]): Promise<number> {
         webhookSecret: env.JIRA_WEBHOOK_SECRET,
         maxBodyBytes: maxBody,
         maxAgeMs: maxAge * 1000,
-        seenFile: path.join(stateDir, "deliveries.jsonl"),
-        applied: new AppliedDeliveries(path.join(stateDir, "applied")),
+        replay: new ReplayGuard({ stateDir }),
         mappedFields: mappedFields(mapping),
         queue,
         log,
         precheck: (d) => precheck(d, { project, mapping }),
         // Each job in its own lower-priority process: acknowledgements stay fast while stacks deploy.
         onboard: (d) => runJobInChild(d, spec),
-        comment: jira ? async (ticket, body) => { await jira.addComment(ticket, body); } : undefined,
+        reporter: new TicketReporter(jira, mapping.transitions, log),
     });
     const address = await receiver.listen(port, o.host ?? env.HOST ?? "127.0.0.1");
     log.log("info", "listening", { address: address.address, port: address.port, concurrency, maxBody });

@@ -9,6 +9,16 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../domain/project";
+import { CommandIo, parseCommand, processIo, runCli } from "../scripts/lib/cli";
+
+const USAGE = `Usage: npm run test:fast
+
+Runs the in-process tests: every test file under test/ (but test/real/) that matches no line of
+test/slow-tests.txt (a render, a CLI or a worker forked, or \`@slow\`). The files that install Pulumi's mock
+runtime run each in its own process, the rest together in one, both side by side. npm test runs every test;
+npm run test:slow the slow ones.
+
+Exit codes: 0 every test passed; 1 a test failed; 2 bad usage.`;
 
 /** Every unit test file (test/real/ is `npm run test:real`'s), sorted. */
 export function unitTestFiles(dir = path.join(PROJECT_ROOT, "test")): string[] {
@@ -40,19 +50,19 @@ function run(args: string[]): Promise<{ code: number; output: string; seconds: n
     });
 }
 
-async function main(): Promise<number> {
+export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
+    const args = parseCommand(argv, {}, USAGE, io, false);
+    if (typeof args === "number") return args;
     const started = Date.now();
     const { shared, isolated, slow } = fastGroups();
     const [a, b] = await Promise.all([
         run([path.join(PROJECT_ROOT, "support", "in-process.ts"), ...shared]),
         run(["--test", "--test-concurrency=2", "--test-timeout=60000", ...isolated]),
     ]);
-    process.stdout.write(a.output + b.output);
+    io.out(a.output + b.output);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    process.stdout.write(`test:fast: ${shared.length + isolated.length} files (${shared.length} in one process, ${isolated.length} on their own) in ${seconds} s (${a.seconds.toFixed(1)} s and ${b.seconds.toFixed(1)} s); ${slow.length} slow files left to npm test\n`);
+    io.out(`test:fast: ${shared.length + isolated.length} files (${shared.length} in one process, ${isolated.length} on their own) in ${seconds} s (${a.seconds.toFixed(1)} s and ${b.seconds.toFixed(1)} s); ${slow.length} slow files left to npm test\n`);
     return a.code === 0 && b.code === 0 ? 0 : 1;
 }
 
-if (require.main === module) {
-    main().then((code) => { process.exitCode = code; }, (e: Error) => { process.stderr.write(`test:fast: ${e.message}\n`); process.exitCode = 1; });
-}
+if (require.main === module) runCli(main);

@@ -25,7 +25,8 @@ export { isSecretName };
 export const HARMLESS = /^(|true|false|yes|no|on|off|null|none|enabled|disabled|required|optional|\*+|<[^>]*>|\$\{[^}]*\}|\$\([^)]*\)|\{\{[^}]*\}\}|[0-9]+[smhd]?)$/i;
 
 /** Values that name something (a Secret, a Service, a host): lowercase words joined by "-" or ".". */
-const REFERENCE_VALUE = /^[a-z][a-z0-9]*(?:[-.][a-z][a-z0-9]*)+$/;
+// Also `<namespace>/<name>`, as ingress-nginx names a Secret (proxy-ssl-secret, auth-secret).
+const REFERENCE_VALUE = /^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?\/)?[a-z][a-z0-9]*(?:[-.][a-z][a-z0-9]*)+$/;
 
 /** True if a value under a secret-sounding name is still no credential: empty, a flag, a placeholder, a reference. */
 export function isHarmlessValue(value: string): boolean {

@@ -6,15 +6,21 @@ import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { createKeyKeeperServer } from "./server";
 import { KeyKeeperUser, loadUsers } from "./users";
-import { createTokenVerifier, DCM_ISSUER, Verify } from "./verifier";
+import { createTokenVerifier, DCM_ISSUER, FileReplayStore, Verify } from "./verifier";
 
-const USAGE = `Usage: npm run key-keeper -- --audience ALIAS (--jwks-url URL | --public-key FILE) [options]
+const USAGE = `Usage: npm run key-keeper -- --audience ALIAS --url URL --replay-dir DIR (--jwks-url URL | --public-key FILE) [options]
 
 Serves GET <base-path>/key to DCM's Processing Center: the registered users' secrets, only for a JWT
 signed by DCM's key (typ JWT, no jku, x5u, jwk or x5c header) with iss, aud = ALIAS, exp at most
-5 minutes after iat, nbf, and a jti never seen before.
+5 minutes after iat, nbf, htm GET, htu = --url (a token DCM made for another URL is refused), and a
+jti never seen before by any replica.
 
   --audience ALIAS        the bank alias (required)
+  --url URL               this key keeper's GET /key URL as DCM calls it: the keyKeeperUrl the bank
+                          gave DCM followed by /key (required; the htu every token must name)
+  --replay-dir DIR        where accepted jti are kept until they expire (required): a directory on a
+                          volume every replica mounts (ReadWriteMany) and that survives restarts, so a
+                          token is accepted once across replicas and restarts
   --jwks-url URL          DCM's JWKS (the stack output jwksUrl)
   --jwks-ca FILE          trust this CA when fetching the JWKS (self-signed environments)
   --public-key FILE       DCM's public key (SPKI PEM, the stack output publicKeyPem) instead of the JWKS
@@ -40,7 +46,7 @@ export async function main(argv: string[], stderr: Writer = process.stderr, stdo
     try {
         v = parseArgs({
             args: argv, options: {
-                audience: { type: "string" }, "jwks-url": { type: "string" }, "jwks-ca": { type: "string" }, "public-key": { type: "string" },
+                audience: { type: "string" }, url: { type: "string" }, "replay-dir": { type: "string" }, "jwks-url": { type: "string" }, "jwks-ca": { type: "string" }, "public-key": { type: "string" },
                 algorithms: { type: "string" }, issuer: { type: "string" }, users: { type: "string" }, "base-path": { type: "string" },
                 "tls-cert": { type: "string" }, "tls-key": { type: "string" }, host: { type: "string" }, port: { type: "string" },
                 help: { type: "boolean", short: "h" },
@@ -56,6 +62,8 @@ export async function main(argv: string[], stderr: Writer = process.stderr, stdo
     }
     const problems = [
         !v.audience && "--audience is required",
+        !v.url && "--url is required (this key keeper's GET /key URL, e.g. https://keykeeper.bank.example/api/key)",
+        !v["replay-dir"] && "--replay-dir is required (a directory every replica shares and that survives restarts)",
         !v["jwks-url"] === !v["public-key"] && "give exactly one of --jwks-url and --public-key",
         !v["tls-cert"] !== !v["tls-key"] && "--tls-cert and --tls-key go together",
         v.port !== undefined && !/^\d{1,5}$/.test(v.port) && "--port must be a number",
@@ -90,6 +98,8 @@ export async function main(argv: string[], stderr: Writer = process.stderr, stdo
         try {
             verify = await createTokenVerifier({
                 audience: v.audience!,
+                url: v.url!,
+                replayStore: new FileReplayStore(v["replay-dir"]!),
                 issuer: v.issuer,
                 algorithms: v.algorithms?.split(",").map((a) => a.trim()),
                 jwksUrl: v["jwks-url"],

@@ -20,6 +20,18 @@ export interface KeyKeeperServerOptions {
     log?: (line: string) => void;
 }
 
+/**
+ * A log line with every character a log reader treats specially escaped: anything outside printable
+ * ASCII (line breaks, U+2028/U+2029/U+0085, controls, bidi overrides) becomes \\uXXXX and a backslash
+ * doubles, so a caller's kid, jti or message can never start a line of its own or hide text.
+ */
+export function escapeLogLine(line: string): string {
+    return line.replace(/[^\x20-\x5b\x5d-\x7e]/gu, (c) => (c === "\\" ? "\\\\" : [...c].map((u) => {
+        const code = u.codePointAt(0)!;
+        return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
+    }).join("")));
+}
+
 function send(res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
     res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...extra });
     res.end(JSON.stringify(body));
@@ -27,7 +39,9 @@ function send(res: http.ServerResponse, status: number, body: unknown, extra: Re
 
 export function createKeyKeeperServer(options: KeyKeeperServerOptions): http.Server {
     const keyPath = `${(options.basePath ?? "").replace(/\/+$/, "")}/key`;
-    const log = options.log ?? (() => undefined);
+    const write = options.log ?? (() => undefined);
+    // Every logged value may be the caller's (a kid, a jti, a reason quoting them): the whole line is escaped.
+    const log = (line: string) => write(escapeLogLine(line));
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
         const path = (req.url ?? "/").split("?")[0];
         if (path === "/healthz") return send(res, 200, { status: "ok" });

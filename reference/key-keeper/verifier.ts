@@ -1,9 +1,14 @@
 /**
  * How a bank verifies the DCM Processing Center's JWTs (plan steps 1 and 6): a signature by DCM's key
  * (from the published JWKS, or a PEM), an algorithm allow-list, typ JWT, no header naming another key,
- * and the claims iss, aud, exp, nbf, iat, jti, with a short lifetime and no replays.
+ * and the claims iss, aud, exp, nbf, iat, jti, with a short lifetime and no replays, and the request the
+ * token is for (htm GET, htu this key keeper's own URL, RFC 9449 style): a token DCM made for another URL
+ * (one a ticket edit pointed elsewhere) is refused here, so whoever received it cannot replay it.
  */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
 import * as https from "node:https";
+import * as path from "node:path";
 import * as tls from "node:tls";
 import * as jose from "jose";
 
@@ -13,6 +18,17 @@ export const DCM_ISSUER = "dcm-processing-center";
 export interface VerifierOptions {
     /** The `aud` to require: this bank's alias. */
     audience: string;
+    /**
+     * This key keeper's own GET /key URL as DCM calls it (the bank's keyKeeperUrl followed by /key): the
+     * `htu` every token must name. Configured, never taken from the request (a Host header is the caller's).
+     */
+    url: string;
+    /**
+     * Where accepted jti are kept until they expire. Default: this process' memory, which a second replica
+     * or a restart does not share; run more than one replica, or restart within a token's life, only with
+     * a store they share (FileReplayStore on a shared volume).
+     */
+    replayStore?: ReplayStore;
     /** The `iss` to require; default DCM_ISSUER. */
     issuer?: string;
     /** Accepted `alg` values; default ["ES256"]. Never "none" or an HMAC algorithm. */
@@ -48,6 +64,73 @@ export class KeySourceUnavailable extends Error {
 }
 
 export type Verify = (authorization: string | undefined) => Promise<jose.JWTPayload>;
+
+/** Accepted token ids, until they expire: `claim` is true the first time a jti is seen, false for a replay. */
+export interface ReplayStore {
+    claim(jti: string, exp: number): Promise<boolean>;
+}
+
+/** One process' memory: enough for one replica that is never restarted within a token's life (tests). */
+export class MemoryReplayStore implements ReplayStore {
+    private readonly seen = new Map<string, number>();
+    async claim(jti: string, exp: number): Promise<boolean> {
+        const now = Math.floor(Date.now() / 1000);
+        for (const [k, e] of this.seen) if (e + 60 < now) this.seen.delete(k);
+        if (this.seen.has(jti)) return false;
+        this.seen.set(jti, exp);
+        return true;
+    }
+}
+
+/**
+ * Accepted jti as files in a directory (one per jti, named by its SHA-256, created exclusively): every
+ * replica mounting the same volume, and the process after a restart, see the same ids. Creation with
+ * O_EXCL is atomic on a local file system and on NFSv3+, so two replicas racing on one token accept it
+ * once. Files of expired tokens are swept.
+ */
+export class FileReplayStore implements ReplayStore {
+    private lastSweep = 0;
+    constructor(private readonly dir: string) {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+
+    async claim(jti: string, exp: number): Promise<boolean> {
+        const now = Math.floor(Date.now() / 1000);
+        if (now - this.lastSweep > 60) this.sweep(now);
+        const file = path.join(this.dir, crypto.createHash("sha256").update(jti, "utf8").digest("hex"));
+        try {
+            fs.writeFileSync(file, String(exp), { flag: "wx", mode: 0o600 });
+            return true;
+        } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+            throw e;
+        }
+    }
+
+    private sweep(now: number): void {
+        this.lastSweep = now;
+        for (const name of fs.readdirSync(this.dir)) {
+            const file = path.join(this.dir, name);
+            try {
+                if (Number(fs.readFileSync(file, "utf8")) + 600 < now) fs.rmSync(file, { force: true });
+            } catch {
+                // Another replica swept it first.
+            }
+        }
+    }
+}
+
+/** A URL as `htu` compares it: scheme, host and path, no query or fragment (RFC 9449 section 4.3). */
+export function targetUri(value: string): string | undefined {
+    try {
+        const url = new URL(value);
+        url.search = "";
+        url.hash = "";
+        return url.toString();
+    } catch {
+        return undefined;
+    }
+}
 
 const FORBIDDEN_ALGORITHMS = /^(none|HS\d+)$/i;
 /** The `typ` of DCM's tokens. */
@@ -126,8 +209,10 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Ver
     const tolerance = options.clockToleranceS ?? 30;
     const maxLifetime = options.maxLifetimeS ?? 300;
     const getKey = await keyResolver(options);
+    const ownUrl = targetUri(options.url);
+    if (!ownUrl || !/^https?:$/.test(new URL(ownUrl).protocol)) throw new Error("key keeper: url must be this key keeper's absolute GET /key URL (https://.../key)");
     // jti of accepted tokens until they expire: a captured token cannot be replayed.
-    const seen = new Map<string, number>();
+    const seen = options.replayStore ?? new MemoryReplayStore();
 
     return async (authorization) => {
         const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization ?? "");
@@ -150,7 +235,7 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Ver
                 audience: options.audience,
                 clockTolerance: tolerance,
                 maxTokenAge: maxLifetime,
-                requiredClaims: ["exp", "iat", "jti"],
+                requiredClaims: ["exp", "iat", "jti", "htm", "htu"],
             }));
         } catch (e) {
             if (e instanceof Rejection) throw e;
@@ -162,9 +247,10 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Ver
         if (payload.exp! - payload.iat! > maxLifetime + tolerance || payload.exp! - now > maxLifetime + tolerance) {
             throw new Rejection(`lifetime over ${maxLifetime} s`);
         }
-        for (const [jti, exp] of seen) if (exp + tolerance < now) seen.delete(jti);
-        if (seen.has(payload.jti!)) throw new Rejection("jti replayed");
-        seen.set(payload.jti!, payload.exp!);
+        // Bound to its target: a token DCM made for another URL or method is not for this request.
+        if (payload.htm !== "GET") throw new Rejection("htm is not GET");
+        if (typeof payload.htu !== "string" || targetUri(payload.htu) !== ownUrl) throw new Rejection("htu names another URL");
+        if (!(await seen.claim(String(payload.jti), payload.exp!))) throw new Rejection("jti replayed");
         return payload;
     };
 }

@@ -39,6 +39,7 @@ const GUIDES: Record<string, string> = {
     audit: "docs/audit.md",
     schema: "docs/jira.md#the-schema-of-the-fields",
     "real:setup": "docs/devops.md#real-components",
+    "test:fast": "docs/architecture.md#tests",
 };
 
 /** The usage followed by its guide's link, for a usage that starts with a command the table knows. */

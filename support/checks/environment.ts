@@ -10,7 +10,7 @@ import { createKeyKeeperServer } from "../../reference/key-keeper/server";
 import { createTokenVerifier, Verify } from "../../reference/key-keeper/verifier";
 import { createDcmApi, DcmApi, DcmFaults } from "./dcm-api";
 import { createPki, KeyAndCert, Pki } from "./pki";
-import { API, BACKOFFICE, KEY_KEEPER, StackMaterial, stackMaterial } from "./stack";
+import { API, BACKOFFICE, KEY_KEEPER, KEY_KEEPER_KEY_URL, StackMaterial, stackMaterial } from "./stack";
 
 export type CertKind = "valid" | "expired" | "soon" | "wrong-host" | "untrusted" | "not-yet-valid";
 export type Role = "backoffice" | "api" | "keyKeeper" | "plain";
@@ -233,7 +233,7 @@ export async function startEnvironment(options: EnvOptions = {}): Promise<Loopba
 
     // The key keeper fetches its JWKS from the api host, whose port is known now.
     const verify = options.verify ?? await createTokenVerifier({
-        audience: String(outputs.alias),
+        url: KEY_KEEPER_KEY_URL, audience: String(outputs.alias),
         algorithms: [String(outputs.signingAlgorithm)],
         jwksUrl: String(outputs.jwksUrl),
         jwksCa: [pki.caPem],

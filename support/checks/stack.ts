@@ -9,6 +9,8 @@ const NAMES = deriveNames({ alias: ALIAS, assetCode: "UAH" }, { environment: "in
 export const BACKOFFICE = NAMES.hosts.backoffice;
 export const API = NAMES.hosts.api;
 export const KEY_KEEPER = "keykeeper.demo-bank.example";
+/** The key keeper's GET /key URL as DCM calls it: the `htu` its tokens name (keyKeeperUrl + /key). */
+export const KEY_KEEPER_KEY_URL = `https://${KEY_KEEPER}/api/key`;
 
 export interface StackMaterial {
     outputs: Record<string, unknown>;

@@ -41,8 +41,13 @@ export interface BankFields {
     assetCode?: unknown;
 }
 
-/** A Jira Automation "Send web request" body (Issue data, Automation format) for a bank. */
-export function automationBody(key: string, bank: BankFields = {}): Record<string, unknown> {
+let lastUpdated = 0;
+
+/**
+ * A Jira Automation "Send web request" body (Issue data, Automation format) for a bank, as edited now:
+ * `fields.updated` is a later millisecond than any body made before (or `updated`, to replay one).
+ */
+export function automationBody(key: string, bank: BankFields = {}, updated?: number): Record<string, unknown> {
     const values: BankFields = {
         alias: "lviv",
         displayName: "Lviv Cooperative Bank",
@@ -50,7 +55,8 @@ export function automationBody(key: string, bank: BankFields = {}): Record<strin
         keyKeeperUrl: "https://auth.lvivbank.example/keeper",
         ...bank,
     };
-    const fields: Record<string, unknown> = { summary: `Roll out ${String(values.displayName)}`, issuetype: { name: "Task" } };
+    lastUpdated = updated ?? Math.max(Date.now(), lastUpdated + 1);
+    const fields: Record<string, unknown> = { summary: `Roll out ${String(values.displayName)}`, issuetype: { name: "Task" }, updated: new Date(lastUpdated).toISOString() };
     for (const [k, v] of Object.entries(values)) {
         const m = MAPPING.fields[k as keyof typeof MAPPING.fields];
         if (m && v !== undefined) fields[m.field] = v;

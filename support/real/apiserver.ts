@@ -16,6 +16,7 @@ import { freePort } from "./process";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { vendoredCrds } from "../../scripts/lib/engine/kubernetes-schema";
 import { realBinary } from "../../real/components";
 import { x509 } from "../../scripts/lib/engine/x509";
 
@@ -238,7 +239,20 @@ function kubeconfig(url: string, pki: Pki): string {
     });
 }
 
-/** Starts etcd and kube-apiserver and waits until the API server is ready (/readyz). Call stop() in `after`. */
+/**
+ * Installs the routing CRDs the stacks use (scripts/lib/engine/crds: Gateway API v1.6.3 standard channel, Envoy Gateway
+ * v1.9.1's policies), as the platform has them, and waits until the API server serves them (Established).
+ */
+export async function installRoutingCrds(cp: ControlPlane): Promise<void> {
+    const file = path.join(cp.dir, "routing-crds.yaml");
+    fs.writeFileSync(file, vendoredCrds().map((c) => `---\n${YAML.stringify(c, { lineWidth: 0 })}`).join(""));
+    const applied = await kubectl(cp, ["apply", "--server-side", "--field-manager=platform", "-f", file]);
+    if (applied.code !== 0) throw new Error(`installing the routing CRDs failed:\n${applied.stderr}`);
+    const established = await kubectl(cp, ["wait", "--for=condition=Established", "--timeout=60s", "-f", file]);
+    if (established.code !== 0) throw new Error(`the routing CRDs are not served:\n${established.stderr}`);
+}
+
+/** Starts etcd and kube-apiserver, waits until the API server is ready (/readyz) and installs the routing CRDs. Call stop() in `after`. */
 export async function startControlPlane(): Promise<ControlPlane> {
     const kubectl = realBinary("kubectl");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-apiserver-"));
@@ -262,10 +276,12 @@ export async function startControlPlane(): Promise<ControlPlane> {
         children.push(api.started.child);
         const kubeconfigFile = path.join(dir, "kubeconfig");
         fs.writeFileSync(kubeconfigFile, kubeconfig(api.url, pki), { mode: 0o600 });
-        return {
+        const cp: ControlPlane = {
             url: api.url, kubeconfig: kubeconfigFile, caPem: pki.caPem, clientCertPem: pki.clientCertPem, clientKeyPem: pki.clientKeyPem,
             kubectl, dir, stop,
         };
+        await installRoutingCrds(cp);
+        return cp;
     } catch (e) {
         await stop();
         throw e;

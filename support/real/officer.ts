@@ -76,12 +76,14 @@ export async function runBootstrap(stack: RenderedStack, target: BootstrapTarget
     try {
         const c = pod.container("bootstrap");
         assert.equal(c.command[0], "node");
-        // The in-cluster admin URL, as rendered, is the Service's: here it is the local Kratos.
-        assert.equal(c.env.KRATOS_ADMIN_URL, stack.adminBaseUrl);
+        // Kratos admin by its Service's variables (the pod has no DNS), as the kubelet sets them: here the local Kratos.
+        assert.equal(c.env.KRATOS_ADMIN_SERVICE, "kratos-admin");
+        const admin = new URL(target.kratosAdminUrl);
         const env = {
             PATH: process.env.PATH ?? "",
             ...c.env,
-            KRATOS_ADMIN_URL: target.kratosAdminUrl,
+            KRATOS_ADMIN_SERVICE_HOST: admin.hostname,
+            KRATOS_ADMIN_SERVICE_PORT: admin.port,
             KUBERNETES_API_URL: target.kubernetesApiUrl,
             SERVICE_ACCOUNT_DIR: target.serviceAccountDir,
             READY_ATTEMPTS: "5",

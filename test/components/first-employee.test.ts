@@ -32,7 +32,10 @@ describe("the first-employee bootstrap", () => {
             const child = spawn(process.execPath, [BOOTSTRAP_SCRIPT_PATH], {
                 env: {
                     PATH: process.env.PATH ?? "",
-                    KRATOS_ADMIN_URL: `${kratos.url}/`,
+                    // As Kubernetes sets them for the Service kratos-admin: an address and a port, no name to resolve.
+                    KRATOS_ADMIN_SERVICE: "kratos-admin",
+                    KRATOS_ADMIN_SERVICE_HOST: new URL(kratos.url).hostname,
+                    KRATOS_ADMIN_SERVICE_PORT: new URL(kratos.url).port,
                     EMPLOYEE_EMAIL: EMAIL,
                     POD_NAMESPACE: NAMESPACE,
                     RECOVERY_SECRET_NAME,
@@ -203,7 +206,7 @@ describe("the FirstEmployee component's recovery link lifetime", () => {
         }, "dcm-integration", "demo");
     });
     const args = (recoveryExpiresIn?: string) => ({
-        namespace: NAMESPACE, labels: {}, email: EMAIL, kratosAdminUrl: "http://kratos-admin:4434/", image: "node:24", kratosReady: [], recoveryExpiresIn,
+        namespace: NAMESPACE, labels: {}, email: EMAIL, kratosAdminService: "kratos-admin", image: "node:24", kratosReady: [], recoveryExpiresIn,
     });
     const expiresInOf = (job: Record<string, any>) => job.spec.template.spec.containers[0].env.find((e: any) => e.name === "RECOVERY_EXPIRES_IN").value;
 

@@ -11,9 +11,10 @@ import { render, Rendered } from "../../support/render";
 
 const HOSTS = { backoffice: "backoffice-demo-integrate.dcm.example.com" };
 
-describe("the backoffice host's Kratos paths", () => {
+// The legacy mode's Ingresses; test/components/edge-routing.test.ts holds both modes to the same properties.
+describe("the backoffice host's Kratos paths (routing ingress-nginx)", () => {
     let demo: Rendered;
-    before(async () => { demo = await render({ stack: "demo" }); });
+    before(async () => { demo = await render({ stack: "demo", overrides: { routing: "ingress-nginx" } }); });
 
     it("answers Kratos' admin-redirecting paths on the backoffice host without Kratos' redirect, and rate-limits every /.ory path", () => {
         const objects = plainObjects(demo.resources);

@@ -33,13 +33,16 @@ describe("the bank's hosts, workloads and TLS", () => {
     let selfSigned: Rendered;
     // dnipro: production mode (secure: secrets) with a provided TLS Secret; four renders cost too much CI time.
     let dnipro: Rendered;
-    const all = () => [demo, selfSigned, dnipro];
+    // routing ingress-nginx (legacy): the Ingresses; the three above are in the default gateway-api mode.
+    let legacy: Rendered;
+    const all = () => [demo, selfSigned, dnipro, legacy];
 
     before(async () => {
-        [demo, selfSigned, dnipro] = await Promise.all([
+        [demo, selfSigned, dnipro, legacy] = await Promise.all([
             render({ stack: "demo" }),
             render({ stack: "demo", overrides: { tlsMode: "self-signed" } }),
             render({ stack: "dnipro", overrides: { tlsMode: "provided", tlsSecretName: "wildcard-dcm-tls" } }),
+            render({ stack: "demo", overrides: { routing: "ingress-nginx" } }),
         ]);
     });
 
@@ -55,16 +58,18 @@ describe("the bank's hosts, workloads and TLS", () => {
         const objects = plainObjects(demo.resources);
         for (const [kind, name] of [["Deployment", "frontend"], ["Deployment", "kratos"], ["Deployment", "jwks-server"], ["Job", "first-employee-bootstrap"],
             ["Service", "kratos-public"], ["Service", "kratos-admin"], ["ConfigMap", "kratos-config"], ["Secret", "kratos"]]) find(objects, kind, name);
-        const hosts = new Set(ingresses(objects).flatMap((i) => (i.spec as any).rules.map((r: any) => r.host)));
+        const hosts = new Set(objects.filter((o) => o.kind === "HTTPRoute").flatMap((r) => (r.spec as any).hostnames));
         assert.deepEqual([...hosts].sort(), [HOSTS.api, HOSTS.backoffice]);
+        const legacyHosts = new Set(ingresses(plainObjects(legacy.resources)).flatMap((i) => (i.spec as any).rules.map((r: any) => r.host)));
+        assert.deepEqual([...legacyHosts].sort(), [HOSTS.api, HOSTS.backoffice]);
         assert.equal(demo.outputs.backofficeUrl, `https://${HOSTS.backoffice}`);
         assert.equal(demo.outputs.apiUrl, `https://${HOSTS.api}`);
         assert.equal(demo.outputs.kratosPublicUrl, `https://${HOSTS.backoffice}/.ory`);
         assert.equal(demo.outputs.jwksUrl, `https://${HOSTS.api}/.well-known/jwks.json`);
     });
 
-    it("covers every Ingress host with a TLS entry and redirects HTTP to HTTPS", () => {
-        for (const r of all()) {
+    it("covers every Ingress host with a TLS entry and redirects HTTP to HTTPS (ingress-nginx)", () => {
+        for (const r of [legacy]) {
             for (const i of ingresses(plainObjects(r.resources))) {
                 const spec = i.spec as any;
                 const covered = new Set(spec.tls.flatMap((t: any) => t.hosts));
@@ -76,8 +81,8 @@ describe("the bank's hosts, workloads and TLS", () => {
         }
     });
 
-    it("never routes an Ingress to the Kratos admin Service or port", () => {
-        for (const r of all()) {
+    it("never routes an Ingress to the Kratos admin Service or port (ingress-nginx)", () => {
+        for (const r of [legacy]) {
             const objects = plainObjects(r.resources);
             const admin = find(objects, "Service", "kratos-admin");
             assert.equal(admin.spec.type, "ClusterIP");
@@ -90,8 +95,8 @@ describe("the bank's hosts, workloads and TLS", () => {
         }
     });
 
-    it("routes /.ory to Kratos public with the prefix stripped, / to the frontend, the JWKS and DCM's API on the api host", () => {
-        const objects = plainObjects(demo.resources);
+    it("routes /.ory to Kratos public with the prefix stripped, / to the frontend, the JWKS and DCM's API on the api host (ingress-nginx)", () => {
+        const objects = plainObjects(legacy.resources);
         const kratos = find(objects, "Ingress", "backoffice-kratos");
         const [path] = kratos.spec.rules[0].http.paths;
         assert.equal(path.backend.service.name, "kratos-public");
@@ -112,7 +117,12 @@ describe("the bank's hosts, workloads and TLS", () => {
         const dcm = find(objects, "Ingress", "api-dcm");
         assert.equal(dcm.spec.rules[0].http.paths[0].backend.service.name, "dcm-api");
         const upstream = find(objects, "Service", "dcm-api");
-        assert.deepEqual([upstream.spec.type, upstream.spec.externalName, upstream.spec.ports[0].port], ["ExternalName", "dcm-api.dcm-platform.svc.cluster.local", 8080]);
+        assert.deepEqual([upstream.spec.type, upstream.spec.externalName, upstream.spec.ports[0].port], ["ExternalName", "dcm-api.dcm-platform.svc.cluster.local", 8443]);
+        // HTTPS to DCM's API, verified: ingress-nginx's proxy-ssl-* annotations name the CA Secret in DCM's namespace.
+        const a = dcm.metadata.annotations;
+        assert.deepEqual([a["nginx.ingress.kubernetes.io/backend-protocol"], a["nginx.ingress.kubernetes.io/proxy-ssl-verify"], a["nginx.ingress.kubernetes.io/proxy-ssl-secret"],
+            a["nginx.ingress.kubernetes.io/proxy-ssl-name"], a["nginx.ingress.kubernetes.io/proxy-ssl-server-name"]],
+        ["HTTPS", "on", "dcm-platform/dcm-api-ca", "dcm-api.dcm-platform.svc.cluster.local", "on"]);
     });
 
     it("runs every pod under the restricted Pod Security Standard with pinned images, resources and probes", () => {
@@ -230,23 +240,38 @@ describe("the bank's hosts, workloads and TLS", () => {
             for (const p of policies.filter((x) => x.metadata.name !== "kratos-admin-from-bootstrap")) {
                 for (const rule of p.spec.ingress ?? []) assert.ok(!(rule.ports ?? []).some((port: any) => port.port === KRATOS_ADMIN_PORT), p.metadata.name);
             }
+            // The Gateway's namespace by default in gateway-api mode (the data plane's; ingress-nginx in the legacy mode).
             const fromIngress = policies.filter((p) => (p.spec.ingress ?? []).some((rule: any) =>
-                (rule.from ?? []).some((f: any) => f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "ingress-nginx")));
+                (rule.from ?? []).some((f: any) => f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "dcm-gateway")));
             assert.deepEqual(fromIngress.map((p) => p.metadata.name).sort(), ["frontend-from-ingress", "jwks-server-from-ingress", "kratos-public-from-ingress"]);
             for (const p of policies) for (const rule of p.spec.ingress ?? []) assert.ok(rule.from?.length > 0, `${p.metadata.name}: a rule with no source admits everyone`);
-            const dns = find(objects, "NetworkPolicy", "allow-dns");
-            assert.deepEqual(dns.spec.podSelector, {});
-            assert.deepEqual(dns.spec.egress[0].ports.map((p: any) => p.port), [53, 53]);
+            // DNS is no longer open to every pod (issue 23): only the rules below carry it.
+            assert.ok(!policies.some((p) => p.metadata.name === "allow-dns"));
         }
+        // Kratos' clients of a named server: its address, and the cluster's DNS to resolve the name.
+        const dns = {
+            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+            ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+        };
         const database = find(plainObjects(dnipro.resources), "NetworkPolicy", "kratos-database-egress");
-        assert.deepEqual(database.spec.egress, [{ to: [{ ipBlock: { cidr: "10.42.17.5/32" } }], ports: [{ protocol: "TCP", port: 5432 }] }]);
+        assert.deepEqual(database.spec.egress, [{ to: [{ ipBlock: { cidr: "10.42.17.5/32" } }], ports: [{ protocol: "TCP", port: 5432 }] }, dns]);
         const smtp = find(plainObjects(dnipro.resources), "NetworkPolicy", "kratos-smtp-egress");
-        assert.deepEqual(smtp.spec.egress, [{ to: [{ ipBlock: { cidr: "10.42.18.25/32" } }], ports: [465, 587].map((port) => ({ protocol: "TCP", port })) }]);
+        assert.deepEqual(smtp.spec.egress, [{ to: [{ ipBlock: { cidr: "10.42.18.25/32" } }], ports: [465, 587].map((port) => ({ protocol: "TCP", port })) }, dns]);
         assert.ok(!plainObjects(demo.resources).some((o) => /^kratos-.*-egress$/.test(o.metadata.name)), "dev mode reaches no database or mail server");
     });
 
-    it("uses cert-manager by default: one issuer annotation per host, on exactly one Ingress each", () => {
-        const objects = plainObjects(demo.resources);
+    it("uses cert-manager by default: the ListenerSet asks cert-manager for one Secret per host listener", () => {
+        const set = find(plainObjects(demo.resources), "ListenerSet", "bank-hosts");
+        assert.equal(set.metadata.annotations["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
+        const https = set.spec.listeners.filter((l: any) => l.protocol === "HTTPS");
+        assert.deepEqual(https.map((l: any) => [l.hostname, l.tls.certificateRefs.map((c: any) => c.name)]).sort(),
+            [[HOSTS.api, ["api-tls"]], [HOSTS.backoffice, ["backoffice-tls"]]]);
+        assert.deepEqual(set.spec.parentRef, { group: "gateway.networking.k8s.io", kind: "Gateway", name: "dcm-edge", namespace: "dcm-gateway" });
+        assert.ok(!plainObjects(demo.resources).some((o) => o.kind === "Secret" && /-tls$/.test(o.metadata.name)), "cert-manager writes the Secrets, the stack does not");
+    });
+
+    it("uses cert-manager in ingress-nginx mode: one issuer annotation per host, on exactly one Ingress each", () => {
+        const objects = plainObjects(legacy.resources);
         const annotated = ingresses(objects).filter((i) => i.metadata.annotations?.["cert-manager.io/cluster-issuer"] === "letsencrypt-prod");
         const hostsOf = (i: KubernetesObject) => (i.spec as any).rules.map((r: any) => r.host);
         assert.deepEqual(annotated.flatMap(hostsOf).sort(), [HOSTS.api, HOSTS.backoffice]);
@@ -254,16 +279,15 @@ describe("the bank's hosts, workloads and TLS", () => {
             const [entry] = (i.spec as any).tls;
             assert.equal(entry.secretName, `${hostsOf(i)[0].split("-")[0]}-tls`);
         }
-        assert.equal(demo.outputs.tlsCaCertificatePem, undefined);
+        assert.equal(legacy.outputs.tlsCaCertificatePem, undefined);
         assert.ok(criticalPath(demo.resources).length <= 4, "the critical path target");
     });
 
     it("uses the provided Secret for both hosts, with no issuer and no certificate made", () => {
         const objects = plainObjects(dnipro.resources);
-        for (const i of ingresses(objects)) {
-            assert.equal((i.spec as any).tls[0].secretName, "wildcard-dcm-tls");
-            assert.equal(i.metadata.annotations?.["cert-manager.io/cluster-issuer"], undefined);
-        }
+        const set = find(objects, "ListenerSet", "bank-hosts");
+        assert.equal(set.metadata.annotations?.["cert-manager.io/cluster-issuer"], undefined);
+        for (const l of set.spec.listeners.filter((x: any) => x.protocol === "HTTPS")) assert.deepEqual(l.tls.certificateRefs.map((c: any) => c.name), ["wildcard-dcm-tls"]);
         assert.ok(!dnipro.resources.some((r) => r.type.startsWith("tls:index/") && r.name.startsWith("hosts-")));
         assert.equal(dnipro.outputs.tlsCaCertificatePem, undefined);
     });
@@ -273,8 +297,8 @@ describe("the bank's hosts, workloads and TLS", () => {
         assert.ok(new crypto.X509Certificate(ca).ca);
         const objects = plainObjects(selfSigned.resources);
         for (const host of [HOSTS.backoffice, HOSTS.api]) {
-            const ingress = ingresses(objects).find((i) => (i.spec as any).rules[0].host === host)!;
-            const secret = find(objects, "Secret", (ingress.spec as any).tls[0].secretName);
+            const listener = (find(objects, "ListenerSet", "bank-hosts").spec.listeners as any[]).find((l) => l.hostname === host && l.protocol === "HTTPS");
+            const secret = find(objects, "Secret", listener.tls.certificateRefs[0].name);
             assert.equal(secret.type, "kubernetes.io/tls");
             assert.ok(isSecretValue(one(selfSigned, "kubernetes:core/v1:Secret", `hosts-${host.split("-")[0]}-tls`).outputs.stringData));
             const { "tls.crt": chain, "tls.key": key } = secret.stringData as Record<string, string>;

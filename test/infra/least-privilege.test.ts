@@ -170,7 +170,7 @@ describe("the rendered stacks", () => {
         const bootstrap = find(plainObjects(production.resources), "NetworkPolicy", "first-employee-bootstrap-egress");
         const blocks = bootstrap.spec.egress.flatMap((rule: any) => rule.to.filter((t: any) => t.ipBlock).map((t: any) => t.ipBlock.cidr));
         assert.deepEqual(blocks, API_SERVER);
-        assert.deepEqual(find(plainObjects(demo.resources), "NetworkPolicy", "first-employee-bootstrap-egress").spec.egress[1].to, [{ ipBlock: { cidr: "10.96.0.1/32" } }]);
+        assert.deepEqual(find(plainObjects(demo.resources), "NetworkPolicy", "first-employee-bootstrap-egress").spec.egress[1].to, [{ ipBlock: { cidr: "192.0.2.10/32" } }]);
     });
 
     it("runs the Kratos server with Ory's usage reports turned off", () => {

@@ -122,7 +122,9 @@ describe("a bank stack (demo, with planted canaries)", () => {
         // Everything in the bank's namespace but the signing key and its reader Role and RoleBinding, which go
         // where DCM's signer runs (test/infra/least-privilege.test.ts).
         for (const o of objects.filter((x) => x.kind !== "Namespace")) {
-            const signer = o.metadata.name === "jwt-signing-key-demo-integrate" || o.metadata.name === "jwt-signing-key-demo-integrate-reader";
+            // ... and the ReferenceGrant and BackendTLSPolicy that let this bank's routes reach DCM's API, beside it.
+            const signer = o.metadata.name === "jwt-signing-key-demo-integrate" || o.metadata.name === "jwt-signing-key-demo-integrate-reader"
+                || (["ReferenceGrant", "BackendTLSPolicy"].includes(o.kind) && o.metadata.name === "bank-demo-integrate-dcm-api");
             assert.equal(o.metadata.namespace, signer ? "dcm-platform" : "bank-demo-integrate", `${o.kind}/${o.metadata.name}`);
         }
     });

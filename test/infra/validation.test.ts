@@ -30,6 +30,8 @@ const BAD_CONFIGS: { name: string; change: Record<string, unknown>; key: string;
     { name: "alias making a host longer than 253 characters", change: { baseDomain: longDomain(254 - DEMO_HOST_PREFIX) }, key: "alias", message: /makes host 'backoffice-demo-integrate\.d+(\.d+)*' longer than 253 characters/ },
     { name: "display name missing", change: { displayName: "" }, key: "displayName", message: /is required/ },
     { name: "display name with a control character", change: { displayName: "Demo\u0007Bank" }, key: "displayName", message: /must not contain U\+0007 \(a control character\)/ },
+    { name: "display name with markup (it reaches DCM's frontend as BANK_DISPLAY_NAME)", change: { displayName: "Demo <img src=x onerror=alert(1)> Bank" }, key: "displayName", message: /without leading or trailing spaces or markup characters \(< >\)/ },
+    { name: "display name with a closing tag only", change: { displayName: "Demo Bank</title>" }, key: "displayName", message: /markup characters/ },
     { name: "display name too long", change: { displayName: "B".repeat(101) }, key: "displayName", message: /1 to 100 printable/ },
     // Characters are code points, as the JSON Schema's maxLength counts them (100 of these are 200 UTF-16 units).
     { name: "display name of 101 astral characters", change: { displayName: "\u{1f3e6}".repeat(101) }, key: "displayName", message: /1 to 100 printable/ },
@@ -54,8 +56,24 @@ const BAD_CONFIGS: { name: string; change: Record<string, unknown>; key: string;
     { name: "image without tag", change: { kratosImage: "oryd/kratos" }, key: "kratosImage", message: /has no tag \(implicitly latest\): pin it as name:tag@sha256:/ },
     { name: "image with a tag but no digest", change: { kratosImage: "oryd/kratos:v1.3.1" }, key: "kratosImage", message: /has no digest: a tag can be moved to other content/ },
     { name: "image with a bad digest", change: { jwksServerImage: "nginx:1.27.3@sha256:abc" }, key: "jwksServerImage", message: /has a malformed digest/ },
-    { name: "DCM API with credentials", change: { dcmApiUpstream: "http://u:p@dcm-api:8080" }, key: "dcmApiUpstream", message: /must not contain credentials/ },
-    { name: "DCM API over ftp", change: { dcmApiUpstream: "ftp://dcm-api" }, key: "dcmApiUpstream", message: /must use http or https/ },
+    { name: "DCM API with credentials", change: { dcmApiUpstream: "https://u:p@dcm-api.dcm-platform.svc:8443" }, key: "dcmApiUpstream", message: /must not contain credentials/ },
+    { name: "DCM API over ftp", change: { dcmApiUpstream: "ftp://dcm-api" }, key: "dcmApiUpstream", message: /must use https/ },
+    { name: "DCM API over plain http", change: { dcmApiUpstream: "http://dcm-api.dcm-platform.svc.cluster.local:8080" }, key: "dcmApiUpstream", message: /must use https: .* unencrypted or to an unverified server; got 'http'/ },
+    { name: "DCM API outside the cluster", change: { dcmApiUpstream: "https://api.dcm.example.com" }, key: "dcmApiUpstream", message: /must name DCM's API by its Service's in-cluster name/ },
+    { name: "DCM API with a path", change: { dcmApiUpstream: "https://dcm-api.dcm-platform.svc/v1" }, key: "dcmApiUpstream", message: /must have no path/ },
+    { name: "unknown routing", change: { routing: "istio" }, key: "routing", message: /must be one of gateway-api, ingress-nginx; got 'istio'/ },
+    { name: "gateway without a name", change: { gatewayName: "" }, key: "gatewayName", message: /must be the name of the platform's Gateway/ },
+    { name: "gateway namespace not a label", change: { gatewayNamespace: "Edge_NS" }, key: "gatewayNamespace", message: /must be the namespace of the platform's Gateway/ },
+    { name: "unknown rate limit implementation", change: { edgeRateLimit: "kong" }, key: "edgeRateLimit", message: /must be one of none, envoy-gateway; got 'kong'/ },
+    { name: "Envoy rate limit on ingress-nginx", change: { routing: "ingress-nginx", edgeRateLimit: "envoy-gateway" }, key: "edgeRateLimit", message: /applies to routing gateway-api only/ },
+    { name: "trusting every address as a proxy", change: { trustedProxyCidrs: ["0.0.0.0/0"] }, key: "trustedProxyCidrs[0]", message: /is wider than a \/8 \(it is every address\)/ },
+    { name: "a trusted proxy range that is not a CIDR", change: { trustedProxyCidrs: ["10.0.0.0/16", "proxy"] }, key: "trustedProxyCidrs[1]", message: /must be a CIDR/ },
+    { name: "a catch-all in the DCM API allow-list", change: { dcmApiPaths: ["/v1/transfers", "/"] }, key: "dcmApiPaths[1]", message: /must be a path prefix such as \/v1\/transfers/ },
+    { name: "an empty DCM API allow-list", change: { dcmApiPaths: [] }, key: "dcmApiPaths", message: /must list at least one path: .*no catch-all/ },
+    { name: "a dot-dot segment in the allow-list", change: { dcmApiPaths: ["/v1/../admin"] }, key: "dcmApiPaths[0]", message: /must not contain '\.' or '\.\.' segments/ },
+    { name: "the allow-list covering the JWKS", change: { dcmApiPaths: ["/.well-known"] }, key: "dcmApiPaths[0]", message: /must not cover \/\.well-known/ },
+    { name: "a DCM API path twice", change: { dcmApiPaths: ["/v1/transfers", "/v1/transfers"] }, key: "dcmApiPaths[1]", message: /is listed twice/ },
+    { name: "a DCM API CA that is no object name", change: { dcmApiCa: "CA Bundle" }, key: "dcmApiCa", message: /must name the object in DCM's namespace whose `ca.crt` verifies DCM's API/ },
     { name: "signing algorithm unknown", change: { signingKeys: [{ slot: "a", algorithm: "HS256" }] }, key: "signingKeys[0].algorithm", message: /must be one of ES256, ES384, ES512, RS256, PS256; got 'HS256'/ },
     { name: "RSA key too small", change: { signingKeys: [{ slot: "a", algorithm: "RS256", rsaBits: 2048 }] }, key: "signingKeys[0].rsaBits", message: /multiple of 1024 from 3072 to 8192; got 2048/ },
     { name: "rsaBits on an EC key", change: { signingKeys: [{ slot: "a", algorithm: "ES256", rsaBits: 4096 }] }, key: "signingKeys[0].rsaBits", message: /applies only to RS256 and PS256/ },
@@ -103,6 +121,7 @@ describe("config validation", () => {
 
     it("counts a display name's characters as code points: 100 astral characters are 100, not 200", () => {
         const result = validateStackConfig(validRaw("demo", { displayName: "\u{1f3e6}".repeat(100) }), "demo");
+        assert.ok(validateStackConfig(validRaw("demo", { displayName: "Smith & Sons \"Bank\" O'Brien" }), "demo").ok, "quotes and & stay allowed");
         assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
     });
 

@@ -190,8 +190,10 @@ describe("enforcement levels and config", () => {
 describe("the stack's own settings as policy config", () => {
     it("gives the host rule the stack's baseDomain and environment, and only those", () => {
         const config = { "dcm-integration:baseDomain": "banks.example.org", "dcm-integration:environment": "staging", "dcm-integration:alias": "demo", "other:baseDomain": "x.example" };
-        assert.deepEqual(stackPolicyConfig("dcm-integration", config), { "ingress-host-names": { baseDomain: "banks.example.org", environment: "staging" } });
-        assert.deepEqual(stackPolicyConfig("dcm-integration", {}), { "ingress-host-names": {} });
+        assert.deepEqual(stackPolicyConfig("dcm-integration", config), {
+            "ingress-host-names": { baseDomain: "banks.example.org", environment: "staging" }, "gateway-host-names": { baseDomain: "banks.example.org", environment: "staging" },
+        });
+        assert.deepEqual(stackPolicyConfig("dcm-integration", {}), { "ingress-host-names": {}, "gateway-host-names": {} });
     });
 });
 

@@ -5,6 +5,8 @@
  */
 import * as crypto from "node:crypto";
 import type { PolicyResource } from "../../policies/evaluate";
+import { gatewayObjects } from "../../components/gateway-routes";
+import { DEFAULT_DCM_API_PATHS } from "../../domain/routing";
 
 export const PROJECT = "dcm-integration";
 export const STACK = "demo";
@@ -108,6 +110,29 @@ function ingress(name: string, host: string, backend: { service: string; port: n
             tls: [{ hosts: [host], secretName: `${name}-tls` }],
             rules: [{ host, http: { paths: [path("/", backend), ...more.map((m) => path(m.path, m))] } }],
         },
+    });
+}
+
+/**
+ * The gateway-api mode's objects as the program makes them (components/gateway-routes.ts), named `gw-<kind>-<name>`:
+ * ListenerSet bank-hosts, HTTPRoutes backoffice, backoffice-kratos, api and http-redirect, and in DCM's namespace the
+ * ReferenceGrant and BackendTLSPolicy (gw-referencegrant-dcm, gw-backendtlspolicy-dcm).
+ */
+function gateway(): PolicyResource[] {
+    const objects = gatewayObjects({
+        namespace: NAMESPACE, namespaceName: NAMESPACE, labels: LABELS, hosts: { backoffice: BACKOFFICE_HOST, api: API_HOST },
+        tlsSecretNames: { backoffice: "backoffice-tls", api: "api-tls" }, clusterIssuer: "letsencrypt-prod",
+        backends: { frontend: "frontend", kratosPublic: "kratos-public", kratosPublicPort: 80, jwks: "jwks-server" },
+        edge: {
+            routing: "gateway-api", gateway: { name: "dcm-edge", namespace: "dcm-gateway" }, rateLimit: "envoy-gateway", trustedProxyCidrs: ["10.20.0.0/16"],
+            dcmApi: { name: "dcm-api", namespace: SIGNER_NAMESPACE, port: 8443, hostname: "dcm-api.dcm-platform.svc.cluster.local", paths: [...DEFAULT_DCM_API_PATHS], ca: "dcm-api-ca" },
+        },
+        kratosPath: "/.ory", kratosHiddenPrefixes: ["admin", "identities"], jwksPath: "/.well-known/jwks.json", kratosRequestsPerSecond: 5,
+    });
+    return objects.map((o) => {
+        const name = o.metadata.namespace === SIGNER_NAMESPACE ? `gw-${o.kind.toLowerCase()}-dcm` : `gw-${o.kind.toLowerCase()}-${o.metadata.name}`;
+        const [group, version] = o.apiVersion.split("/");
+        return resource(`kubernetes:${group}/${version}:${o.kind}`, name, structuredClone(o) as unknown as Record<string, unknown>);
     });
 }
 
@@ -235,6 +260,12 @@ export function compliantStack(): PolicyResource[] {
         service("jwks-server", [{ name: "http", port: 80, targetPort: 8080 }]),
         ingress("backoffice", BACKOFFICE_HOST, { service: "frontend", port: 80 }, [{ path: "/.ory", service: "kratos-public", port: 80 }]),
         ingress("api", API_HOST, { service: "jwks-server", port: 80 }),
+        ...gateway(),
+        // ingress-nginx mode's way to DCM's API (in gateway-api mode a ReferenceGrant replaces it).
+        resource("kubernetes:core/v1:Service", "dcm-api", {
+            apiVersion: "v1", kind: "Service", metadata: { name: "dcm-api", namespace: NAMESPACE, labels: LABELS },
+            spec: { type: "ExternalName", externalName: "dcm-api.dcm-platform.svc.cluster.local", ports: [{ name: "https", port: 8443, protocol: "TCP" }] },
+        }),
         resource("kubernetes:batch/v1:Job", "first-employee", {
             apiVersion: "batch/v1", kind: "Job",
             metadata: { name: "first-employee", namespace: NAMESPACE, labels: LABELS },

@@ -41,6 +41,33 @@ const CASES: Record<string, RuleCase[]> = {
         { title: "a Service port forwarding to 4434", resource: "kratos-public", change: (p) => { p.spec.ports[0].targetPort = 4434; }, message: /^rules\[0\] .* path "\/\.ory" of Ingress "backoffice" reaches Service "kratos-public" port 80 -> 4434/, at: "backoffice" },
         { title: "a Service port forwarding to the container port named admin", resource: "kratos-public", change: (p) => { p.spec.ports[0].targetPort = "admin"; }, message: /reaches Service "kratos-public" port 80 -> admin/, at: "backoffice" },
     ],
+    "gateway-tls": [
+        { title: "an HTTPS listener without a certificate", resource: "gw-listenerset-bank-hosts", change: (p) => { p.spec.listeners[0].tls.certificateRefs = []; }, message: /^listeners\[0\] "backoffice-https" \(backoffice-demo-integrate\.dcm\.example\.com\) has no certificate/ },
+        { title: "an HTTPS listener without a hostname", resource: "gw-listenerset-bank-hosts", change: (p) => { delete p.spec.listeners[2].hostname; }, message: /^listeners\[2\] "api-https" has no hostname/ },
+        { title: "a TCP listener", resource: "gw-listenerset-bank-hosts", change: (p) => { p.spec.listeners[1].protocol = "TCP"; }, message: /^listeners\[1\] "backoffice-http" uses protocol TCP/ },
+        { title: "a rule without HSTS", resource: "gw-httproute-backoffice-kratos", change: (p) => { p.spec.rules[1].filters = p.spec.rules[1].filters.filter((f: any) => f.type !== "ResponseHeaderModifier"); }, message: /^rules\[1\] of HTTPRoute "backoffice-kratos" sets no Strict-Transport-Security/ },
+        { title: "a route forwarding plain HTTP", resource: "gw-httproute-api", change: (p) => { p.spec.parentRefs.push({ group: "gateway.networking.k8s.io", kind: "ListenerSet", name: "bank-hosts", sectionName: "api-http" }); }, message: /^rules\[0\] of HTTPRoute "api" is on a plain-HTTP listener and forwards to a backend/ },
+        { title: "a route attached to every listener", resource: "gw-httproute-backoffice", change: (p) => { delete p.spec.parentRefs[0].sectionName; }, message: /^parentRefs\[0\] names no sectionName/ },
+    ],
+    "gateway-host-names": [
+        { title: "another bank's host on a listener", resource: "gw-listenerset-bank-hosts", change: (p) => { p.spec.listeners[0].hostname = "backoffice-dnipro-integrate.dcm.example.com"; }, message: /^Host "backoffice-dnipro-integrate\.dcm\.example\.com" does not follow the naming rule for stack "demo"/ },
+        { title: "a route without hostnames", resource: "gw-httproute-api", change: (p) => { delete p.spec.hostnames; }, message: /^HTTPRoute names no hostnames/ },
+        { title: "a route for another domain", resource: "gw-httproute-backoffice", change: (p) => { p.spec.hostnames = ["backoffice-demo-integrate.evil.example"]; }, message: /^Host "backoffice-demo-integrate\.evil\.example" does not follow/ },
+    ],
+    "gateway-no-kratos-admin": [
+        { title: "a backendRef on port 4434", resource: "gw-httproute-backoffice-kratos", change: (p) => { p.spec.rules[0].backendRefs[0].port = 4434; }, message: /^rules\[0\] of HTTPRoute "backoffice-kratos" routes to port 4434 of Service "kratos-public"/ },
+        { title: "a backendRef to the kratos-admin Service", resource: "gw-httproute-backoffice", change: (p) => { p.spec.rules[0].backendRefs[0].name = "kratos-admin"; }, message: /routes to Service "kratos-admin": the Kratos admin API must not be exposed/ },
+        { title: "a Service port forwarding to 4434", resource: "kratos-public", change: (p) => { p.spec.ports[0].targetPort = 4434; }, message: /^rules\[0\] of HTTPRoute "backoffice-kratos" reaches Service "kratos-public" port 80 -> 4434/, at: "gw-httproute-backoffice-kratos" },
+        { title: "the admin-redirecting paths not hidden", resource: "gw-httproute-backoffice-kratos", change: (p) => { p.spec.rules.pop(); }, message: /^\/\.ory\/admin reaches Kratos public through rules\[0\] of HTTPRoute "backoffice-kratos" as \/admin/ },
+        { title: "one admin-redirecting path left out", resource: "gw-httproute-backoffice-kratos", change: (p) => { p.spec.rules[1].matches = p.spec.rules[1].matches.slice(0, 1); }, message: /^\/\.ory\/identities reaches Kratos public/ },
+    ],
+    "dcm-api-upstream": [
+        { title: "a catch-all to DCM's API", resource: "gw-httproute-api", change: (p) => { p.spec.rules[1].matches.push({ path: { type: "PathPrefix", value: "/" } }); }, message: /^rules\[1\] of HTTPRoute "api" \(to dcm-platform\/dcm-api\) matches PathPrefix "\/": DCM's API gets only the allow-list/ },
+        { title: "a rule without matches to DCM's API", resource: "gw-httproute-api", change: (p) => { delete p.spec.rules[1].matches; }, message: /matches PathPrefix "\/": DCM's API gets only the allow-list/ },
+        { title: "no ReferenceGrant", resource: "gw-referencegrant-dcm", change: (p) => { p.spec.from[0].namespace = "bank-other-integrate"; }, message: /crosses namespaces without a ReferenceGrant in dcm-platform/, at: "gw-httproute-api" },
+        { title: "no BackendTLSPolicy CA", resource: "gw-backendtlspolicy-dcm", change: (p) => { delete p.spec.validation.caCertificateRefs; }, message: /has no BackendTLSPolicy with a CA and a hostname for Service dcm-platform\/dcm-api/, at: "gw-httproute-api" },
+        { title: "an ingress-nginx catch-all to an ExternalName without verification", resource: "api", change: (p) => { p.spec.rules[0].http.paths[0].backend.service.name = "dcm-api"; }, message: /^Ingress "api" sends path "\/" \(Prefix\) to DCM's API/, at: "api" },
+    ],
     "pods-restricted": [
         { title: "host network", resource: KRATOS, change: (p) => { p.spec.template.spec.hostNetwork = true; }, message: /^spec\.hostNetwork is true/ },
         { title: "host PID", resource: JOB, change: (p) => { p.spec.template.spec.hostPID = true; }, message: /^spec\.hostPID is true/ },
@@ -160,6 +187,12 @@ const CASES: Record<string, RuleCase[]> = {
     "keys-signer-secret-access": [
         { title: "the key in the bank's namespace", resource: "jwt-signer", change: (p) => { p.metadata.namespace = "bank-demo-integrate"; }, message: /^Secret "jwt-signing-key-demo-integrate" holds DCM's signing key in the bank's namespace "bank-demo-integrate"/ },
         { title: "list granted on every Secret", resource: "jwt-signer-reader", change: (p) => { p.rules = [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] }]; }, message: /^Role "jwt-signing-key-demo-integrate-reader" can read Secret "jwt-signing-key-demo-integrate" beyond "get" on that one name/ },
+        // The "get only" half: the one name is kept, a second read verb is added (each alone breaks the rule).
+        ...([["get", "list"], ["get", "watch"], ["*"], ["list"]] as const).map((verbs) => ({
+            title: `verbs ${verbs.join(", ")} on the one name`, resource: "jwt-signer-reader",
+            change: (p: any) => { p.rules = [{ apiGroups: [""], resources: ["secrets"], resourceNames: ["jwt-signing-key-demo-integrate"], verbs: [...verbs] }]; },
+            message: /^Role "jwt-signing-key-demo-integrate-reader" can read Secret "jwt-signing-key-demo-integrate" beyond "get" on that one name/,
+        })),
         { title: "no reader Role", resource: "jwt-signer-reader", change: (p) => { p.rules[0].resourceNames = ["other"]; }, message: /has no Role granting its signer read access/, at: "jwt-signer" },
     ],
     "objects-api-server-rules": [

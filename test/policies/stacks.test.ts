@@ -18,6 +18,8 @@ const CANARY = "PolicyCanary9d2e";
 const project = readProject(PROJECT_ROOT);
 const stacks = listStacks(project);
 const renders = new Map<string, OfflineOutcome>();
+/** The demo stack in the legacy routing mode (routing ingress-nginx); the stack files use the default gateway-api. */
+const LEGACY = "demo (routing ingress-nginx)";
 let badProgram: OfflineOutcome;
 let badDir: string;
 
@@ -54,12 +56,14 @@ const violationsOf = (outcome: OfflineOutcome, resources?: PolicyResource[]) => 
 before(async () => {
     badDir = writeBadProgram();
     // Every render in parallel: each is its own worker process. Transpile only: `npm test` type checks first.
-    const [bad, ...all] = await Promise.all([
+    const [bad, legacy, ...all] = await Promise.all([
         runOffline({ stack: "demo", programDir: badDir, secretCanary: CANARY, typecheck: false }),
+        runOffline({ stack: "demo", overrides: { routing: "ingress-nginx" }, secretCanary: CANARY, typecheck: false }),
         ...stacks.map((stack) => runOffline({ stack, secretCanary: CANARY, typecheck: false })),
     ]);
     badProgram = bad;
     stacks.forEach((s, i) => renders.set(s, all[i]));
+    renders.set(LEGACY, legacy);
 });
 
 after(() => {
@@ -69,7 +73,7 @@ after(() => {
 describe("every bank stack passes every mandatory policy", () => {
     // A guard on the test's input, not a test of the code: with no stack file the loop below would check nothing.
     it("test data: there are stacks to check", () => assert.ok(stacks.length >= 2, `stacks: ${stacks.join(", ")}`));
-    for (const stack of stacks) {
+    for (const stack of [...stacks, LEGACY]) {
         it(stack, (t) => {
             const violations = violationsOf(renders.get(stack)!);
             const mandatory = violations.filter((v) => v.severity === "mandatory");
@@ -114,9 +118,20 @@ describe("a bad variant of the program is caught", () => {
     };
     const ofType = (rs: PolicyResource[], type: string) => rs.filter((r) => r.type === type);
 
-    it("every real Ingress stripped of TLS", () => {
-        const vs = mutated((rs) => { for (const r of ofType(rs, "kubernetes:networking.k8s.io/v1:Ingress")) delete (r.props.spec as any).tls; });
-        const ingresses = ofType(renders.get("demo")!.ok ? (renders.get("demo") as any).resources : [], "kubernetes:networking.k8s.io/v1:Ingress");
+    it("every real HTTPS listener stripped of its certificate, and HSTS dropped from one route", () => {
+        const vs = mutated((rs) => {
+            for (const r of ofType(rs, "kubernetes:gateway.networking.k8s.io/v1:ListenerSet")) for (const l of (r.props.spec as any).listeners) delete l.tls;
+            const api = ofType(rs, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").find((r) => (r.props.metadata as any).name === "api")!;
+            for (const rule of (api.props.spec as any).rules) rule.filters = rule.filters.filter((f: any) => f.type !== "ResponseHeaderModifier");
+        });
+        assert.deepEqual([...new Set(vs.map((v) => v.policy))], ["gateway-tls"]);
+        assert.deepEqual(vs.map((v) => v.message).filter((m) => /has no certificate/.test(m)).length, 2, "both hosts' HTTPS listeners");
+        assert.deepEqual(vs.map((v) => v.message).filter((m) => /HTTPRoute "api" sets no Strict-Transport-Security/.test(m)).length, 2, "both rules of the api route");
+    });
+
+    it("every real Ingress stripped of TLS (routing ingress-nginx)", () => {
+        const vs = mutated((rs) => { for (const r of ofType(rs, "kubernetes:networking.k8s.io/v1:Ingress")) delete (r.props.spec as any).tls; }, "mandatory", LEGACY);
+        const ingresses = ofType(renders.get(LEGACY)!.ok ? (renders.get(LEGACY) as any).resources : [], "kubernetes:networking.k8s.io/v1:Ingress");
         assert.ok(ingresses.length > 0, "the program has Ingresses");
         assert.deepEqual([...new Set(vs.map((v) => v.policy))], ["ingress-tls"]);
         assert.equal(new Set(vs.map((v) => v.urn)).size, ingresses.length);
@@ -140,14 +155,33 @@ describe("a bad variant of the program is caught", () => {
         assert.ok(vs.every((v) => /^Stack output keyKeeperPasswords\.(identification|processing) holds/.test(v.message) && !v.message.includes(CANARY)));
     });
 
-    it("the Kratos public Service forwarding to the admin container port", () => {
-        const vs = mutated((rs) => {
-            const service = rs.find((r) => r.type === "kubernetes:core/v1:Service" && (r.props.metadata as any).name === "kratos-public")!;
-            (service.props.spec as any).ports[0].targetPort = "http-admin";
+    it("the Kratos public Service forwarding to the admin container port, in both routing modes", () => {
+        for (const [stack, policy] of [["demo", "gateway-no-kratos-admin"], [LEGACY, "ingress-no-kratos-admin-service"]]) {
+            const vs = mutated((rs) => {
+                const service = rs.find((r) => r.type === "kubernetes:core/v1:Service" && (r.props.metadata as any).name === "kratos-public")!;
+                (service.props.spec as any).ports[0].targetPort = "http-admin";
+            }, "mandatory", stack);
+            assert.ok(vs.length > 0);
+            assert.deepEqual([...new Set(vs.map((v) => v.policy))], [policy]);
+            assert.match(vs[0].message, /reaches Service "kratos-public" port \d+ -> http-admin: the Kratos admin API must not be exposed/);
+        }
+    });
+
+    it("a catch-all to DCM's API, in both routing modes", () => {
+        const gateway = mutated((rs) => {
+            const api = rs.find((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute" && (r.props.metadata as any).name === "api")!;
+            (api.props.spec as any).rules[1].matches.push({ path: { type: "PathPrefix", value: "/" } });
         });
-        assert.ok(vs.length > 0);
-        assert.deepEqual([...new Set(vs.map((v) => v.policy))], ["ingress-no-kratos-admin-service"]);
-        assert.match(vs[0].message, /reaches Service "kratos-public" port \d+ -> http-admin: the Kratos admin API must not be exposed/);
+        assert.deepEqual(gateway.map((v) => v.policy), ["dcm-api-upstream"]);
+        const legacy = mutated((rs) => {
+            const dcm = rs.find((r) => r.type === "kubernetes:networking.k8s.io/v1:Ingress" && (r.props.metadata as any).name === "api-dcm")!;
+            (dcm.props.spec as any).rules[0].http.paths.push({ path: "/", pathType: "Prefix", backend: { service: { name: "dcm-api", port: { number: 8443 } } } });
+            delete (dcm.props.metadata as any).annotations["nginx.ingress.kubernetes.io/proxy-ssl-verify"];
+        }, "mandatory", LEGACY);
+        assert.deepEqual(legacy.map((v) => v.message), [
+            'Ingress "api-dcm" sends path "/" (Prefix) to DCM\'s API: only the allow-list (dcmApiPaths, Prefix paths), never a catch-all.',
+            'Ingress "api-dcm" reaches DCM\'s API without proxy-ssl-verify: "on": HTTPS with its certificate verified.',
+        ]);
     });
 
     it("the advisories recognise the real frontend and Kratos (dnipro: Kratos scaled)", () => {

@@ -15,6 +15,7 @@ import { KubernetesObject, plainObjects } from "../../scripts/lib/engine/manifes
 import { schemaProblems } from "../../scripts/lib/engine/kubernetes-schema";
 import { apiServerProblems } from "../../policies/objects-api-server-rules";
 import { missingComponents } from "../../real/components";
+import { evaluateStack } from "../../policies/evaluate";
 import { render } from "../../support/render";
 import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "../../support/real/apiserver";
 import { PROJECT_ROOT } from "../../domain/project";
@@ -30,12 +31,15 @@ const CASES: Case[] = [
     ...STACKS.map((stack) => ({ name: `stack ${stack}`, stack })),
     { name: "demo, tlsMode self-signed", stack: "demo", overrides: { tlsMode: "self-signed" } },
     { name: "demo, tlsMode provided", stack: "demo", overrides: { tlsMode: "provided", tlsSecretName: "bank-tls" } },
+    { name: "demo, Envoy Gateway rate limit behind trusted proxies", stack: "demo", overrides: { edgeRateLimit: "envoy-gateway", trustedProxyCidrs: ["10.20.0.0/16", "2001:db8::/32"] } },
+    { name: "demo, routing ingress-nginx", stack: "demo", overrides: { routing: "ingress-nginx" } },
 ];
 
 /** A multi-document YAML stream of real values, in a 0600 file of the control plane's scratch directory. */
 function writeManifests(cp: ControlPlane, name: string, objects: readonly unknown[]): string {
     const file = path.join(cp.dir, `${name.replace(/[^a-z0-9-]+/gi, "_")}.yaml`);
-    fs.writeFileSync(file, objects.map((o) => `---\n${YAML.stringify(o, { lineWidth: 0 })}`).join(""), { mode: 0o600 });
+    // YAML 1.1's quoting, as kubectl reads it (an unquoted `on` would be a boolean).
+    fs.writeFileSync(file, objects.map((o) => `---\n${YAML.stringify(o, { lineWidth: 0, version: "1.1" })}`).join(""), { mode: 0o600 });
     return file;
 }
 
@@ -63,6 +67,10 @@ describe("every stack admitted by a real kube-apiserver", { skip }, () => {
                 const rendered = await render({ stack: c.stack, overrides: c.overrides });
                 const objects = plainObjects(rendered.resources);
                 assert.ok(objects.some((o) => o.kind === "Deployment"), "the render has workloads to admit");
+                // The routing mode's own objects: the Gateway API's by default (the CRDs are installed), Ingresses in the legacy mode.
+                const legacy = c.overrides?.routing === "ingress-nginx";
+                assert.equal(objects.some((o) => o.kind === "HTTPRoute"), !legacy);
+                assert.equal(objects.some((o) => o.kind === "Ingress"), legacy);
                 // cert-manager's ingress-shim makes Certificates from the Ingress annotation: the stack itself creates
                 // no cert-manager resource, so no CRD is installed. If that changes, install the CRDs from
                 // github.com/cert-manager/cert-manager's deploy/crds before applying.
@@ -184,6 +192,78 @@ describe("broken objects are refused by the real API server, with its message", 
         assert.equal(result.code, 0, result.stderr);
         // So the policy pack carries ingress-nginx's rule: a regex belongs in an ImplementationSpecific path.
         assert.match(apiServerProblems(typeOf(object), object).join("\n"), /with pathType Exact may hold only letters, digits/);
+    });
+});
+
+/**
+ * Broken Gateway API routes against the real API server with the v1.6.3 standard CRDs: what the CRD's CEL rules
+ * refuse is refused with their message; what only an implementation can judge (a backendRef into another namespace
+ * with no ReferenceGrant: ResolvedRefs False, RefNotPermitted, per the spec) is admitted, and the policy pack
+ * reports it before any Gateway would.
+ */
+describe("broken Gateway API routes, as the real API server and the spec treat them", { skip }, () => {
+    let cp: ControlPlane;
+    let objects: KubernetesObject[];
+    before(async () => {
+        cp = await startControlPlane();
+        objects = plainObjects((await render({ stack: "demo" })).resources);
+        for (const ns of ["bank-demo-integrate", "dcm-platform"]) assert.equal((await kubectl(cp, ["create", "namespace", ns])).code, 0);
+    });
+    after(async () => { await cp?.stop(); });
+    const routeNamed = (name: string) => structuredClone(objects.find((o) => o.kind === "HTTPRoute" && o.metadata.name === name)!) as any;
+
+    it("refuses two path matches under one ReplacePrefixMatch, with the CRD's CEL message", async () => {
+        const route = routeNamed("backoffice-kratos");
+        route.metadata.name = "two-prefixes";
+        route.spec.rules[0].matches.push({ path: { type: "PathPrefix", value: "/.kratos" } });
+        assert.deepEqual(await schemaProblems(route), [], "the offline schema check (no CEL) lets it through");
+        const result = await apply(cp, writeManifests(cp, "two-prefixes", [route]));
+        assert.notEqual(result.code, 0, `admitted:\n${result.stdout}`);
+        assert.match(result.stderr, /When using URLRewrite filter with path\.replacePrefixMatch, exactly one PathPrefix match must be specified/);
+        // The program's own route, one match under the filter, is admitted: the refusal is the rule's.
+        const own = await apply(cp, writeManifests(cp, "own-route", [routeNamed("backoffice-kratos")]));
+        assert.equal(own.code, 0, own.stderr);
+        assert.doesNotMatch(own.stderr, /Warning:/);
+    });
+
+    it("refuses a RequestRedirect next to backendRefs (the admin-hidden rule must forward nowhere)", async () => {
+        const route = routeNamed("backoffice-kratos");
+        route.metadata.name = "redirect-and-forward";
+        route.spec.rules[1].backendRefs = [{ group: "", kind: "Service", name: "kratos-public", port: 80 }];
+        const result = await apply(cp, writeManifests(cp, "redirect-and-forward", [route]));
+        assert.notEqual(result.code, 0, `admitted:\n${result.stdout}`);
+        assert.match(result.stderr, /RequestRedirect filter must not be used together with backendRefs/);
+    });
+
+    it("admits the platform Gateway docs/devops.md describes, admitting the bank's ListenerSet", async () => {
+        const guide = fs.readFileSync(path.resolve(__dirname, "..", "..", "docs", "devops.md"), "utf8");
+        const block = /```yaml\n(spec:\n {2}allowedListeners:[\s\S]*?)```/.exec(guide)?.[1];
+        assert.ok(block, "docs/devops.md shows the Gateway's allowedListeners");
+        const set = objects.find((o) => o.kind === "ListenerSet")! as any;
+        const gateway = {
+            apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway",
+            metadata: { name: set.spec.parentRef.name, namespace: set.spec.parentRef.namespace },
+            spec: { gatewayClassName: "platform", listeners: [{ name: "http", port: 80, protocol: "HTTP" }], ...YAML.parse(block).spec },
+        };
+        assert.equal((await kubectl(cp, ["create", "namespace", gateway.metadata.namespace])).code, 0);
+        const result = await apply(cp, writeManifests(cp, "platform-gateway", [gateway, set]));
+        assert.equal(result.code, 0, result.stderr);
+        assert.doesNotMatch(result.stderr, /Warning:/);
+        const selector = gateway.spec.allowedListeners.namespaces.selector.matchLabels as Record<string, string>;
+        const bankNamespace = objects.find((o) => o.kind === "Namespace")!;
+        for (const [k, v] of Object.entries(selector)) assert.equal(bankNamespace.metadata.labels?.[k], v, `the bank's namespace carries ${k}=${v}`);
+    });
+
+    it("admits a backendRef into DCM's namespace without a ReferenceGrant, which the spec leaves to the Gateway (RefNotPermitted) and the policy pack reports", async () => {
+        const route = routeNamed("api");
+        route.metadata.name = "no-grant";
+        const result = await apply(cp, writeManifests(cp, "no-grant", [route]));
+        assert.equal(result.code, 0, result.stderr);
+        const grants = await kubectl(cp, ["get", "referencegrants.gateway.networking.k8s.io", "-n", "dcm-platform", "-o", "name"]);
+        assert.equal(grants.stdout.trim(), "", "no ReferenceGrant exists");
+        const withoutGrant = objects.filter((o) => o.kind !== "ReferenceGrant").map((o) => ({ urn: `urn:pulumi:demo::dcm-integration::${typeOf(o)}::${o.metadata.name}`, type: typeOf(o), name: o.metadata.name, props: o as any, protect: false }));
+        const reported = evaluateStack(withoutGrant, { stack: "demo" }).filter((v) => v.policy === "dcm-api-upstream");
+        assert.match(reported.map((v) => v.message).join("\n"), /crosses namespaces without a ReferenceGrant in dcm-platform from HTTPRoutes of bank-demo-integrate/);
     });
 });
 

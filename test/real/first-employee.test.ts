@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KRATOS_RATE_LIMITS } from "../../components/integration-hosts";
@@ -14,6 +15,7 @@ import { backofficeSessionAccepted } from "../../components/kratos-config";
 import { runChecks } from "../../scripts/lib/checks";
 import { missingComponents, realBinary } from "../../real/components";
 import type { FakeSecretApi } from "../../support/fake-secret-api";
+import { testPki } from "../../support/tls-certs";
 import { Answer, Browser, nodeText, nodeValue } from "../../support/real/browser";
 import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, startKratos } from "../../support/real/kratos";
 import { ingressPaths, NginxSite, RunningNginx, startNginx, stubBackend } from "../../support/real/nginx";
@@ -24,6 +26,8 @@ const missing = missingComponents([...KRATOS_COMPONENTS, "nginx"]);
 const skip = missing.length ? `${missing.join(", ")} not built: run \`npm run real:setup\`` : false;
 const PASSWORD = `Officer-${crypto.randomBytes(12).toString("base64url")}`;
 const CHECKS = ["kratos-health", "kratos-login-flow", "kratos-admin-hidden"];
+/** DCM's API Service as Pulumi.yaml's dcmApiUpstream names it (the name its certificate must carry). */
+const DCM_API_HOST = "dcm-api.dcm-platform.svc.cluster.local";
 
 describe("the first employee, against real Kratos behind the backoffice proxy", { skip }, () => {
     let stack: RenderedStack;
@@ -67,7 +71,9 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
     const resolveTo = (p: RunningNginx) => [stack.backofficeHost, String(stack.outputs.apiHost)].map((h) => `${h}:443:127.0.0.1:${p.port}`);
 
     before(async () => {
-        stack = await renderStack("demo");
+        // The Ingresses nginx emulates: the legacy routing mode (the Gateway API mode's objects are held to the same
+        // properties in test/components/edge-routing.test.ts).
+        stack = await renderStack("demo", { routing: "ingress-nginx" });
         const hosts = [stack.backofficeHost, String(stack.outputs.apiHost)];
         world = await bootstrapWorld(stack, hosts);
         ({ work, ca, namespace, email, api } = world);
@@ -75,15 +81,19 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
 
         const spa = await stubBackend("spa");
         const notFound = await stubBackend("not-found");
-        stubs.push(spa, notFound);
+        // DCM's API over HTTPS, with a certificate for its Service name from a CA the proxy is given as dcmApiCa.
+        const dcmPki = await testPki([DCM_API_HOST]);
+        const dcmApi = await stubBackend("not-found", { cert: dcmPki.cert, key: dcmPki.key });
+        fs.writeFileSync(path.join(work, "dcm-api-ca.crt"), dcmPki.ca);
+        stubs.push(spa, notFound, dcmApi);
         const sites: NginxSite[] = hosts.map((host) => ({ host, paths: ingressPaths(stack.resources, host) }));
         const upstreams: Record<string, number> = {};
         for (const p of sites.flatMap((s) => s.paths)) {
             const key = `${p.service}:${p.port}`;
             const isFrontend = p.path === "/" && sites[0].paths.includes(p);
-            upstreams[key] = p.service.startsWith("kratos-public") ? kratos.publicPort : isFrontend ? spa.port : notFound.port;
+            upstreams[key] = p.service.startsWith("kratos-public") ? kratos.publicPort : p.service === "dcm-api" ? dcmApi.port : isFrontend ? spa.port : notFound.port;
         }
-        const options = { certFile: path.join(work, "tls.crt"), keyFile: path.join(work, "tls.key"), upstreams };
+        const options = { certFile: path.join(work, "tls.crt"), keyFile: path.join(work, "tls.key"), upstreams, caFiles: { "dcm-platform/dcm-api-ca": path.join(work, "dcm-api-ca.crt") } };
         proxyOptions = { ...options, sites };
         proxy = await startNginx(realBinary("nginx"), proxyOptions);
         // The render before this issue: no Ingress hiding Kratos' admin-redirecting paths.
@@ -279,5 +289,49 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
         const frontend: number[] = [];
         for (let i = 0; i < burst * 2; i++) frontend.push((await officer.request("/", { headers: { accept: "text/html" } })).status);
         assert.deepEqual([...new Set(frontend)], [200]);
+    });
+
+    it("keeps the /.ory limit per real client: a spoofed X-Forwarded-For does not reset it; only a trusted proxy range's is believed", async (t) => {
+        const burst = KRATOS_RATE_LIMITS.rps * KRATOS_RATE_LIMITS.burstMultiplier;
+        // Every request claims another client in X-Forwarded-For; the connection's peer is always 127.0.0.1.
+        const spoofing = async (trustedProxyCidrs: string[] | undefined) => {
+            const fresh = await startNginx(realBinary("nginx"), { ...proxyOptions, trustedProxyCidrs });
+            try {
+                const client = new Browser(stack.backofficeHost, fresh.port, ca);
+                const statuses: number[] = [];
+                for (let i = 0; i < burst * 2; i++) statuses.push((await client.request("/.ory/health/alive", { headers: { "x-forwarded-for": `198.51.100.${i + 1}` } })).status);
+                return statuses;
+            } finally {
+                await fresh.stop();
+            }
+        };
+        // The default (trustedProxyCidrs empty): the controller believes no forwarded header.
+        const none = await spoofing(undefined);
+        assert.ok(none.includes(503), `rotating X-Forwarded-For escaped the limit: ${none.join(",")}`);
+        // A proxy range that is not this client's address: its header is still not believed.
+        const elsewhere = await spoofing(["10.99.0.0/16"]);
+        assert.ok(elsewhere.includes(503), `a header from outside the trusted range was believed: ${elsewhere.join(",")}`);
+        // The contrast that shows the test can fail: from a trusted range, each forwarded address is its own client.
+        const trusted = await spoofing(["127.0.0.0/8"]);
+        assert.ok(!trusted.includes(503), `a trusted proxy's clients share one bucket: ${trusted.join(",")}`);
+        t.diagnostic(`503s: untrusted ${none.filter((s) => s === 503).length}, other range ${elsewhere.filter((s) => s === 503).length}, trusted ${trusted.filter((s) => s === 503).length} of ${burst * 2}`);
+    });
+
+    it("forwards to DCM's API only the allow-list, over HTTPS verified for its name, and refuses an unverified upstream", async (t) => {
+        const api = new Browser(String(stack.outputs.apiHost), proxy.port, ca);
+        const reached = await api.request("/v1/transfers/7");
+        assert.deepEqual([reached.status, reached.json], [404, { error: "not found" }], "DCM's stand-in answers an allow-listed path over verified HTTPS");
+        for (const p of ["/", "/v1", "/v1/accounts", "/v1/transfersx", "/admin/identities"]) {
+            const res = await api.request(p);
+            assert.notDeepEqual(res.json, { error: "not found" }, `${p} reached DCM's API`);
+        }
+        // An upstream whose certificate another CA signed, for another name: nginx refuses to forward (502).
+        const impostorPki = await testPki(["dcm-api.elsewhere.svc.cluster.local"]);
+        const impostor = await stubBackend("not-found", { cert: impostorPki.cert, key: impostorPki.key });
+        const upstreams = Object.fromEntries(Object.entries(proxyOptions.upstreams).map(([k, v]) => [k, k.startsWith("dcm-api:") ? impostor.port : v]));
+        const fresh = await startNginx(realBinary("nginx"), { ...proxyOptions, upstreams });
+        t.after(async () => { await fresh.stop(); await impostor.close(); });
+        const refused = await new Browser(String(stack.outputs.apiHost), fresh.port, ca).request("/v1/transfers/7");
+        assert.equal(refused.status, 502, "an unverified upstream was forwarded to");
     });
 });

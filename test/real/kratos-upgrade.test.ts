@@ -72,8 +72,9 @@ describe(`a bank on Kratos ${KRATOS_PREVIOUS_VERSION} upgraded in place to ${KRA
     }
 
     before(async () => {
-        previous = await renderStack("dnipro", { kratosImage: PREVIOUS_IMAGE });
-        current = await renderStack("dnipro");
+        // The Ingresses nginx emulates: the legacy routing mode.
+        previous = await renderStack("dnipro", { kratosImage: PREVIOUS_IMAGE, routing: "ingress-nginx" });
+        current = await renderStack("dnipro", { routing: "ingress-nginx" });
         const secrets = (s: RenderedStack) => unwrapSecrets(s.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "kratos-secrets")!.outputs.stringData) as Record<string, string>;
         const old = secrets(previous);
         kept = { SECRETS_DEFAULT: old.secretsDefault, SECRETS_COOKIE: old.secretsCookie, SECRETS_CIPHER: old.secretsCipher };

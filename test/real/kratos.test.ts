@@ -71,6 +71,22 @@ describe("the stack's Kratos, real, in dev mode (SQLite)", { skip }, () => {
         assert.equal(flow.status, 200);
         assert.ok(flow.json.ui.action.startsWith(`https://${stack.backofficeHost}/.ory/self-service/login?flow=`), flow.json.ui.action);
     });
+    it("answers the case variants of its admin-redirecting paths (which pass the Gateway API's case-sensitive hidden rule) without the admin address", async () => {
+        // The edge strips /.ory: Kratos public sees these. Its lowercase /admin/... and /identities redirect to the
+        // admin URL (hence the hidden rule); the other cases must not.
+        const revealed: string[] = [];
+        for (const p of ["/ADMIN/identities", "/Admin/health/ready", "/Identities", "/IDENTITIES/x", "/aDmin/identities"]) {
+            for (const method of ["GET", "POST"]) {
+                const res = await fetch(`${kratos!.publicUrl}${p}`, { method, redirect: "manual" });
+                const text = `${res.headers.get("location") ?? ""} ${await res.text()}`;
+                if (/kratos-admin|:4434|127\.0\.0\.1:\d+\/admin/.test(text) || text.includes(kratos!.adminUrl)) revealed.push(`${method} ${p} -> ${res.status} ${res.headers.get("location") ?? ""}`);
+            }
+        }
+        assert.deepEqual(revealed, []);
+        // The lowercase path does reveal it: what the hidden rule is for (and why this test can fail).
+        const lower = await fetch(`${kratos!.publicUrl}/admin/identities`, { redirect: "manual" });
+        assert.match(lower.headers.get("location") ?? "", new RegExp(`^${stack.adminBaseUrl.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    });
 });
 
 describe("the stack's Kratos, real, on PostgreSQL", { skip: skip || (missingComponents(["postgres-bin"]).length ? "postgres-bin not installed: run `npm run real:setup`" : false) }, () => {

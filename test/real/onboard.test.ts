@@ -34,7 +34,7 @@ describe("onboarding a bank from its Jira task with the real Pulumi CLI", { skip
         // Dev mode (no database here) from the mapping's defaults, as a demo bank's ticket would get it; skipAwait
         // (no nodes here) is a platform setting, so the project copy's Pulumi.yaml declares it.
         mapping = path.join(real.temp.dir, "jira-mapping.yaml");
-        fs.writeFileSync(mapping, fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        fs.writeFileSync(mapping, fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
         const projectFile = path.join(real.temp.dir, "Pulumi.yaml");
         const doc = YAML.parseDocument(fs.readFileSync(projectFile, "utf8"));
         doc.setIn(["config", "skipAwait"], { type: "string", default: "true", description: "The test's API server has no nodes." });

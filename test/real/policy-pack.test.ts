@@ -80,13 +80,13 @@ describe("the policy pack under the real Pulumi CLI", { skip: available ? false 
         });
     }
 
-    it("fails a stack whose hosts are outside the pack's baseDomain with ingress-host-names' message, as npm run policy does with the CLI's pack config", async () => {
+    it("fails a stack whose hosts are outside the pack's baseDomain with gateway-host-names' message, as npm run policy does with the CLI's pack config", async () => {
         await d.pulumi("demo", ["config", "set", "baseDomain", OTHER_DOMAIN]);
         const failed = await preview("demo").then(() => assert.fail("the preview passed"), (e: Error) => e.message);
         const { rows, violated } = packReport(failed);
-        assert.deepEqual(violated.filter((v) => v.startsWith("mandatory")), ["mandatory ingress-host-names"]);
-        const hostRows = rows.filter((r) => r.policy === "ingress-host-names");
-        assert.ok(hostRows.length >= 2, `one row per Ingress: ${JSON.stringify(hostRows)}`);
+        assert.deepEqual(violated.filter((v) => v.startsWith("mandatory")), ["mandatory gateway-host-names"]);
+        const hostRows = rows.filter((r) => r.policy === "gateway-host-names");
+        assert.ok(hostRows.length >= 2, `one row per host of the ListenerSet and HTTPRoutes: ${JSON.stringify(hostRows)}`);
         for (const r of hostRows) {
             assert.match(r.message, new RegExp(`^Host "(backoffice|api)-demo-integrate\\.${OTHER_DOMAIN.replace(/\./g, "\\.")}" does not follow the naming rule for stack "demo": expected backoffice-demo-integrate\\.dcm\\.example\\.com or api-demo-integrate\\.dcm\\.example\\.com\\.$`));
         }
@@ -97,7 +97,7 @@ describe("the policy pack under the real Pulumi CLI", { skip: available ? false 
 
     it("passes that stack once --policy-pack-config gives the host rule the stack's baseDomain, as npm run policy takes it", async () => {
         const configFile = path.join(d.temp.dir, "policy-config.json");
-        fs.writeFileSync(configFile, JSON.stringify({ "ingress-host-names": { baseDomain: OTHER_DOMAIN } }));
+        fs.writeFileSync(configFile, JSON.stringify({ "gateway-host-names": { baseDomain: OTHER_DOMAIN } }));
         const { violated } = packReport(await preview("demo", ["--policy-pack-config", configFile]));
         assert.deepEqual(violated.filter((v) => v.startsWith("mandatory")), []);
         assert.deepEqual(violated, await offlineViolations(d, "demo"));

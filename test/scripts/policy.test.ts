@@ -79,16 +79,16 @@ describe("npm run policy", () => {
 
     it("exits 1 on a mandatory violation, with a table by policy, severity and resource", async () => {
         // The demo stack's hosts checked against another domain (its own passes: see test/policies/stacks.test.ts).
-        const elsewhere = configFile("domain.json", { "ingress-host-names": { baseDomain: "other.example" } });
+        const elsewhere = configFile("domain.json", { "gateway-host-names": { baseDomain: "other.example" } });
         const r = await policy(["demo", "--policy-pack-config", elsewhere]);
         assert.equal(r.code, 1, r.stderr);
         assert.match(r.stderr, /Rendering stack 'demo' offline/);
         const [header, ...rows] = r.stdout.split("\n");
         assert.match(header, /^POLICY\s+SEVERITY\s+RESOURCE\s+MESSAGE$/);
-        const hostRows = rows.filter((l) => l.startsWith("ingress-host-names "));
+        const hostRows = rows.filter((l) => l.startsWith("gateway-host-names "));
         assert.ok(hostRows.length >= 2, r.stdout);
         for (const row of hostRows) {
-            assert.match(row, /^ingress-host-names\s+mandatory\s+kubernetes:networking\.k8s\.io\/v1:Ingress::\S+\s+Host "(backoffice|api)-demo-integrate\.dcm\.example\.com" does not follow .*expected backoffice-demo-integrate\.other\.example/);
+            assert.match(row, /^gateway-host-names\s+mandatory\s+kubernetes:gateway\.networking\.k8s\.io\/v1:(ListenerSet|HTTPRoute)::\S+\s+Host "(backoffice|api)-demo-integrate\.dcm\.example\.com" does not follow .*expected backoffice-demo-integrate\.other\.example/);
         }
         assert.match(r.stdout, new RegExp(`^${hostRows.length} mandatory and \\d+ advisory violation\\(s\\); \\d+ policies over \\d+ resources of stack 'demo'`, "m"));
         for (const out of [r.stdout, r.stderr]) {
@@ -98,12 +98,12 @@ describe("npm run policy", () => {
     });
 
     it("honours the config's all entry as the CLI does: every policy advisory, so the same violations exit 0", async () => {
-        const advisory = configFile("all.json", { all: "advisory", "ingress-host-names": { baseDomain: "other.example" } });
+        const advisory = configFile("all.json", { all: "advisory", "gateway-host-names": { baseDomain: "other.example" } });
         const r = await policy(["demo", "--policy-pack-config", advisory]);
         assert.equal(r.code, 0, r.stderr);
-        const hostRows = r.stdout.split("\n").filter((l) => l.startsWith("ingress-host-names "));
+        const hostRows = r.stdout.split("\n").filter((l) => l.startsWith("gateway-host-names "));
         assert.ok(hostRows.length >= 2, r.stdout);
-        for (const row of hostRows) assert.match(row, /^ingress-host-names\s+advisory\s/);
+        for (const row of hostRows) assert.match(row, /^gateway-host-names\s+advisory\s/);
         assert.match(r.stdout, /^0 mandatory and \d+ advisory violation\(s\)/m);
     });
 });

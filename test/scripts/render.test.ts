@@ -85,9 +85,9 @@ describe("npm run render", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-bad-"));
         try {
             // A copy of the project with a bank file wrong in three ways. The command renders the project its
-            // scripts/ sits in, so scripts/ is copied (a symlink would resolve back to this repository).
+            // scripts/ and domain/project.ts sit in, so both are copied (a symlink would resolve back to this repository).
             fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-            fs.cpSync(path.join(PROJECT_ROOT, "scripts"), path.join(dir, "scripts"), { recursive: true });
+            for (const d of ["scripts", "domain"]) fs.cpSync(path.join(PROJECT_ROOT, d), path.join(dir, d), { recursive: true });
             for (const d of ["infra", "components", "policies", "node_modules"]) fs.symlinkSync(path.join(PROJECT_ROOT, d), path.join(dir, d));
             fs.copyFileSync(path.join(PROJECT_ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
             fs.copyFileSync(path.join(PROJECT_ROOT, "package.json"), path.join(dir, "package.json"));

@@ -30,6 +30,11 @@ const PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
 const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 const SECRET = "kubernetes:core/v1:Secret";
 export const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+/** Gateway API objects that make public hosts (routing gateway-api): a ListenerSet's listeners and an HTTPRoute's hostnames. */
+export const LISTENER_SET = "kubernetes:gateway.networking.k8s.io/v1:ListenerSet";
+export const HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
+const REFERENCE_GRANT = "kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant";
+const BACKEND_TLS_POLICY = "kubernetes:gateway.networking.k8s.io/v1:BackendTLSPolicy";
 const CERT_MANAGER_ANNOTATION = /^(cert-manager\.io|acme\.cert-manager\.io)\//;
 
 const objectName = (c: RawChange): string | undefined => (c.new?.metadata?.name ?? c.old?.metadata?.name) as string | undefined;
@@ -73,21 +78,29 @@ export const ingressHosts = (o: Record<string, any> | undefined): string[] => [
     ...((o?.spec?.rules ?? []) as { host?: string }[]).map((r) => r?.host).filter((h): h is string => typeof h === "string"),
     ...((o?.spec?.tls ?? []) as { hosts?: string[] }[]).flatMap((t) => (Array.isArray(t?.hosts) ? t.hosts : [])),
 ];
+/** The hosts an object of either routing mode serves (Ingress, ListenerSet, HTTPRoute); none for other types. */
+export const publicHosts = (type: string, o: Record<string, any> | undefined): string[] =>
+    type === INGRESS ? ingressHosts(o)
+        : type === LISTENER_SET ? ((o?.spec?.listeners ?? []) as { hostname?: string }[]).map((l) => l?.hostname).filter((h): h is string => typeof h === "string")
+            : type === HTTP_ROUTE ? ((o?.spec?.hostnames ?? []) as unknown[]).filter((h): h is string => typeof h === "string") : [];
 const tlsSecrets = (o: Record<string, any> | undefined): string[] => ((o?.spec?.tls ?? []) as { secretName?: string }[]).map((t) => String(t?.secretName ?? ""));
+const listenerSecrets = (o: Record<string, any> | undefined): string[] => ((o?.spec?.listeners ?? []) as { tls?: { certificateRefs?: { name?: string }[] } }[])
+    .flatMap((l) => (l?.tls?.certificateRefs ?? []).map((r) => String(r?.name ?? "")));
 
 /** An Ingress compared by value: its hosts, its TLS Secrets and the cert-manager annotations that issue its certificate. */
 function ingressChanges(c: RawChange): string[] {
-    if (c.type !== INGRESS || !c.old || !c.new) return [];
+    if ((c.type !== INGRESS && c.type !== LISTENER_SET) || !c.old || !c.new) return [];
     const out: string[] = [];
     const [before, after] = [annotations(c.old), annotations(c.new)];
     for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => CERT_MANAGER_ANNOTATION.test(k)).sort()) {
         if (before[key] !== after[key]) out.push(`certificate issuer annotation ${key} changes from ${show(before[key])} to ${show(after[key])}`);
     }
-    const [hostsBefore, hostsAfter] = [new Set(ingressHosts(c.old)), new Set(ingressHosts(c.new))];
+    const [hostsBefore, hostsAfter] = [new Set(publicHosts(c.type, c.old)), new Set(publicHosts(c.type, c.new))];
     const added = [...hostsAfter].filter((h) => !hostsBefore.has(h));
     const removed = [...hostsBefore].filter((h) => !hostsAfter.has(h));
     if (added.length || removed.length) out.push(`hosts${added.length ? ` added ${added.join(", ")}` : ""}${removed.length ? ` removed ${removed.join(", ")}` : ""}`);
-    if (tlsSecrets(c.old).join() !== tlsSecrets(c.new).join()) out.push(`TLS Secret changes from ${tlsSecrets(c.old).join(", ") || "none"} to ${tlsSecrets(c.new).join(", ") || "none"}`);
+    const secrets = c.type === INGRESS ? tlsSecrets : listenerSecrets;
+    if (secrets(c.old).join() !== secrets(c.new).join()) out.push(`TLS Secret changes from ${secrets(c.old).join(", ") || "none"} to ${secrets(c.new).join(", ") || "none"}`);
     return out;
 }
 
@@ -100,6 +113,10 @@ function hostOrTls(c: RawChange): string[] {
     if (c.type === PRIVATE_KEY || c.type.startsWith("tls:index/")) return [`TLS material (${c.type.split(":").pop()}) is ${verb(c.op)}`];
     if (c.type.includes("cert-manager.io")) return [`certificate ${c.op === "create" ? "added" : verb(c.op)}`];
     if (c.type === INGRESS && (c.op === "create" || c.op === "delete")) return [`Ingress ${c.op === "create" ? "added: new public host(s)" : "removed: host(s) no longer served"}`];
+    if (c.type === LISTENER_SET && (c.op === "create" || c.op === "delete")) return [`ListenerSet ${c.op === "create" ? "added: new public host(s) on the platform's Gateway" : "removed: host(s) no longer served"}`];
+    if (c.type === HTTP_ROUTE) return [`HTTPRoute ${objectName(c) ?? ""} ${c.op === "create" ? "added: what a public host serves changes" : c.op === "delete" ? "removed: paths no longer served" : `${verb(c.op)}: what a public host serves changes (${c.changedPaths.slice(0, 5).join(", ") || "spec"})`}`];
+    if (c.type === REFERENCE_GRANT) return [`ReferenceGrant ${objectName(c) ?? ""} ${verb(c.op)}: which routes may reach DCM's API changes`];
+    if (c.type === BACKEND_TLS_POLICY) return [`BackendTLSPolicy ${objectName(c) ?? ""} ${verb(c.op)}${c.op === "delete" ? ": DCM's API may be reached without verifying its certificate" : ": how DCM's API certificate is verified changes"}`];
     const isTlsSecret = c.type === SECRET && (c.new?.type ?? c.old?.type) === "kubernetes.io/tls";
     if (isTlsSecret && (destroys(c.op) || touchesSecretData(c))) return ["TLS certificate Secret changes"];
     if (c.op === "create" || c.op === "delete") return [];

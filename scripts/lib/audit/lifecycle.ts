@@ -3,7 +3,7 @@
  * replacement: no old key stops verifying, nobody re-registers anything. Each is said once, as an overview (resource
  * counts by type, hosts, key ids) with one flag, instead of a flag and a row per field of every object.
  */
-import { ingressHosts, INGRESS } from "./flags";
+import { publicHosts } from "./flags";
 import { keySetOf, keySetPaths, describeKey, type JwkSummary } from "./jwks";
 import type { Masker } from "./masker";
 import type { BankOverview, Flag, ResourceChange } from "./model";
@@ -27,7 +27,7 @@ export function bankOverview(lifecycle: BankOverview["lifecycle"], resources: re
         if (r.type === STACK_TYPE) continue;
         const type = r.type.split(":").pop() ?? r.type;
         byType.set(type, (byType.get(type) ?? 0) + 1);
-        if (r.type === INGRESS) ingressHosts(r.props).forEach((h) => hosts.add(masker.scrub(h)));
+        publicHosts(r.type, r.props).forEach((h) => hosts.add(masker.scrub(h)));
     }
     // The JWKS ConfigMap and the stack output `jwks` publish the same keys: one entry per kid.
     for (const r of resources) {

@@ -126,7 +126,7 @@ export interface BankOverview {
     lifecycle: "new" | "retired";
     /** Resources created (new) or deleted (retired) by type (the type token's last part), most first. */
     resources: { type: string; count: number }[];
-    /** The public hosts its Ingresses serve (new) or stop serving (retired), sorted. */
+    /** The public hosts its Ingresses or Gateway API objects serve (new) or stop serving (retired), sorted. */
     hosts: string[];
     /** The keys its JWKS publishes (new) or withdraws (retired), by kid. */
     keys: JwkSummary[];

@@ -1,7 +1,10 @@
 /**
  * DCM's tokens for the bank's key keeper (plan steps 1, 6, 7): the one a correct key keeper accepts, and
- * the forgeries it must reject. Claims: iss = DCM_ISSUER, aud = the bank alias, exp at most 5 minutes
- * ahead, iat, nbf, a fresh jti; header alg = the stack's signingAlgorithm and kid = the stack's kid.
+ * the forgeries it must reject. Claims: iss = DCM_ISSUER, aud = the bank alias, exp TOKEN_LIFETIME_S
+ * ahead, iat, nbf, a fresh jti, and the request the token is for (RFC 9449 style): htm = GET and htu =
+ * the key keeper's GET /key URL. A token is bound to its target: one captured by a host it was sent to
+ * (a keyKeeperUrl pointed elsewhere) is refused by the bank's real key keeper, whose URL it does not name.
+ * Header alg = the stack's signingAlgorithm and kid = the stack's kid.
  */
 import * as crypto from "node:crypto";
 import * as jose from "jose";
@@ -9,8 +12,15 @@ import type { Algorithm, StackFacts } from "./outputs";
 
 /** The `iss` of every token DCM's Processing Center signs for banks. */
 export const DCM_ISSUER = "dcm-processing-center";
-/** Lifetime of DCM's tokens (the plan allows at most 5 minutes). */
-export const TOKEN_LIFETIME_S = 120;
+/**
+ * Lifetime of DCM's tokens: a token is made right before its one request, so it needs only that request's
+ * time plus the clock skew a key keeper tolerates (30 s in the reference); the plan allows at most 5 minutes.
+ */
+export const TOKEN_LIFETIME_S = 60;
+/** The method DCM's token is for (`htm`): the key keeper's GET /key. */
+export const TOKEN_METHOD = "GET";
+/** Where a token made for another key keeper points (`htu` of the other-url forgery). */
+export const FOREIGN_KEY_KEEPER_URL = "https://keys.attacker.example/keeper/key";
 
 /** The `typ` of DCM's tokens. */
 export const TOKEN_TYPE = "JWT";
@@ -21,7 +31,7 @@ export const FOREIGN_KEY_URL = "https://keys.attacker.example/.well-known/jwks.j
 export const FORGERIES = [
     "no-token", "alg-none", "alg-none-uppercase", "alg-none-capitalized", "hs256-confusion", "tampered-signature", "empty-signature",
     "other-key", "jku-header", "x5u-header", "wrong-typ", "expired", "no-exp", "long-lifetime", "not-yet-valid",
-    "wrong-audience", "wrong-issuer", "unknown-kid", "no-jti",
+    "wrong-audience", "wrong-issuer", "unknown-kid", "no-jti", "other-url", "no-htu", "wrong-htm",
 ] as const;
 export type Forgery = (typeof FORGERIES)[number];
 
@@ -33,10 +43,26 @@ interface ClaimOverrides {
     iat?: number;
     nbf?: number;
     exp?: number;
+    /** The URL the token is for (`htu`); default the stack's key keeper's GET /key. */
+    htu?: string;
+    /** The method the token is for (`htm`); default GET. */
+    htm?: string;
     /** Claims left out. */
-    omit?: ("exp" | "jti")[];
+    omit?: ("exp" | "jti" | "htu")[];
     /** Header parameters added or replaced. */
     header?: Record<string, unknown>;
+}
+
+/**
+ * The URL of the key keeper's GET /key that DCM calls, and that its tokens name in `htu`: the bank's
+ * keyKeeperUrl followed by `key`, without query or fragment (RFC 9449 section 4.3).
+ */
+export function keyUrl(facts: Pick<StackFacts, "keyKeeperUrl">): string {
+    const base = new URL(facts.keyKeeperUrl);
+    base.search = "";
+    base.hash = "";
+    if (!base.pathname.endsWith("/")) base.pathname = `${base.pathname}/`;
+    return new URL("key", base).toString();
 }
 
 const b64 = (v: unknown) => jose.base64url.encode(typeof v === "string" ? v : JSON.stringify(v));
@@ -73,6 +99,8 @@ function claims(facts: StackFacts, o: ClaimOverrides): jose.JWTPayload {
         nbf: t + (o.nbf ?? 0),
         exp: t + (o.exp ?? TOKEN_LIFETIME_S),
         jti: crypto.randomUUID(),
+        htm: o.htm ?? TOKEN_METHOD,
+        htu: o.htu ?? keyUrl(facts),
     };
     for (const claim of o.omit ?? []) delete payload[claim];
     return payload;
@@ -136,6 +164,13 @@ export async function forgedToken(kind: Forgery, facts: StackFacts): Promise<str
             return dcmToken(facts, { exp: 3600 });
         case "no-jti":
             return dcmToken(facts, { omit: ["jti"] });
+        // Made for another key keeper (what a host a ticket edit pointed keyKeeperUrl at would hold and replay here).
+        case "other-url":
+            return dcmToken(facts, { htu: FOREIGN_KEY_KEEPER_URL });
+        case "no-htu":
+            return dcmToken(facts, { omit: ["htu"] });
+        case "wrong-htm":
+            return dcmToken(facts, { htm: "POST" });
         case "expired":
             return dcmToken(facts, { iat: -240, nbf: -240, exp: -120 });
         case "not-yet-valid":

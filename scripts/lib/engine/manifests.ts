@@ -67,7 +67,9 @@ export function seededRenderNote(seed: string): string {
 export function manifestsYaml(resources: readonly RecordedResource[], seed?: string): string {
     const header = seed === undefined ? "" : `# ${seededRenderNote(seed)}\n`;
     return header + kubernetesObjects(resources)
-        .map((o) => YAML.stringify(maskForDisplay(o), { sortMapEntries: true, lineWidth: 0 }))
+        // YAML 1.1's quoting: kubectl reads YAML 1.1, where an unquoted on, yes or off is a boolean (an ingress-nginx
+        // annotation "on" would reach the API server as true and be refused).
+        .map((o) => YAML.stringify(maskForDisplay(o), { sortMapEntries: true, lineWidth: 0, version: "1.1" }))
         .map((doc) => `---\n${doc}`)
         .join("");
 }

@@ -1,8 +1,9 @@
 /**
- * What the receiver must remember across restarts to refuse replays: the delivery identifiers it has
- * seen (an append-only JSON-lines file, compacted when it grows) and, per bank, the signed timestamp of
- * the last delivery whose data was written to the stack file. Both live in the state directory
- * (default `.pulumi/onboarding/`, beside the per-bank workspaces, never in git).
+ * The one replay guard of onboarding (ReplayGuard): the delivery identifiers (and body digests) seen
+ * (an append-only JSON-lines file, compacted when it grows), the newest delivery accepted per ticket, and
+ * per bank the version of the last delivery whose data was written to the stack file. What must survive a
+ * restart lives in the state directory (default `.pulumi/onboarding/`, beside the per-bank workspaces,
+ * never in git); the receiver and the job processes each open it with the same directory.
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -78,7 +79,7 @@ export class SeenDeliveries {
 /** The delivery last applied to a bank's stack file. */
 export interface AppliedDelivery {
     ticket: string;
-    /** Its signed `timestamp` (ms since 1970). */
+    /** Its version (payload.ts Delivery.version: the signed timestamp, or the ticket's `updated`; ms since 1970). */
     timestamp: number;
 }
 
@@ -100,16 +101,6 @@ export class AppliedDeliveries {
         writeAtomically(this.file(alias), `${JSON.stringify(applied)}\n`);
     }
 
-    /**
-     * Why a delivery of `ticket` sent at `timestamp` must not be applied to `alias`: an equal or newer one
-     * of the same ticket was applied already. Undefined when it may be.
-     */
-    staleBecause(alias: string, ticket: string, timestamp: number): string | undefined {
-        const last = this.get(alias);
-        if (!last || last.ticket !== ticket || timestamp > last.timestamp) return undefined;
-        return `a delivery of ${ticket} sent at ${new Date(last.timestamp).toISOString()} was applied already; this one was sent at ${new Date(timestamp).toISOString()} and would roll the bank's data back`;
-    }
-
     private file(alias: string): string {
         if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(alias)) throw new Error("no delivery state: the alias is not a DNS label (not quoted: it may hold line breaks)");
         return path.join(this.dir, `${alias}.json`);
@@ -121,4 +112,79 @@ function writeAtomically(file: string, text: string): void {
     const tmp = `${file}.${crypto.randomBytes(6).toString("hex")}.tmp`;
     fs.writeFileSync(tmp, text, { mode: 0o600 });
     fs.renameSync(tmp, file);
+}
+
+export interface ReplayGuardOptions {
+    /** The state directory (`deliveries.jsonl` and `applied/`); none keeps everything in memory (tests, trials). */
+    stateDir?: string;
+    /** How long a delivery id or body digest is remembered; default 24 h. */
+    ttlMs?: number;
+    now?: () => number;
+}
+
+/**
+ * Owns every replay decision: a delivery id or body seen before, a delivery not newer than the newest
+ * accepted for its ticket, or not newer than the last one applied to its bank.
+ */
+export class ReplayGuard {
+    private seenStore?: SeenDeliveries;
+    private readonly newest = new Map<string, number>();
+    private readonly applied?: AppliedDeliveries;
+    private readonly appliedInMemory = new Map<string, AppliedDelivery>();
+
+    constructor(private readonly options: ReplayGuardOptions = {}) {
+        if (options.stateDir) this.applied = new AppliedDeliveries(path.join(options.stateDir, "applied"));
+    }
+
+    /** The seen ids, opened on first use (a job process never reads or compacts the receiver's file). */
+    private get seen(): SeenDeliveries {
+        this.seenStore ??= new SeenDeliveries(this.options.stateDir ? path.join(this.options.stateDir, "deliveries.jsonl") : undefined, this.options.ttlMs ?? 24 * 3600_000, 10_000, this.options.now);
+        return this.seenStore;
+    }
+
+    /** The earlier delivery with this identifier (or body digest), if still remembered. */
+    seenBefore(id: string): SeenDelivery | undefined {
+        return this.seen.get(id);
+    }
+
+    remember(id: string, jobId?: string): void {
+        this.seen.remember(id, jobId);
+    }
+
+    /** The identifier a body is remembered by: a replay of the same bytes is the same delivery, whatever headers it carries. */
+    static bodyId(raw: Buffer): string {
+        return `body:${crypto.createHash("sha256").update(raw).digest("hex")}`;
+    }
+
+    /**
+     * At receipt: why a delivery of `ticket` with `version` must not be queued for `alias` (an equal or newer
+     * one was accepted or applied); undefined when it may, and it becomes the ticket's newest.
+     */
+    admit(alias: string, ticket: string, version: number): string | undefined {
+        const stale = this.staleBecause(alias, ticket, version);
+        if (stale) return stale;
+        const last = this.newest.get(ticket);
+        if (last !== undefined && version <= last) {
+            return `a delivery of ${ticket} sent at ${new Date(last).toISOString()} was accepted already; this one was sent at ${new Date(version).toISOString()}`;
+        }
+        this.newest.set(ticket, version);
+        if (this.newest.size > 10_000) this.newest.delete(this.newest.keys().next().value!);
+        return undefined;
+    }
+
+    /** In the job, before writing: why the delivery must not be applied (an equal or newer one of the ticket was). */
+    staleBecause(alias: string, ticket: string, version: number): string | undefined {
+        const last = this.lastApplied(alias);
+        if (!last || last.ticket !== ticket || version > last.timestamp) return undefined;
+        return `a delivery of ${ticket} sent at ${new Date(last.timestamp).toISOString()} was applied already; this one was sent at ${new Date(version).toISOString()} and would roll the bank's data back`;
+    }
+
+    recordApplied(alias: string, applied: AppliedDelivery): void {
+        if (this.applied) this.applied.record(alias, applied);
+        else this.appliedInMemory.set(alias, applied);
+    }
+
+    lastApplied(alias: string): AppliedDelivery | undefined {
+        return this.applied ? this.applied.get(alias) : this.appliedInMemory.get(alias);
+    }
 }

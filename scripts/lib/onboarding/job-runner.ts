@@ -3,8 +3,8 @@
  * Jira at once while `pulumi preview/up` (and the program they run) take the CPU. A crashed job cannot
  * take the receiver down. The child builds its own dependencies: Jira from the environment, the
  * Automation API (or, for benchmarks, the backend a module exports), the post-deploy checks.
- * It gets an explicit environment without the receiver's own secrets, only the mapped and validated
- * data of its delivery, and ends with its job: it exits when the receiver goes away, and the receiver
+ * It gets an explicit environment without the receiver's own secrets, the delivery as the receiver's
+ * precheck prepared it (only the mapped and validated data; it is not validated again), and ends with its job: it exits when the receiver goes away, and the receiver
  * kills what is left (the job's whole process group) when its grace period ends.
  */
 import { ChildProcess, fork } from "node:child_process";
@@ -13,11 +13,11 @@ import * as path from "node:path";
 import { JiraClient } from "../jira/client";
 import { PulumiCliBackend, StackBackend } from "../engine/stack-backend";
 import { readProject } from "../engine/stack-config";
-import { AppliedDeliveries } from "./delivery-state";
+import { TicketReporter } from "./comment";
+import { ReplayGuard } from "./delivery-state";
 import { jsonLogger } from "./log";
 import { loadMapping } from "./mapping";
-import type { Delivery } from "./payload";
-import { onboard, OnboardingResult } from "./pipeline";
+import { OnboardingResult, PreparedOnboarding, runOnboarding } from "./pipeline";
 
 export interface RunnerSpec {
     projectDir: string;
@@ -64,8 +64,8 @@ export async function killJobs(graceMs = 2000): Promise<number> {
     return children.length;
 }
 
-/** Runs `onboard` for one delivery (the mapped data the precheck returned) in a child process; resolves with its result. */
-export function runJobInChild(delivery: Delivery, spec: RunnerSpec): Promise<OnboardingResult> {
+/** Runs one prepared delivery (the precheck's) in a child process; resolves with its result. */
+export function runJobInChild(prepared: PreparedOnboarding, spec: RunnerSpec): Promise<OnboardingResult> {
     return new Promise((resolve, reject) => {
         const child = fork(__filename, [], {
             execArgv: __filename.endsWith(".ts") ? ["--require", "ts-node/register/transpile-only"] : [],
@@ -94,26 +94,28 @@ export function runJobInChild(delivery: Delivery, spec: RunnerSpec): Promise<Onb
             child.kill("SIGKILL");
         };
         try {
-            child.send({ delivery, spec }, (e) => { if (e) stop(new Error(`the job could not be handed to its process: ${e.message}`)); });
+            child.send({ prepared, spec }, (e) => { if (e) stop(new Error(`the job could not be handed to its process: ${e.message}`)); });
         } catch (e) {
             stop(new Error(`the job could not be handed to its process: ${(e as Error).message}`));
         }
     });
 }
 
-async function childMain(delivery: Delivery, spec: RunnerSpec): Promise<OnboardingResult> {
+async function childMain(prepared: PreparedOnboarding, spec: RunnerSpec): Promise<OnboardingResult> {
     const project = readProject(spec.projectDir);
     const backendFor: (dir: string) => StackBackend = spec.backendModule
         ? (require(path.resolve(spec.backendModule)) as { backendFor: (dir: string) => StackBackend }).backendFor
         : (dir) => new PulumiCliBackend(dir);
     const checks = spec.skipChecks ? undefined : (require("./checks") as typeof import("./checks")).postDeployChecks;
-    return onboard(delivery, {
+    const mapping = loadMapping(spec.mappingFile);
+    const log = jsonLogger();
+    return runOnboarding(prepared, {
         project,
-        mapping: loadMapping(spec.mappingFile),
-        jira: JiraClient.fromEnv(process.env).client,
-        log: jsonLogger(),
+        mapping,
+        reporter: new TicketReporter(JiraClient.fromEnv(process.env).client, mapping.transitions, log),
+        log,
         workspacesDir: spec.workspacesDir,
-        ...(spec.stateDir ? { applied: new AppliedDeliveries(path.join(spec.stateDir, "applied")) } : {}),
+        ...(spec.stateDir ? { replay: new ReplayGuard({ stateDir: spec.stateDir }) } : {}),
         dryRun: spec.dryRun,
         backendFor,
         checks,
@@ -123,8 +125,8 @@ async function childMain(delivery: Delivery, spec: RunnerSpec): Promise<Onboardi
 if (require.main === module) {
     // The job ends with the receiver: no orphan keeps running (or waiting for a message) without it.
     process.once("disconnect", () => process.exit(1));
-    process.once("message", (m: { delivery: Delivery; spec: RunnerSpec }) => {
-        childMain(m.delivery, m.spec).then(
+    process.once("message", (m: { prepared: PreparedOnboarding; spec: RunnerSpec }) => {
+        childMain(m.prepared, m.spec).then(
             (result) => process.send!({ result }, () => process.exit(0)),
             (e: unknown) => {
                 process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "job failed", error: (e as Error).message })}\n`);

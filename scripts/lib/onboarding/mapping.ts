@@ -8,6 +8,7 @@ import * as YAML from "yaml";
 import { CONFIG_KEYS, RawConfig, SECRET_KEYS, SECRET_PRESENT, StackSettings } from "../../../domain/config";
 import { validateStackConfig } from "../../../infra/validation";
 import type { ProjectFile } from "../engine/stack-config";
+import { HeldChange, heldChanges } from "./change-control";
 import type { Delivery } from "./payload";
 
 /** Config keys a Jira field may fill: the bank's own string settings. */
@@ -52,6 +53,8 @@ export type PreparedData =
         settings: StackSettings;
         /** Secret keys the stack needs before it can deploy, set by DevOps (`pulumi config set --secret`), never from Jira. */
         pendingSecrets: string[];
+        /** Controlled keys the ticket would change in the existing stack file: not in `bank`, the file's values stay (change-control.ts). */
+        held: HeldChange[];
     }
     | { ok: false; alias?: string; problems: DataProblem[] };
 
@@ -62,12 +65,13 @@ const PER_STACK_PLATFORM_KEYS: readonly string[] = ["apiServerCidr"];
 
 /**
  * Settings DevOps set on a bank's stack, never a Jira field, with the stand-in validation uses until they
- * do: the secrets, and the database and mail server addresses that go with them (192.0.2.1 is TEST-NET-1).
+ * do: the secrets, the database and mail server addresses that go with them, and the cluster's API server
+ * endpoint addresses, which no one may guess (192.0.2.1 is TEST-NET-1).
  * Missing ones make onboarding wait for DevOps (needs-secrets); they are not a problem of the ticket.
  */
 const DEVOPS_SETTINGS: Readonly<Record<string, unknown>> = Object.fromEntries([
     ...SECRET_KEYS.map((k) => [k, SECRET_PRESENT]),
-    ...["kratosDatabaseCidrs", "kratosSmtpCidrs"].filter((k) => k in CONFIG_KEYS).map((k) => [k, ["192.0.2.1/32"]]),
+    ...["kratosDatabaseCidrs", "kratosSmtpCidrs", "apiServerCidr"].filter((k) => k in CONFIG_KEYS).map((k) => [k, ["192.0.2.1/32"]]),
 ]);
 
 export function parseMapping(text: string, origin = "mapping file"): Mapping {
@@ -202,9 +206,10 @@ function adfText(node: Record<string, unknown>, depth: number): string | undefin
 
 /**
  * The bank's data from a delivery, validated with the stack config's validator over the project defaults
- * (and over `existing`, the bank's current stack file config, for a repeated delivery).
+ * (and over `existing`, the bank's current stack file config, for a repeated delivery). When the file
+ * `exists`, a controlled key the ticket would change is held: the file's value is validated and kept.
  */
-export function prepareData(delivery: Delivery, mapping: Mapping, project: ProjectFile, existing: RawConfig = {}): PreparedData {
+export function prepareData(delivery: Delivery, mapping: Mapping, project: ProjectFile, existing: RawConfig = {}, exists = false): PreparedData {
     const problems: DataProblem[] = [];
     const bank: Record<string, string> = {};
     const sourceOf = new Map<string, string>();
@@ -242,7 +247,17 @@ export function prepareData(delivery: Delivery, mapping: Mapping, project: Proje
             }))],
         };
     }
-    return { ok: true, alias: alias!, bank, settings: result.settings, pendingSecrets };
+    // The ticket's values are valid (a held one too: an invalid new value is the ticket's problem, said as such).
+    // A controlled key it would change keeps the file's value: the settings are those the stack will have.
+    const held = heldChanges(exists, existing, bank);
+    if (held.length === 0) return { ok: true, alias: alias!, bank, settings: result.settings, pendingSecrets, held };
+    for (const h of held) delete bank[h.key];
+    const kept = validateStackConfig({ ...raw, ...Object.fromEntries(held.map((h) => [h.key, current[h.key]])), ...Object.fromEntries(pendingSecrets.map((k) => [k, DEVOPS_SETTINGS[k]])) }, alias!);
+    if (!kept.ok) {
+        // The file's own value no longer validates (edited by hand): its problem, named by the file.
+        return { ok: false, alias, problems: kept.problems.map((p) => ({ key: p.key, source: `the stack file's ${p.key.split(/[.[]/)[0]}`, message: p.message })) };
+    }
+    return { ok: true, alias: alias!, bank, settings: kept.settings, pendingSecrets, held };
 }
 
 /**
@@ -261,6 +276,7 @@ export function mappedDelivery(delivery: Delivery, mapping: Mapping): Delivery {
         fields,
         ...(delivery.event !== undefined ? { event: delivery.event } : {}),
         ...(delivery.timestamp !== undefined ? { timestamp: delivery.timestamp } : {}),
+        ...(delivery.version !== undefined ? { version: delivery.version } : {}),
     };
 }
 

@@ -17,6 +17,12 @@ export interface Delivery {
     changedFields?: string[];
     /** When Jira sent it (the body's `timestamp`, ms since 1970; part of the signed body of a webhook). */
     timestamp?: number;
+    /**
+     * The delivery's place in the ticket's history, for the replay guard (ms since 1970): `timestamp` if the
+     * body has one, else the ticket's last edit (`fields.updated`, which Jira's issue data always carries).
+     * A delivery not newer than the last one applied is a replay.
+     */
+    version?: number;
 }
 
 /** Webhook events that can start an onboarding; comments and the like never do (our own comment would loop). */
@@ -58,6 +64,8 @@ export function parseDelivery(body: unknown): ParsedDelivery {
     if (timestamp !== undefined && !(typeof timestamp === "number" && Number.isSafeInteger(timestamp) && timestamp > 0)) {
         return { ok: false, message: "'timestamp' must be milliseconds since 1970 (as Jira webhooks send it)" };
     }
+    const updated = typeof issue.fields.updated === "string" ? Date.parse(issue.fields.updated) : NaN;
+    const version = timestamp ?? (Number.isFinite(updated) && updated > 0 ? updated : undefined);
     return {
         ok: true,
         delivery: {
@@ -66,6 +74,7 @@ export function parseDelivery(body: unknown): ParsedDelivery {
             fields: issue.fields,
             ...(webhookEvent ? { event: webhookEvent, changedFields: changed(body.changelog) } : {}),
             ...(timestamp !== undefined ? { timestamp } : {}),
+            ...(version !== undefined ? { version } : {}),
         },
     };
 }

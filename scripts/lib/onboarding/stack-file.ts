@@ -13,6 +13,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { characterProblem } from "../../../domain/rules";
 import { listStacks, ProjectFile, stackFilePath } from "../engine/stack-config";
+import { ChangeControlError, heldChanges } from "./change-control";
 
 // The whole first line; no `m` flag: `^` and `$` are the line's own ends, never a place inside a value.
 const OWNER_LINE = /^# jira-ticket: ([A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,9})$/;
@@ -135,11 +136,16 @@ export type WriteOutcome = "created" | "updated" | "unchanged";
 
 /**
  * Writes `<stackConfigDir>/Pulumi.<alias>.yaml` with the bank's keys. The alias must already be
- * validated (a DNS label), which keeps the path inside the stack config directory.
+ * validated (a DNS label), which keeps the path inside the stack config directory. The single guard
+ * against the file having changed since the delivery was checked: its owner is checked again, and a value
+ * that would change a controlled key of the file as it is now (change-control.ts) is refused
+ * (ChangeControlError), whatever the caller prepared.
  */
 export function writeStackFile(project: ProjectFile, alias: string, ticket: string, bank: Record<string, string>, displayName: string, newFileDefaults: Record<string, string | string[]> = {}): WriteOutcome {
     if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(alias)) throw new Error("refusing to write a stack file: the alias is not a DNS label (it is not quoted: it may hold line breaks)");
-    checkOwnership(project, alias, ticket);
+    const now = checkOwnership(project, alias, ticket);
+    const held = heldChanges(now.exists, now.existing, bank);
+    if (held.length > 0) throw new ChangeControlError(held);
     const file = stackFilePath(project, alias);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const ns = (k: string) => `${project.name}:${k}`;

@@ -6,11 +6,12 @@
 import * as crypto from "node:crypto";
 import * as jose from "jose";
 import { DCM_ISSUER, Rejection, Verify } from "../../../reference/key-keeper/verifier";
+import { KEY_KEEPER_KEY_URL } from "../../../support/checks/stack";
 
 export const HOLES = [
     "no-auth", "accepts-alg-none", "none-any-case", "hs256-confusion", "skips-signature", "accepts-empty-signature", "trusts-jwk-header",
     "ignores-key-urls", "any-typ", "skips-expiry", "exp-optional", "no-lifetime-limit", "skips-nbf", "any-audience", "any-issuer",
-    "ignores-kid", "jti-optional", "no-replay-check",
+    "ignores-kid", "jti-optional", "no-replay-check", "ignores-htu", "htu-optional", "ignores-htm",
 ] as const;
 export type Hole = (typeof HOLES)[number];
 
@@ -67,6 +68,10 @@ export async function looseVerifier(publicKeyPem: string, alg: string, audience:
             if (!has("no-lifetime-limit") && (claims.exp - (claims.iat ?? now) > 330 || claims.exp - now > 330)) throw new Rejection("lifetime");
         }
         if (!has("skips-nbf") && typeof claims.nbf === "number" && claims.nbf - 30 > now) throw new Rejection("nbf");
+        if (typeof claims.htu !== "string") {
+            if (!has("htu-optional") && !has("ignores-htu")) throw new Rejection("no htu");
+        } else if (!has("ignores-htu") && claims.htu !== KEY_KEEPER_KEY_URL) throw new Rejection("htu");
+        if (!has("ignores-htm") && claims.htm !== "GET") throw new Rejection("htm");
         if (typeof claims.jti !== "string") {
             if (!has("jti-optional")) throw new Rejection("no jti");
         } else if (!has("no-replay-check")) {

@@ -16,11 +16,11 @@ import { runChecks } from "../../../scripts/lib/checks";
 import { main } from "../../../reference/key-keeper/main";
 import { createKeyKeeperServer } from "../../../reference/key-keeper/server";
 import { parseUsers } from "../../../reference/key-keeper/users";
-import { createTokenVerifier, DCM_ISSUER, KeySourceUnavailable, Rejection } from "../../../reference/key-keeper/verifier";
+import { createTokenVerifier, DCM_ISSUER, FileReplayStore, KeySourceUnavailable, Rejection } from "../../../reference/key-keeper/verifier";
 import { dcmToken, FORGERIES } from "../../../scripts/lib/checks/jwt";
 import { stackFacts } from "../../../scripts/lib/checks/outputs";
 import { LoopbackEnv, startEnvironment } from "../../../support/checks/environment";
-import { StackMaterial, stackMaterial } from "../../../support/checks/stack";
+import { KEY_KEEPER_KEY_URL, StackMaterial, stackMaterial } from "../../../support/checks/stack";
 import { Hole, HOLES, looseVerifier } from "./broken-verifiers";
 import { PROJECT_ROOT } from "../../../domain/project";
 
@@ -60,6 +60,9 @@ const CAUGHT_BY: Record<Hole, string[]> = {
     "ignores-kid": ["unknown-kid"],
     "jti-optional": ["no-jti"],
     "no-replay-check": ["replayed-jti"],
+    "ignores-htu": ["other-url", "no-htu"],
+    "htu-optional": ["no-htu"],
+    "ignores-htm": ["wrong-htm"],
 };
 
 describe("the reference key keeper", () => {
@@ -70,7 +73,7 @@ describe("the reference key keeper", () => {
     for (const alg of ["RS256", "ES384"] as const) {
         it(`passes every key-keeper check with a PEM and ${alg}`, async () => {
             const material = await stackMaterial(alg);
-            const verify = await createTokenVerifier({ audience: "demo", algorithms: [alg], publicKeyPem: material.publicKeyPem });
+            const verify = await createTokenVerifier({ url: KEY_KEEPER_KEY_URL, audience: "demo", algorithms: [alg], publicKeyPem: material.publicKeyPem });
             assert.deepEqual(await keyKeeperFailures({ material, verify }), {});
         });
     }
@@ -85,7 +88,7 @@ describe("the reference key keeper", () => {
         after(() => env.close());
 
         async function get(token?: string, path = "/api/key") {
-            const verify = await createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem });
+            const verify = await createTokenVerifier({ url: KEY_KEEPER_KEY_URL, audience: "demo", publicKeyPem: material.publicKeyPem });
             const server = createKeyKeeperServer({ verify, users: material.users, basePath: "/api" });
             await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
             try {
@@ -111,24 +114,24 @@ describe("the reference key keeper", () => {
         });
 
         it("refuses a token that lives longer than 5 minutes, and a replayed jti", async () => {
-            const verify = await createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem });
+            const verify = await createTokenVerifier({ url: KEY_KEEPER_KEY_URL, audience: "demo", publicKeyPem: material.publicKeyPem });
             const key = await jose.importPKCS8(String(material.outputs.signingPrivateKeyPem), "ES256");
-            const long = await new jose.SignJWT({ jti: "j-1" }).setProtectedHeader({ alg: "ES256", kid: material.kid, typ: "JWT" })
+            const long = await new jose.SignJWT({ htm: "GET", htu: KEY_KEEPER_KEY_URL, jti: "j-1" }).setProtectedHeader({ alg: "ES256", kid: material.kid, typ: "JWT" })
                 .setIssuer(DCM_ISSUER).setAudience("demo").setIssuedAt().setExpirationTime("10m").sign(key);
             await assert.rejects(verify(`Bearer ${long}`), /lifetime over 300 s/);
-            const once = await new jose.SignJWT({ jti: "j-2" }).setProtectedHeader({ alg: "ES256", kid: material.kid, typ: "JWT" })
+            const once = await new jose.SignJWT({ htm: "GET", htu: KEY_KEEPER_KEY_URL, jti: "j-2" }).setProtectedHeader({ alg: "ES256", kid: material.kid, typ: "JWT" })
                 .setIssuer(DCM_ISSUER).setAudience("demo").setIssuedAt().setExpirationTime("2m").sign(key);
             await verify(`Bearer ${once}`);
             await assert.rejects(verify(`Bearer ${once}`), /jti replayed/);
-            const noJti = await new jose.SignJWT({}).setProtectedHeader({ alg: "ES256", kid: material.kid, typ: "JWT" })
+            const noJti = await new jose.SignJWT({ htm: "GET", htu: KEY_KEEPER_KEY_URL }).setProtectedHeader({ alg: "ES256", kid: material.kid, typ: "JWT" })
                 .setIssuer(DCM_ISSUER).setAudience("demo").setIssuedAt().setExpirationTime("2m").sign(key);
             await assert.rejects(verify(`Bearer ${noJti}`), /jti/);
         });
 
         it("refuses a token naming or carrying a key (jku, x5u, jwk, x5c), and one whose typ is not JWT, even when DCM's key signed it", async () => {
-            const verify = await createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem });
+            const verify = await createTokenVerifier({ url: KEY_KEEPER_KEY_URL, audience: "demo", publicKeyPem: material.publicKeyPem });
             const key = await jose.importPKCS8(String(material.outputs.signingPrivateKeyPem), "ES256");
-            const token = (header: Record<string, unknown>) => new jose.SignJWT({ jti: crypto.randomUUID() })
+            const token = (header: Record<string, unknown>) => new jose.SignJWT({ htm: "GET", htu: KEY_KEEPER_KEY_URL, jti: crypto.randomUUID() })
                 .setProtectedHeader({ alg: "ES256", kid: material.kid, typ: "JWT", ...header })
                 .setIssuer(DCM_ISSUER).setAudience("demo").setIssuedAt().setExpirationTime("2m").sign(key);
             for (const name of ["jku", "x5u"]) await assert.rejects(verify(`Bearer ${await token({ [name]: "https://keys.attacker.example/k" })}`), new RegExp(`a ${name} header`));
@@ -142,7 +145,7 @@ describe("the reference key keeper", () => {
 
         it("takes a JWKS answering 503 for its own problem (503 to DCM, which retries), not for a bad token (401)", async () => {
             const port = Number(env.resolve.find((r) => r.startsWith(`${new URL(String(material.outputs.jwksUrl)).hostname}:443:`))!.split(":").pop());
-            const verify = await createTokenVerifier({ audience: "demo", jwksUrl: String(material.outputs.jwksUrl), jwksCa: [env.caPem], jwksConnectTo: { host: "127.0.0.1", port } });
+            const verify = await createTokenVerifier({ url: KEY_KEEPER_KEY_URL, audience: "demo", jwksUrl: String(material.outputs.jwksUrl), jwksCa: [env.caPem], jwksConnectTo: { host: "127.0.0.1", port } });
             const token = `Bearer ${await dcmToken(stackFacts(material.outputs))}`;
             env.faults.api.jwksDown = true;
             try {
@@ -155,8 +158,8 @@ describe("the reference key keeper", () => {
         });
 
         it("will not be configured with alg none or an HMAC algorithm", async () => {
-            await assert.rejects(createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem, algorithms: ["ES256", "HS256"] }), /must not include HS256/);
-            await assert.rejects(createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem, algorithms: ["none"] }), /must not include none/);
+            await assert.rejects(createTokenVerifier({ url: KEY_KEEPER_KEY_URL, audience: "demo", publicKeyPem: material.publicKeyPem, algorithms: ["ES256", "HS256"] }), /must not include HS256/);
+            await assert.rejects(createTokenVerifier({ url: KEY_KEEPER_KEY_URL, audience: "demo", publicKeyPem: material.publicKeyPem, algorithms: ["none"] }), /must not include none/);
         });
     });
 
@@ -168,8 +171,8 @@ describe("the reference key keeper", () => {
         };
         const none = await run([]);
         assert.equal(none.code, 2);
-        assert.match(none.err, /--audience is required\ngive exactly one of --jwks-url and --public-key/);
-        const both = await run(["--audience", "demo", "--jwks-url", "https://x", "--public-key", "k.pem", "--tls-cert", "c.pem"]);
+        assert.match(none.err, /--audience is required\n--url is required .*\n--replay-dir is required .*\ngive exactly one of --jwks-url and --public-key/);
+        const both = await run(["--audience", "demo", "--url", KEY_KEEPER_KEY_URL, "--replay-dir", os.tmpdir(), "--jwks-url", "https://x", "--public-key", "k.pem", "--tls-cert", "c.pem"]);
         assert.match(both.err, /give exactly one of --jwks-url and --public-key\n--tls-cert and --tls-key go together/);
         assert.equal((await run(["--nope"])).code, 2);
     });
@@ -182,16 +185,17 @@ describe("the reference key keeper", () => {
         assert.match(out.replace(/\s+/g, " "), / Exit codes: 0 stopped by SIGINT or SIGTERM \(or --help printed\); 1 it could not listen \(the port is taken, [^)]*\); 2 bad usage or invalid input \(/);
         const material = await stackMaterial();
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "key-keeper-"));
+        const bound = ["--url", KEY_KEEPER_KEY_URL, "--replay-dir", path.join(dir, "replay")];
         const pem = path.join(dir, "dcm.pem");
         fs.writeFileSync(pem, material.publicKeyPem);
         const users = path.join(dir, "users.json");
         fs.writeFileSync(users, JSON.stringify({ users: material.users }));
         // 2: invalid input, every problem at once, naming the option.
         err = "";
-        assert.equal(await main(["--audience", "demo", "--public-key", path.join(dir, "none.pem"), "--users", path.join(dir, "none.json")], write), 2);
+        assert.equal(await main(["--audience", "demo", ...bound, "--public-key", path.join(dir, "none.pem"), "--users", path.join(dir, "none.json")], write), 2);
         assert.match(err, /^--public-key: cannot read .*none\.pem \(ENOENT\)\n--users: cannot read .*none\.json \(ENOENT\)\n$/);
         err = "";
-        assert.equal(await main(["--audience", "demo", "--public-key", users, "--users", users], write), 2);
+        assert.equal(await main(["--audience", "demo", ...bound, "--public-key", users, "--users", users], write), 2);
         assert.match(err, /^--public-key: .*users\.json is not an SPKI public key for ES256/);
         assert.ok(!err.includes("CANARY"), "a user's secret was printed");
         // 1: the port is taken.
@@ -200,20 +204,75 @@ describe("the reference key keeper", () => {
         const port = (taken.address() as AddressInfo).port;
         try {
             err = "";
-            assert.equal(await main(["--audience", "demo", "--public-key", pem, "--users", users, "--port", String(port)], write), 1);
+            assert.equal(await main(["--audience", "demo", ...bound, "--public-key", pem, "--users", users, "--port", String(port)], write), 1);
             assert.equal(err, `key keeper: cannot listen on 127.0.0.1:${port} (EADDRINUSE)\n`);
         } finally {
             await new Promise<void>((r) => taken.close(() => r()));
         }
         // 0: serving until SIGTERM (a child process: the signal must not reach the test runner).
         const child = spawn(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "reference/key-keeper/main.ts"),
-            "--audience", "demo", "--public-key", pem, "--users", users, "--port", "0"], { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "pipe"] });
+            "--audience", "demo", ...bound, "--public-key", pem, "--users", users, "--port", "0"], { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "pipe"] });
         const exited = new Promise<number | null>((r) => child.on("close", r));
         let started = "";
         await new Promise<void>((r) => child.stderr.on("data", (d: Buffer) => { started += d; if (/key keeper: 2 users, GET http:\/\/127\.0\.0\.1:\d+\/key/.test(started)) r(); }));
         child.kill("SIGTERM");
         const code = await exited;
         assert.equal(code, 0, `${code} ${child.signalCode} ${started}`);
+    });
+
+    it("refuses a token DCM made for another URL or method, and one naming none (htu, htm)", async () => {
+        const material = await stackMaterial();
+        const facts = stackFacts(material.outputs);
+        const verify = await createTokenVerifier({ url: KEY_KEEPER_KEY_URL, audience: "demo", publicKeyPem: material.publicKeyPem });
+        await verify(`Bearer ${await dcmToken(facts)}`);
+        await assert.rejects(verify(`Bearer ${await dcmToken(facts, { htu: "https://keys.attacker.example/keeper/key" })}`), /htu names another URL/);
+        // The same host and path with a query is the same target (RFC 9449: no query in htu comparisons).
+        await verify(`Bearer ${await dcmToken(facts, { htu: `${KEY_KEEPER_KEY_URL}?x=1` })}`);
+        await assert.rejects(verify(`Bearer ${await dcmToken(facts, { htu: KEY_KEEPER_KEY_URL.replace("/api/key", "/other/key") })}`), /htu/);
+        await assert.rejects(verify(`Bearer ${await dcmToken(facts, { omit: ["htu"] })}`), /htu/);
+        await assert.rejects(verify(`Bearer ${await dcmToken(facts, { htm: "POST" })}`), /htm is not GET/);
+        await assert.rejects(createTokenVerifier({ url: "not a url", audience: "demo", publicKeyPem: material.publicKeyPem }), /url must be/);
+    });
+
+    it("keeps accepted jti in a store replicas share and a restart keeps (FileReplayStore): a token is accepted once", async () => {
+        const material = await stackMaterial();
+        const facts = stackFacts(material.outputs);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "key-keeper-replay-"));
+        try {
+            const replica = () => createTokenVerifier({ url: KEY_KEEPER_KEY_URL, audience: "demo", publicKeyPem: material.publicKeyPem, replayStore: new FileReplayStore(dir) });
+            const [a, b] = await Promise.all([replica(), replica()]);
+            const token = `Bearer ${await dcmToken(facts)}`;
+            await a(token);
+            await assert.rejects(b(token), /jti replayed/, "another replica refuses it");
+            const restarted = await replica();
+            await assert.rejects(restarted(token), /jti replayed/, "the process after a restart refuses it");
+            // Two replicas racing on one fresh token: exactly one accepts.
+            const fresh = `Bearer ${await dcmToken(facts)}`;
+            const raced = await Promise.allSettled([a(fresh), b(fresh)]);
+            assert.equal(raced.filter((r) => r.status === "fulfilled").length, 1);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("escapes every logged value: a kid with a line break cannot forge a log line", async () => {
+        const material = await stackMaterial();
+        const facts = stackFacts(material.outputs);
+        const lines: string[] = [];
+        const verify = await createTokenVerifier({ url: KEY_KEEPER_KEY_URL, audience: "demo", publicKeyPem: material.publicKeyPem });
+        const server = createKeyKeeperServer({ verify, users: material.users, basePath: "/api", log: (l) => lines.push(l) });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+        try {
+            const port = (server.address() as AddressInfo).port;
+            const forged = "x\n2026-01-01T00:00:00.000Z GET /api/key 200 jti=forged\u2028\u0085\u202e";
+            const res = await fetch(`http://127.0.0.1:${port}/api/key`, { headers: { authorization: `Bearer ${await dcmToken(facts, { kid: forged })}` } });
+            assert.equal(res.status, 401);
+            assert.equal(lines.length, 1);
+            assert.match(lines[0], /^GET \/api\/key 401 unknown kid x\\u000a2026/);
+            assert.doesNotMatch(lines[0], /[\n\r\u2028\u2029\u0085\u202e]/);
+        } finally {
+            await new Promise<void>((r) => server.close(() => r()));
+        }
     });
 
     it("reads users from its file format and from the stack's outputs, naming a bad field", () => {

@@ -98,16 +98,16 @@ describe("npm run check", () => {
             assert.equal(r.code, 0, r.stdout + r.stderr);
             assert.match(r.stdout, /^CHECK\s+PLAN STEP\s+RESULT\s+TIME\s+REASON$/m);
             assert.match(r.stdout, /^key-keeper-rejects-hs256-confusion\s+1,6\s+PASS\s+\d+ ms$/m);
-            assert.match(r.stdout, /PASSED: 33 passed, 0 failed, 0 skipped/);
+            assert.match(r.stdout, /PASSED: 36 passed, 0 failed, 0 skipped/);
             // Not a terminal: plain lines, no escape codes.
             assert.match(r.stderr, /^PASS jwks \(\d+ ms\)$/m);
             assert.ok(!r.stderr.includes("\x1b["));
             const report = JSON.parse(fs.readFileSync(json, "utf8"));
             assert.equal(report.passed, true);
-            assert.equal(report.results.length, 33);
+            assert.equal(report.results.length, 36);
             const xml = fs.readFileSync(junit, "utf8");
-            assert.match(xml, /<testsuite name="demo" tests="33" failures="0" skipped="0"/);
-            assert.equal((xml.match(/<testcase /g) ?? []).length, 33);
+            assert.match(xml, /<testsuite name="demo" tests="36" failures="0" skipped="0"/);
+            assert.equal((xml.match(/<testcase /g) ?? []).length, 36);
             assertNoSecret(env, r.stdout, r.stderr, xml, JSON.stringify(report));
         } finally {
             await env.close();
@@ -293,7 +293,7 @@ describe("npm run check", () => {
         const text = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "banks.md"), "utf8");
         const prose = text.replace(/\s+/g, " ");
         assert.match(prose, new RegExp(`include ${plan.length} key-keeper checks \\(plan steps 1, 6 and 7\\)`));
-        assert.match(prose, new RegExp(`and ${rejections.length} forged, wrong or replayed tokens`));
+        assert.match(prose, new RegExp(`and ${rejections.length} forged, wrong, misdirected or replayed tokens`));
         assert.match(prose, new RegExp(`Run the ${plan.length} key-keeper checks`));
         // The command the bank is told to run selects every one of them, and nothing else.
         const only = /npm run check -- lviv --outputs test-outputs\.json --only '([^']+)'/.exec(text)?.[1];

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as jose from "jose";
-import { dcmToken, DCM_ISSUER, FOREIGN_KEY_URL, FORGERIES, forgedToken, TOKEN_LIFETIME_S } from "../../../scripts/lib/checks/jwt";
+import { dcmToken, DCM_ISSUER, FOREIGN_KEY_URL, FORGERIES, forgedToken, keyUrl, TOKEN_LIFETIME_S } from "../../../scripts/lib/checks/jwt";
 import { StackFacts, stackFacts } from "../../../scripts/lib/checks/outputs";
 import { stackMaterial } from "../../../support/checks/stack";
 
@@ -32,6 +32,14 @@ for (const alg of ["ES256", "ES384"] as const) {
             assert.equal(protectedHeader.kid, facts.kid);
             assert.ok(payload.exp! - payload.iat! === TOKEN_LIFETIME_S && TOKEN_LIFETIME_S <= 300);
             assert.notEqual(claims(await dcmToken(facts)).jti, payload.jti);
+        });
+
+        it("DCM's token names its target (htm GET, htu the key keeper's GET /key URL without query) and lives at most 60 s", async () => {
+            const { payload } = await verify(await dcmToken(facts));
+            assert.equal(payload.htm, "GET");
+            assert.equal(payload.htu, keyUrl(facts));
+            assert.equal(keyUrl({ keyKeeperUrl: "https://kk.bank.example/api?x=1" }), "https://kk.bank.example/api/key");
+            assert.ok(payload.exp! - payload.iat! <= 60, `lifetime ${payload.exp! - payload.iat!} s: a token is made right before its one request`);
         });
 
         it("each forgery fails a correct verification, and only for its own reason", async () => {

@@ -15,7 +15,7 @@ import type { HttpClient } from "../../../scripts/lib/checks/http";
 import { stackFacts } from "../../../scripts/lib/checks/outputs";
 import { backofficeChecks } from "../../../scripts/lib/checks/plan/backoffice";
 import { EnvOptions, LoopbackEnv, startEnvironment } from "../../../support/checks/environment";
-import { stackMaterial } from "../../../support/checks/stack";
+import { KEY_KEEPER_KEY_URL, stackMaterial } from "../../../support/checks/stack";
 
 async function withEnv<T>(options: EnvOptions, body: (env: LoopbackEnv) => Promise<T>): Promise<T> {
     const env = await startEnvironment(options);
@@ -92,7 +92,7 @@ describe("runChecks catches each fault in its own check", { concurrency: 4 }, ()
         // jwks-503: the JWKS pod down. The edge still presents the certificate and sets HSTS on its 503, so
         // only the JWKS check fails, naming the fault; the key keeper, which verifies DCM's tokens with that
         // JWKS, cannot be judged meanwhile: its checks are not run, saying why.
-        { name: "jwks-503: the JWKS server down", options: { faults: { api: { jwksDown: true } } }, deadlineMs: 3000,
+        { name: "jwks-503: the JWKS server down", options: { faults: { api: { jwksDown: true } } }, deadlineMs: 5000,
             fails: { jwks: /^the JWKS server answered 503 to GET https:\/\/api-demo-integrate\.dcm\.example\.com\/\.well-known\/jwks\.json \(gave up at the deadline after \d+ attempts\)$/ },
             // Those whose token the reference key keeper must verify with DCM's key; the others it refuses unread.
             notRun: Object.fromEntries(["key-keeper-get-key", "key-keeper-rejects-tampered-signature", "key-keeper-rejects-unknown-kid", "key-keeper-rejects-replayed-jti"].map((id) => [id,
@@ -199,7 +199,7 @@ describe("runChecks when a host is down or DCM's API upstream is", () => {
     it("says once that the api host is unreachable and does not run the checks that need it; the others pass", async () => {
         const material = await stackMaterial();
         // The key keeper holds DCM's key as a PEM, so it does not need the (down) api host's JWKS.
-        const verify = await createTokenVerifier({ audience: "demo", publicKeyPem: material.publicKeyPem });
+        const verify = await createTokenVerifier({ url: KEY_KEEPER_KEY_URL, audience: "demo", publicKeyPem: material.publicKeyPem });
         await withEnv({ material, verify, startLate: { role: "api", ms: 60_000 } }, async (env) => {
             const report = await run(env, { skip: [], deadlineMs: 4000 });
             const host = "api-demo-integrate.dcm.example.com:443";

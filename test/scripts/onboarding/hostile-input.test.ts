@@ -135,7 +135,7 @@ describe("stack files: one line per value, whatever parser reads them", () => {
         writeStackFile(temp.project, "rivne", "DCMOPS-511", { alias: "rivne", displayName: "Rivne Bank", firstEmployeeEmail: "a@rivne.example", keyKeeperUrl: "https://k.rivne.example" }, "Rivne Bank");
         // An update in place of a file that has keys and comments added by hand.
         fs.appendFileSync(path.join(stacks, "Pulumi.rivne.yaml"), "  # Added by DevOps.\n  dcm-integration:activeSigningKey: a\n");
-        writeStackFile(temp.project, "rivne", "DCMOPS-511", { alias: "rivne", displayName: "Rivne Bank: renamed", firstEmployeeEmail: "a@rivne.example", keyKeeperUrl: "https://k.rivne.example/v2" }, "Rivne Bank: renamed");
+        writeStackFile(temp.project, "rivne", "DCMOPS-511", { alias: "rivne", displayName: "Rivne Bank: renamed", firstEmployeeEmail: "a@rivne.example", keyKeeperUrl: "https://k.rivne.example", assetCode: "USD" }, "Rivne Bank: renamed");
         const libyaml = readWithLibyaml(stacks);
         if (!libyaml) return t.skip("python3 with PyYAML is not installed (pip install pyyaml)");
         const files = fs.readdirSync(stacks).filter((f) => f.endsWith(".yaml")).sort();
@@ -148,7 +148,7 @@ describe("stack files: one line per value, whatever parser reads them", () => {
         }
         const z = libyaml["Pulumi.zhytomyr.yaml"].config;
         for (const [k, v] of Object.entries(tricky)) assert.equal(z[`dcm-integration:${k}`], v, k);
-        assert.equal(libyaml["Pulumi.rivne.yaml"].config["dcm-integration:keyKeeperUrl"], "https://k.rivne.example/v2");
+        assert.equal(libyaml["Pulumi.rivne.yaml"].config["dcm-integration:assetCode"], "USD");
     });
 
     it("the writer itself refuses a value holding a line separator, whatever validation let through", () => {
@@ -220,10 +220,10 @@ describe("deep nesting and awkward fields", () => {
         body.fields.description = "not mapped";
         const pre = precheck(delivery(body), { project: temp.project, mapping: MAPPING });
         assert.ok(pre.ok);
-        assert.deepEqual(Object.keys(pre.delivery.fields).sort(), ["customfield_10201", "customfield_10202", "customfield_10203", "customfield_10204"]);
-        assert.ok(Object.values(pre.delivery.fields).every((v) => typeof v === "string"));
-        assert.ok(JSON.stringify(pre.delivery).length < 1000);
-        assert.deepEqual(mappedDelivery(pre.delivery, MAPPING), pre.delivery, "mapping the mapped data again changes nothing");
+        assert.deepEqual(Object.keys(pre.prepared.delivery.fields).sort(), ["customfield_10201", "customfield_10202", "customfield_10203", "customfield_10204"]);
+        assert.ok(Object.values(pre.prepared.delivery.fields).every((v) => typeof v === "string"));
+        assert.ok(JSON.stringify(pre.prepared.delivery).length < 1000);
+        assert.deepEqual(mappedDelivery(pre.prepared.delivery, MAPPING), pre.prepared.delivery, "mapping the mapped data again changes nothing");
     });
 
     it("a user field without an email says to use a text field; every problem comes in one round", () => {

@@ -56,8 +56,10 @@ describe("the field mapping", () => {
         assert.equal(p.settings.hosts.api, "api-lviv-integrate.dcm.example.com");
         // Secrets are never in a ticket, nor the server addresses that go with them: DevOps sets them.
         assert.ok(["kratosDsn", "kratosSmtpUri"].every((k) => p.pendingSecrets.includes(k)), p.pendingSecrets.join());
-        assert.ok(p.pendingSecrets.every((k) => CONFIG_KEYS[k].secret || /^kratos(Database|Smtp)Cidrs$/.test(k)), p.pendingSecrets.join());
-        const devMode = prepareData((parseDelivery(automationBody("DCMOPS-7")) as { delivery: Delivery }).delivery, { ...MAPPING, defaults: { ...MAPPING.defaults, kratosDevMode: "true" } }, temp.project);
+        assert.ok(p.pendingSecrets.every((k) => CONFIG_KEYS[k].secret || /^(kratos(Database|Smtp)Cidrs|apiServerCidr)$/.test(k)), p.pendingSecrets.join());
+        // The API server's addresses are DevOps' too (no guessed default): pending until set.
+        assert.ok(p.pendingSecrets.includes("apiServerCidr"));
+        const devMode = prepareData((parseDelivery(automationBody("DCMOPS-7")) as { delivery: Delivery }).delivery, { ...MAPPING, defaults: { ...MAPPING.defaults, kratosDevMode: "true", apiServerCidr: ["10.0.0.1/32"] } }, temp.project);
         assert.ok(devMode.ok);
         assert.deepEqual(devMode.pendingSecrets, []);
     });

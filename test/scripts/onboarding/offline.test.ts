@@ -31,7 +31,7 @@ describe("npm run onboard -- --offline", () => {
 
     before(() => {
         // A demo bank (Kratos on SQLite) needs no secrets, so the offline flow can go as far as the preview.
-        const text = fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n");
+        const text = fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n");
         fs.writeFileSync(devMapping, text);
     });
     after(() => temp.cleanup());
@@ -120,7 +120,7 @@ describe("npm run onboard -- --offline", () => {
         assert.match(output.join(""), /needs-secrets/);
         // DevOps pastes dnipro's encrypted settings into rivne's file instead of running pulumi config set.
         const config = (YAML.parse(dnipro) as { config: Record<string, unknown> }).config;
-        const pasted = ["kratosDsn", "kratosMigrationDsn", "kratosSmtpUri", "kratosDatabaseCidrs", "kratosSmtpCidrs"].map((k) => {
+        const pasted = ["kratosDsn", "kratosMigrationDsn", "kratosSmtpUri", "kratosDatabaseCidrs", "kratosSmtpCidrs", "apiServerCidr"].map((k) => {
             const v = config[`dcm-integration:${k}`];
             return Array.isArray(v) ? `  dcm-integration:${k}:\n${v.map((x) => `    - "${String(x)}"`).join("\n")}\n` : `  dcm-integration:${k}:\n    secure: ${(v as { secure: string }).secure}\n`;
         });

@@ -60,7 +60,7 @@ describe("npm run onboard", () => {
 
     before(async () => {
         jira = await startFakeJira(EMAIL, TOKEN);
-        const text = fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n");
+        const text = fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n");
         fs.writeFileSync(devMapping, text);
     });
     after(async () => {

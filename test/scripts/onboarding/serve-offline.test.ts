@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { recordedTicket } from "../../../scripts/lib/onboarding/stack-file";
-import { automationBody, tempProject } from "../../../support/onboarding/fixtures";
+import { signBody } from "../../../scripts/lib/onboarding/server";
+import { automationBody, tempProject, webhookBody } from "../../../support/onboarding/fixtures";
 import { serveLogs } from "../../../support/onboarding/serve-logs";
 import { PROJECT_ROOT } from "../../../domain/project";
 
@@ -43,7 +44,7 @@ describe("npm run serve -- --offline", () => {
 
     it("previews a delivered bank with the offline render in a trial project, leaving the repository's stacks/ and state untouched", { timeout: 180_000 }, async () => {
         const mapping = path.join(temp.dir, "jira-mapping.yaml");
-        fs.writeFileSync(mapping, fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        fs.writeFileSync(mapping, fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
         const tmp = fs.mkdtempSync(path.join(temp.dir, "tmp-"));
         const real = (): [string[], string[], boolean] => [listing(path.join(PROJECT_ROOT, "stacks")), listing(path.join(PROJECT_ROOT, ".pulumi", "onboarding")), fs.existsSync(path.join(PROJECT_ROOT, ".pulumi", "workspaces", "poltava"))];
         const before = real();
@@ -100,5 +101,36 @@ describe("npm run serve -- --offline", () => {
         const child = spawn(process.execPath, [...SERVE, "--offline", "--backend-module", "x.js"],
             { cwd: PROJECT_ROOT, env: { ...process.env, ONBOARDING_TOKEN: TOKEN }, stdio: "ignore" });
         assert.equal(await new Promise((r) => child.once("exit", r)), 2);
+    });
+});
+
+describe("npm run serve -- --max-age N", () => {
+    const temp = tempProject([]);
+    const SECRET = "serve-max-age-secret-41b0";
+    let serve: ChildProcess | undefined;
+    after(() => {
+        if (serve && serve.exitCode === null) serve.kill("SIGKILL");
+        temp.cleanup();
+    });
+
+    it("refuses a signed delivery older than N seconds, and lets a younger one through to validation", { timeout: 60_000 }, async () => {
+        const tmp = fs.mkdtempSync(path.join(temp.dir, "tmp-"));
+        serve = spawn(process.execPath, [...SERVE, "--port", "0", "--grace", "1", "--offline", "--max-age", "10"],
+            { cwd: PROJECT_ROOT, env: laptopEnv(tmp, { JIRA_WEBHOOK_SECRET: SECRET }), stdio: ["ignore", "ignore", "pipe"] });
+        const started = serveLogs(serve);
+        const port = await started.listening;
+        const send = (ageMs: number, id: string) => {
+            // Invalid data (the alias), so a delivery inside the window ends at validation (422), before any job.
+            const raw = JSON.stringify(webhookBody("DCMOPS-811", { alias: "Bad_Alias" }, Date.now() - ageMs));
+            return fetch(`http://127.0.0.1:${port}/jira`, { method: "POST", headers: { "content-type": "application/json", "x-hub-signature": signBody(SECRET, raw), "x-atlassian-webhook-identifier": id }, body: raw });
+        };
+        // 30 s old: inside the default window of 300 s, outside --max-age 10.
+        const old = await send(30_000, "max-age-1");
+        assert.equal(old.status, 409);
+        assert.match(((await old.json()) as { error: string }).error, /timestamp is 30 s old; deliveries more than 10 s old or ahead are refused as replays/);
+        const young = await send(3_000, "max-age-2");
+        assert.equal(young.status, 422, "inside the window: validated (and refused for its data)");
+        serve.kill("SIGTERM");
+        await new Promise((r) => serve!.once("exit", r));
     });
 });

@@ -35,14 +35,14 @@ describe("npm run serve shutdown", () => {
 
     it("exits within its grace period with a job that never ends, and kills the job's process", { timeout: 90_000 }, async () => {
         const mapping = path.join(temp.dir, "jira-mapping.yaml");
-        fs.writeFileSync(mapping, fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        fs.writeFileSync(mapping, fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
         const record = path.join(temp.dir, "job.json");
         const env: NodeJS.ProcessEnv = { ...process.env, ONBOARDING_TOKEN: TOKEN, TEST_JOB_HANG: "1", TEST_JOB_RECORD: record };
         for (const k of ["JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_WEBHOOK_SECRET"]) delete env[k];
         serve = spawn(process.execPath, [
             "--require", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "scripts", "serve.ts"),
             "--port", "0", "--project", temp.dir, "--mapping", mapping, "--grace", "1",
-            "--backend-module", path.join(__dirname, "support", "job-backend.ts"),
+            "--backend-module", path.join(PROJECT_ROOT, "support", "onboarding", "job-backend.ts"),
         ], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
         const { logs, listening } = serveLogs(serve);
         const exited = new Promise<number | null>((resolve) => serve!.once("exit", (code) => resolve(code)));

@@ -9,9 +9,10 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { JiraClient } from "../../../scripts/lib/jira/client";
 import { plainText } from "../../../scripts/lib/jira/adf";
+import { TicketReporter } from "../../../scripts/lib/onboarding/comment";
 import { jsonLogger } from "../../../scripts/lib/onboarding/log";
 import { mappedFields, parseMapping } from "../../../scripts/lib/onboarding/mapping";
-import { onboard, OnboardingDeps, OnboardingResult, precheck } from "../../../scripts/lib/onboarding/pipeline";
+import { OnboardingDeps, OnboardingResult, precheck, runOnboarding } from "../../../scripts/lib/onboarding/pipeline";
 import { JobQueue, JobRecord } from "../../../scripts/lib/onboarding/queue";
 import { createReceiver, Receiver, signBody } from "../../../scripts/lib/onboarding/server";
 import { recordedTicket } from "../../../scripts/lib/onboarding/stack-file";
@@ -36,15 +37,15 @@ describe("npm run serve: the webhook receiver", () => {
 
     before(async () => {
         jira = await startFakeJira("devops@dcm.example", "jira-token");
-        const mapping = parseMapping(fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        const mapping = parseMapping(fs.readFileSync(path.join(PROJECT_ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr: [10.0.0.1/32]\n"));
         const log = jsonLogger((l) => logs.push(l));
         const client = new JiraClient({ baseUrl: jira.url, email: "devops@dcm.example", apiToken: "jira-token" });
-        const deps: OnboardingDeps = { project: temp.project, mapping, jira: client, log, workspacesDir: path.join(temp.dir, "ws"), backendFor: (dir) => fake.forWorkspace(dir) };
+        const deps: OnboardingDeps = { project: temp.project, mapping, reporter: new TicketReporter(client, mapping.transitions, log), log, workspacesDir: path.join(temp.dir, "ws"), backendFor: (dir) => fake.forWorkspace(dir) };
         receiver = createReceiver({
             token: TOKEN, webhookSecret: SECRET, maxBodyBytes: MAX, queue, log, mappedFields: mappedFields(mapping),
             precheck: (d) => precheck(d, deps),
-            onboard: (d) => onboard(d, deps),
-            comment: async (ticket, body) => { await client.addComment(ticket, body); },
+            onboard: (p) => runOnboarding(p, deps),
+            reporter: new TicketReporter(client, mapping.transitions, log),
         });
         const address = await receiver.listen(0, "127.0.0.1");
         base = `http://127.0.0.1:${address.port}`;

@@ -108,6 +108,10 @@ export function backofficeChecks(): CheckDefinition[] {
                     `${facts.backofficeUrl}/admin/identities`,
                     `${facts.apiUrl}/admin/identities`,
                     `${facts.kratosPublicUrl}/admin/health/ready`,
+                    // Gateway API paths match case-sensitively: other cases pass the edge's hidden rule and reach
+                    // Kratos, whose router must answer them without the admin address (docs/security.md).
+                    `${facts.kratosPublicUrl}/ADMIN/identities`,
+                    `${facts.kratosPublicUrl}/Identities`,
                 ];
                 const answers = await Promise.all(probes.map(async (url) => {
                     try {

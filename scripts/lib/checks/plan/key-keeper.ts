@@ -5,8 +5,7 @@
  */
 import * as crypto from "node:crypto";
 import { BlockedFailure, CheckFailure, CheckSkipped, TransientFailure } from "../errors";
-import { dcmToken, Forgery, FORGERIES, forgedToken } from "../jwt";
-import type { StackFacts } from "../outputs";
+import { dcmToken, Forgery, FORGERIES, forgedToken, keyUrl } from "../jwt";
 import type { CheckContext, CheckDefinition } from "./definition";
 import { certificateVerdict } from "./hosts";
 
@@ -33,11 +32,12 @@ const FORGERY_TITLES: Record<Forgery, string> = {
     "wrong-issuer": "a token from another issuer",
     "unknown-kid": "a token with an unknown kid",
     "no-jti": "a token without jti",
+    "other-url": "a token made for another key keeper's URL (htu)",
+    "no-htu": "a token that names no target URL (no htu)",
+    "wrong-htm": "a token made for another method (htm POST)",
 };
 
-export function keyUrl(facts: StackFacts): string {
-    return new URL("key", facts.keyKeeperUrl.endsWith("/") ? facts.keyKeeperUrl : `${facts.keyKeeperUrl}/`).toString();
-}
+export { keyUrl };
 
 const digest = (v: string) => crypto.createHash("sha256").update(v, "utf8").digest();
 

@@ -1,0 +1,73 @@
+/**
+ * `npm run crds`: writes scripts/lib/engine/crds/*.json, the CustomResourceDefinitions of the routing objects the stack
+ * creates, from the upstream Go modules (the Go module proxy serves them): the Gateway API's standard channel and
+ * Envoy Gateway's policies. Descriptions are dropped (they are most of the bytes and change no admission rule);
+ * every schema, CEL rule and version is kept. The unit tests validate rendered objects against them
+ * (scripts/lib/engine/kubernetes-schema.ts) and test:real installs them into the real API server.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { parseCommand, processIo, runCli } from "./lib/cli";
+
+
+/** The Gateway API release the routes are written for (standard channel). */
+export const GATEWAY_API_VERSION = "v1.6.3";
+/** The Envoy Gateway release whose policies (rate limit, client address) the stack may create. */
+export const ENVOY_GATEWAY_VERSION = "v1.9.1";
+
+const SOURCES: { module: string; version: string; files: string[] }[] = [
+    {
+        module: "sigs.k8s.io/gateway-api", version: GATEWAY_API_VERSION,
+        files: ["httproutes", "listenersets", "referencegrants", "backendtlspolicies", "gateways"]
+            .map((n) => `config/crd/standard/gateway.networking.k8s.io_${n}.yaml`),
+    },
+    {
+        module: "github.com/envoyproxy/gateway", version: ENVOY_GATEWAY_VERSION,
+        files: ["backendtrafficpolicies", "clienttrafficpolicies"].map((n) => `charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_${n}.yaml`),
+    },
+];
+
+const USAGE = `Usage: npm run crds
+
+Writes scripts/lib/engine/crds/<plural>.<group>.json: the CustomResourceDefinitions of the routing objects the stack
+creates, from the Go module proxy (go mod download): Gateway API ${GATEWAY_API_VERSION} standard channel
+(HTTPRoute, ListenerSet, ReferenceGrant, BackendTLSPolicy, Gateway) and Envoy Gateway ${ENVOY_GATEWAY_VERSION}
+(BackendTrafficPolicy, ClientTrafficPolicy), descriptions dropped. Run it after changing either version.
+Guide: docs/devops.md#routing-crds
+
+Exit codes: 0 written; 1 a module could not be downloaded; 2 bad usage.`;
+
+function withoutDescriptions(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(withoutDescriptions);
+    if (typeof v === "object" && v !== null) {
+        return Object.fromEntries(Object.entries(v).filter(([k, x]) => !(k === "description" && typeof x === "string")).map(([k, x]) => [k, withoutDescriptions(x)]));
+    }
+    return v;
+}
+
+export async function main(argv: string[]): Promise<number> {
+    const args = parseCommand(argv, {}, USAGE, processIo, false);
+    if (typeof args === "number") return args;
+    const out = path.resolve(__dirname, "lib", "engine", "crds");
+    fs.mkdirSync(out, { recursive: true });
+    for (const source of SOURCES) {
+        const result = spawnSync("go", ["mod", "download", "-json", `${source.module}@${source.version}`], { encoding: "utf8", env: { ...process.env, GOFLAGS: "-mod=mod" } });
+        const info = JSON.parse(result.stdout || "{}") as { Dir?: string; Sum?: string; Error?: string };
+        if (result.status !== 0 || !info.Dir) {
+            process.stderr.write(`go mod download ${source.module}@${source.version} failed: ${info.Error ?? result.stderr}\n`);
+            return 1;
+        }
+        for (const file of source.files) {
+            const crd = YAML.parse(fs.readFileSync(path.join(info.Dir, file), "utf8")) as { metadata: { name: string; annotations?: Record<string, string> } };
+            crd.metadata.annotations = { ...crd.metadata.annotations, "dcm/source": `${source.module}@${source.version} ${file} (${info.Sum}), descriptions dropped` };
+            const target = path.join(out, `${crd.metadata.name}.json`);
+            fs.writeFileSync(target, `${JSON.stringify(withoutDescriptions(crd))}\n`);
+            process.stdout.write(`wrote ${path.relative(process.cwd(), target)}\n`);
+        }
+    }
+    return 0;
+}
+
+if (require.main === module) runCli(main);
