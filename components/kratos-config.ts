@@ -15,6 +15,22 @@ export const COURIER_METRICS_PORT = 4435;
 export const KRATOS_CONFIG_DIR = "/etc/config/kratos";
 export const KRATOS_CONFIG_FILE = `${KRATOS_CONFIG_DIR}/kratos.yml`;
 export const IDENTITY_SCHEMA_FILE = "identity.employee.schema.json";
+/**
+ * The assurance level of a session the frontend accepts for DCM's data: a second factor, always. Kratos' whoami
+ * cannot require it of an employee who has enrolled none (only `highest_available`), so the frontend checks it.
+ */
+export const EMPLOYEE_SESSION_AAL = "aal2";
+
+/**
+ * The frontend's rule for Kratos' `/sessions/whoami` answer (DCM's frontend image implements it; the real
+ * tests hold Kratos to it): an active session of an employee, at EMPLOYEE_SESSION_AAL. Anything else sends the
+ * employee to login (403 `session_aal2_required`) or to settings to enrol a second factor (200 at aal1).
+ */
+export function backofficeSessionAccepted(status: number, whoami: unknown): boolean {
+    const session = whoami as { active?: unknown; authenticator_assurance_level?: unknown; identity?: { schema_id?: unknown } } | undefined;
+    return status === 200 && session?.active === true && session.authenticator_assurance_level === EMPLOYEE_SESSION_AAL &&
+        session.identity?.schema_id === EMPLOYEE_SCHEMA_ID;
+}
 /** The one identity schema: backoffice employees. */
 export const EMPLOYEE_SCHEMA_ID = "employee";
 /** Dev mode's database: SQLite on the pod's emptyDir (lost on restart; demo banks only). */
@@ -28,6 +44,8 @@ export const KRATOS_SECRET_ENV = {
     secretsDefault: "SECRETS_DEFAULT",
     secretsCookie: "SECRETS_COOKIE",
     secretsCipher: "SECRETS_CIPHER",
+    // Unset, Kratos (v25+) encrypts list page tokens with an all-zero key: anyone can forge one (GO-2026-4801).
+    secretsPagination: "SECRETS_PAGINATION",
     smtpConnectionUri: "COURIER_SMTP_CONNECTION_URI",
 } as const;
 export type KratosSecretKey = keyof typeof KRATOS_SECRET_ENV;
@@ -41,6 +59,8 @@ export interface KratosConfigOptions {
     fromAddress: string;
     /** Sender name of recovery emails; also the name the authenticator app and the passkey prompt show. */
     fromName: string;
+    /** The Kratos release the config is written for (the image's tag, e.g. `v26.2.0`): `version` in kratos.yml. */
+    version: string;
 }
 
 /** `https://<backoffice host>/.ory`: Kratos' public base URL. */
@@ -85,7 +105,7 @@ export function kratosConfig(options: KratosConfigOptions): Record<string, unkno
     const ui = (page: string) => `https://${options.backofficeHost}/${page}`;
     const home = `https://${options.backofficeHost}/`;
     return {
-        version: "v1.3.1",
+        version: options.version,
         serve: {
             public: {
                 base_url: kratosPublicUrl(options.backofficeHost),
@@ -124,14 +144,18 @@ export function kratosConfig(options: KratosConfigOptions): Record<string, unkno
                 registration: { enabled: false, ui_url: ui("registration") },
                 recovery: { enabled: true, use: "code", ui_url: ui("recovery"), lifespan: "1h" },
                 verification: { enabled: false, use: "code", ui_url: ui("verification") },
-                // Changing the password or a factor needs the highest factor the employee has enrolled.
+                // Changing the password or a factor needs the highest factor the employee has enrolled; an employee
+                // with none yet opens settings on the password (or the recovery code) alone, to enrol one.
                 settings: { ui_url: ui("settings"), privileged_session_max_age: "15m", required_aal: "highest_available" },
             },
         },
         session: {
             lifespan: "8h",
-            // A session counts (whoami answers 200) only at the highest factor the employee has enrolled:
-            // once TOTP or a passkey is set up, a password alone no longer opens the backoffice.
+            // Once an employee has enrolled TOTP or a passkey, whoami answers 403 to a password-only session.
+            // Kratos knows no stricter setting (its schema allows only aal1 and highest_available), so for an
+            // employee with no factor yet whoami answers 200 at aal1: the frontend accepts a session only at
+            // EMPLOYEE_SESSION_AAL (backofficeSessionAccepted), and settings (above) lets that session enrol one,
+            // which raises it to aal2.
             whoami: { required_aal: "highest_available" },
             // No `domain`: the cookie stays host-only on this bank's backoffice host.
             cookie: { persistent: false, same_site: "Lax" },
@@ -167,6 +191,7 @@ export function effectiveConfig(file: Record<string, unknown>, env: Partial<Reco
     if (env.secretsDefault !== undefined) secrets.default = env.secretsDefault.split(",");
     if (env.secretsCookie !== undefined) secrets.cookie = env.secretsCookie.split(",");
     if (env.secretsCipher !== undefined) secrets.cipher = env.secretsCipher.split(",");
+    if (env.secretsPagination !== undefined) secrets.pagination = env.secretsPagination.split(",");
     if (Object.keys(secrets).length > 0) merged.secrets = secrets;
     if (env.smtpConnectionUri !== undefined) {
         merged.courier = { ...merged.courier, smtp: { ...merged.courier?.smtp, connection_uri: env.smtpConnectionUri } };

@@ -4,6 +4,8 @@ import { resources, RESTRICTED_CONTAINER, restrictedPodSecurity } from "./worklo
 
 /** uid of the `ory` user in the oryd/kratos image. */
 const KRATOS_UID = 10000;
+/** Kratos' command that applies the pending SQL migrations (`migrate sql` alone is deprecated since v25). */
+export const KRATOS_MIGRATE_UP = ["migrate", "sql", "up"] as const;
 /** `dcm/role` of the migrations Job's pods (the database NetworkPolicy admits it). */
 export const KRATOS_MIGRATIONS_ROLE = "kratos-migrations";
 
@@ -63,7 +65,7 @@ export class KratosMigrations extends pulumi.ComponentResource {
                             name: "kratos-migrate",
                             image: args.image,
                             // `-e` reads the DSN from the environment; no config file: the Job needs nothing else.
-                            args: ["migrate", "sql", "-e", "--yes"],
+                            args: [...KRATOS_MIGRATE_UP, "-e", "--yes"],
                             env: [{ name: "DSN", valueFrom: { secretKeyRef: { name: secret.metadata.name, key: "dsn" } } }],
                             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                             securityContext: RESTRICTED_CONTAINER,

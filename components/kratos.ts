@@ -6,7 +6,8 @@ import {
     COURIER_METRICS_PORT, DEV_MODE_DSN, DEV_MODE_SMTP_URI, employeeIdentitySchema, IDENTITY_SCHEMA_FILE, KRATOS_ADMIN_PORT,
     KRATOS_CONFIG_DIR, KRATOS_CONFIG_FILE, KRATOS_PUBLIC_PORT, KRATOS_SECRET_ENV, KratosSecretKey, kratosPublicUrl, kratosYaml,
 } from "./kratos-config";
-import { KRATOS_MIGRATIONS_ROLE, KratosMigrations } from "./kratos-migrations";
+import { parseImageReference } from "../domain/images";
+import { KRATOS_MIGRATE_UP, KRATOS_MIGRATIONS_ROLE, KratosMigrations } from "./kratos-migrations";
 import { hardenedWorkload, httpProbe, resources, RESTRICTED_CONTAINER } from "./workload";
 
 /** uid of the `ory` user in the oryd/kratos image. */
@@ -76,6 +77,8 @@ export class Kratos extends pulumi.ComponentResource {
         const adminBaseUrl = pulumi.interpolate`http://kratos-admin.${args.namespace}.svc.cluster.local:${KRATOS_ADMIN_PORT}/`;
         const configYaml = adminBaseUrl.apply((adminUrl) => kratosYaml({
             backofficeHost: args.backofficeHost, adminBaseUrl: adminUrl, fromAddress: args.fromAddress, fromName: args.fromName,
+            // The config is written for the release the image runs (validated as name:tag@sha256:..., so it has a tag).
+            version: parseImageReference(args.image).tag ?? "",
         }));
         const config = new k8s.core.v1.ConfigMap(`${name}-config`, {
             metadata: meta("kratos-config"),
@@ -96,6 +99,8 @@ export class Kratos extends pulumi.ComponentResource {
             secretsCookie: password("secret-cookie", 48),
             // Exactly 32 (XChaCha20-Poly1305 key); replacing it makes stored ciphertexts unreadable: protected.
             secretsCipher: password("secret-cipher", 32, true),
+            // Page tokens of the admin lists; replacing it only invalidates tokens in flight.
+            secretsPagination: password("secret-pagination", 48),
         };
         // Outside dev mode the schema is migrated by its own Job with its own DSN; in dev mode the SQLite file
         // lives in the server pod's emptyDir, so an init container of that pod migrates it.
@@ -151,7 +156,7 @@ export class Kratos extends pulumi.ComponentResource {
             initContainers: devMode ? [{
                 name: "kratos-migrate",
                 image: args.image,
-                args: ["migrate", "sql", "-e", "--yes", "--config", KRATOS_CONFIG_FILE],
+                args: [...KRATOS_MIGRATE_UP, "-e", "--yes", "--config", KRATOS_CONFIG_FILE],
                 env,
                 volumeMounts: mounts,
                 securityContext: RESTRICTED_CONTAINER,

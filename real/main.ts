@@ -15,15 +15,17 @@ const USAGE = `Usage: npm run real:setup [-- --only NAME[,NAME...]] [--upstream 
 Builds the real components into \${DCM_REAL_CACHE:-$HOME/.cache/dcm-integration}/<name>-<version>/ and
 writes components.json there (nothing built is committed):
   from Go modules (go build, niced, two at once): kube-apiserver and kubectl (k8s.io/kubernetes),
-    kratos (github.com/ory/kratos, sqlite, cgo), pulumi (github.com/pulumi/pulumi/pkg/v3),
+    kratos-previous (github.com/ory/kratos v1.3.1, sqlite, cgo; the upgrade test's), pulumi (github.com/pulumi/pulumi/pkg/v3),
     pulumi-resource-kubernetes (github.com/pulumi/pulumi-kubernetes/provider/v4, go generate first)
   from upstream source the module proxy does not serve (--upstream): pulumi-language-nodejs,
-    pulumi-resource-random, pulumi-resource-tls, Kratos releases with calendar tags, and
+    pulumi-resource-random, pulumi-resource-tls, kratos (v26.2.0: a calendar tag, sqlite, cgo), and
     pulumi-kubernetes-operator (v2.9.0's manager, ./operator/cmd, with its CRDs kept beside it)
   Debian packages (apt-get install when missing): etcd (etcd-server), postgres-bin (postgresql), nginx
 A component already in the cache for its version is not built again; the Pulumi CLI and its plugins are
 taken from a user's installation (pulumi on PATH, $PULUMI_HOME/plugins) when its version is the pinned one.
-A cold run took 28 minutes on two cores (the Pulumi CLI, the API server and the kubernetes provider are the longest); see docs/devops.md.
+A cold run took 28 minutes on two cores (the Pulumi CLI, the API server and the kubernetes provider are the longest),
+before Kratos v26.2.0 added a second Kratos build: kratos v26.2.0 took 1430 s and kratos-previous v1.3.1 1277 s,
+built side by side under another cold run's load; see docs/devops.md.
 
   --only NAME[,NAME...]   only these components (e.g. --only kube-apiserver,kubectl,etcd)
   --upstream DIR          the folder of upstream source trees (default: ../shared/upstream beside the

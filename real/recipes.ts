@@ -11,7 +11,9 @@ import { PROJECT_ROOT } from "../domain/project";
 export const GO_WRAPPERS = path.join(PROJECT_ROOT, "real", "go");
 
 /** The identity server the stack deploys (kratosImage's tag). */
-export const KRATOS_VERSION = "v1.3.1";
+export const KRATOS_VERSION = "v26.2.0";
+/** The release banks ran before v26.2.0: built only for the upgrade-in-place test (test/real/kratos-upgrade.test.ts). */
+export const KRATOS_PREVIOUS_VERSION = "v1.3.1";
 /** Kratos releases served by the module proxy (built through the wrapper); any other comes from the upstream directory. */
 const KRATOS_SERVED = new Set(["v1.3.1"]);
 /** The Kubernetes version tested: a current minor, the one DCM's cluster runs. */
@@ -140,6 +142,7 @@ export function goBinaries(): GoBinary[] {
             installed: (env) => installedCli(env, pulumiVersion),
         },
         kratosBinary("kratos", KRATOS_VERSION),
+        kratosBinary("kratos-previous", KRATOS_PREVIOUS_VERSION),
         {
             // Debian 12 has no kubectl package; built from the same module as the API server, so the versions match.
             name: "kubectl", version: KUBERNETES_VERSION, source: kubernetes, pkg: "k8s.io/kubernetes/cmd/kubectl",

@@ -1,5 +1,5 @@
 /**
- * Kratos v1.3.1's admin API, the parts the first-employee bootstrap uses, as the unit tests' stand-in. It
+ * Kratos' admin API (the release the stack pins, v26.2.0), the parts the first-employee bootstrap uses, as the unit tests' stand-in. It
  * answers what real Kratos answers (test/real/kratos-contract.test.ts holds it to that): every identity has a
  * `password` credential from creation, whose config is empty until a password is set. It records every
  * request instead of asserting in the handler, so the tests assert on what the script sent.
@@ -164,7 +164,14 @@ export class FakeKratos {
             }
             if (url.pathname === "/admin/recovery/code" && req.method === "POST") {
                 const expiresIn = body?.expires_in ?? "1h";
-                if (!GO_DURATION.test(expiresIn)) return send(400, error(400, "Bad Request", "The request was malformed or contained invalid parameters"));
+                if (!GO_DURATION.test(expiresIn)) {
+                    return send(400, error(400, "Bad Request", "The request was malformed or contained invalid parameters",
+                        `Unable to parse "expires_in" whose format should match "[0-9]+(ns|us|ms|s|m|h)" but did not: ${expiresIn}`));
+                }
+                // Go prints a zero duration as 0s.
+                if (durationMs(expiresIn) <= 0) {
+                    return send(400, error(400, "Bad Request", "The request was malformed or contained invalid parameters", `Value from "expires_in" must result to a future time: 0s`));
+                }
                 const identity = this.identities.find((i) => i.id === body?.identity_id);
                 if (!identity) return send(404, error(404, "Not Found", "Unable to locate the resource", "could not find identity"));
                 const code = String(crypto.randomInt(0, 1_000_000)).padStart(6, "0");

@@ -177,7 +177,7 @@ function readFromDisk(abs: string): string | undefined {
 // Commands and flags.
 
 /** Other tools whose flags the docs quote (`pulumi up --replace ...`): their flags are not ours to check. */
-const OTHER_TOOLS = new Set(["pulumi", "kubectl", "openssl", "curl", "git", "node", "npx", "nvm", "helm", "base64", "jq", "docker", "apt-get", "go", "tsc", "eslint"]);
+const OTHER_TOOLS = new Set(["pulumi", "kubectl", "openssl", "curl", "git", "node", "npx", "nvm", "helm", "base64", "jq", "docker", "apt-get", "go", "tsc", "eslint", "kratos"]);
 /** Other tools' flags the docs may name on their own, and whose they are. */
 const OTHER_TOOLS_FLAGS: Record<string, string> = { "--show-replacement-steps": "pulumi preview", "--show-secrets": "pulumi", "--policy-pack": "pulumi preview" };
 const FLAG = /(?<![\w-])--[a-z][a-z0-9-]*/g;

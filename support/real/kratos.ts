@@ -8,7 +8,9 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { realBinary } from "../../real/components";
+import { realCacheDir, realComponent } from "../../real/components";
+import { KRATOS_PREVIOUS_VERSION, KRATOS_VERSION } from "../../real/recipes";
+import { binaryPath } from "../../real/setup";
 import type { RecordedResource } from "../../scripts/lib/engine/offline-run";
 import { unwrapSecrets } from "../../domain/secret-values";
 import { render } from "../render";
@@ -17,6 +19,22 @@ import { freePort, run, Running, start, waitUntil } from "./process";
 
 /** The components the Kratos tests need; they skip, naming them, when one is not built. */
 export const KRATOS_COMPONENTS = ["kratos"] as const;
+/** The release banks ran before (v1.3.1), built for the upgrade-in-place test only. */
+export const PREVIOUS_KRATOS_COMPONENT = "kratos-previous";
+
+/**
+ * The binary of `kratos` (KRATOS_VERSION) or `kratos-previous` (KRATOS_PREVIOUS_VERSION) at exactly that version.
+ * The cache is shared: a checkout of another version may have recorded its own `kratos` in components.json since,
+ * so the cache directory of the wanted version is used when the index names another.
+ */
+export function kratosBinary(component: "kratos" | typeof PREVIOUS_KRATOS_COMPONENT = "kratos"): string {
+    const want = component === "kratos" ? KRATOS_VERSION : KRATOS_PREVIOUS_VERSION;
+    const entry = realComponent(component);
+    if (entry?.version === want) return entry.path;
+    const cached = binaryPath(realCacheDir(), component, want);
+    if (fs.existsSync(cached)) return cached;
+    throw new Error(`${component} ${want} is not built (components.json has ${entry?.version ?? "none"}): run \`npm run real:setup -- --only ${component}\``);
+}
 
 export interface RenderedStack {
     stack: string;
@@ -47,7 +65,7 @@ export async function renderStack(stack: string, overrides: Record<string, unkno
 
 /** Where the rendered stack runs Kratos' migrations: an init container of the server, or a Job of its own. */
 function migrationWorkload(stack: RenderedStack): { kind: "Deployment" | "Job"; name: string; container: string } {
-    const isMigration = (c: any) => Array.isArray(c.args) && c.args[0] === "migrate" && c.args[1] === "sql";
+    const isMigration = (c: any) => Array.isArray(c.args) && c.args[0] === "migrate" && c.args[1] === "sql" && c.args[2] === "up";
     const server = containers(stack.resources, "Deployment", "kratos").find(isMigration);
     if (server) return { kind: "Deployment", name: "kratos", container: server.name };
     for (const job of stack.resources.filter((x) => x.custom && x.type.endsWith(":Job"))) {
@@ -55,7 +73,7 @@ function migrationWorkload(stack: RenderedStack): { kind: "Deployment" | "Job"; 
         const c = containers(stack.resources, "Job", name).find(isMigration);
         if (c) return { kind: "Job", name, container: c.name };
     }
-    throw new Error("the render runs no `kratos migrate sql` (neither an init container of Deployment kratos nor a Job)");
+    throw new Error("the render runs no `kratos migrate sql up` (neither an init container of Deployment kratos nor a Job)");
 }
 
 export interface KratosOptions {
@@ -65,6 +83,12 @@ export interface KratosOptions {
     env?: Record<string, string>;
     /** Edits the rendered kratos.yml before Kratos reads it. */
     editConfig?: (config: Record<string, any>) => void;
+    /** Which Kratos: `kratos` (the release the stack deploys, the default) or `kratos-previous`. */
+    binary?: "kratos" | typeof PREVIOUS_KRATOS_COMPONENT;
+    /** Rewrites the rendered migration command's arguments (a previous release's command line). */
+    migrateArgs?: (rendered: readonly string[]) => string[];
+    /** Rendered environment variables left out (a setting a previous release does not know). */
+    dropEnv?: string[];
 }
 
 export interface RunningKratos {
@@ -108,6 +132,7 @@ function prepare(stack: RenderedStack, options: KratosOptions): { pod: EmulatedP
             ...(options.dsn ? { DSN: options.dsn } : {}),
             ...options.env,
         };
+        for (const name of options.dropEnv ?? []) delete merged[name];
         // A production stack's secrets are the offline render's stand-ins: the test must give each a value.
         const standIns = Object.keys(merged).filter((k) => merged[k].startsWith("offline-placeholder-for-"));
         if (standIns.length) throw new Error(`the render's stand-in for a secret would reach Kratos in ${standIns.join(", ")}: give the test a value (options.dsn / options.env)`);
@@ -126,14 +151,14 @@ function configFileArg(stack: RenderedStack): string {
 
 /** Runs the rendered migration command, then the rendered server, and waits for /admin/health/ready. */
 export async function startKratos(stack: RenderedStack, options: KratosOptions = {}): Promise<RunningKratos> {
-    const binary = realBinary("kratos");
+    const binary = kratosBinary(options.binary);
     const { pod, migration, env } = prepare(stack, options);
     const where = migrationWorkload(stack);
     const migrate = migration.container(where.container);
     let log = "";
     let server: Running | undefined;
     try {
-        log += await run(binary, migrate.args, { env: env(migrate.env) }, 180_000);
+        log += await run(binary, options.migrateArgs ? options.migrateArgs(migrate.args) : migrate.args, { env: env(migrate.env) }, 180_000);
         const serve = pod.container("kratos");
         for (let attempt = 1; ; attempt++) {
             const [publicPort, adminPort] = [await freePort(), await freePort()];
@@ -182,7 +207,7 @@ export async function kratosRefusal(stack: RenderedStack, options: KratosOptions
     try {
         const serve = pod.container("kratos");
         const [publicPort, adminPort] = [await freePort(), await freePort()];
-        const proc = start(realBinary("kratos"), serve.args, {
+        const proc = start(kratosBinary(), serve.args, {
             env: { ...env(serve.env), SERVE_PUBLIC_HOST: "127.0.0.1", SERVE_PUBLIC_PORT: String(publicPort), SERVE_ADMIN_HOST: "127.0.0.1", SERVE_ADMIN_PORT: String(adminPort) },
         });
         const timer = setTimeout(() => void proc.stop(), 30_000);

@@ -1,5 +1,5 @@
 /**
- * kratos.yml against Ory Kratos v1.3.1's own configuration JSON schema (shared reference data), and the
+ * kratos.yml against the own configuration JSON schema of the Kratos release the stack pins (test/fixtures/kratos), and the
  * rules the bank needs on top: host-only public URL under /.ory, return URLs limited to the backoffice host,
  * no self-service registration, email as identifier and recovery address.
  */
@@ -9,7 +9,7 @@ import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import * as YAML from "yaml";
 import {
-    DEV_MODE_DSN, DEV_MODE_SMTP_URI, effectiveConfig, employeeIdentitySchema, KRATOS_PUBLIC_PATH, kratosConfig, KratosConfigOptions,
+    backofficeSessionAccepted, DEV_MODE_DSN, DEV_MODE_SMTP_URI, effectiveConfig, employeeIdentitySchema, KRATOS_PUBLIC_PATH, kratosConfig, KratosConfigOptions,
     kratosPublicUrl, kratosYaml,
 } from "../../components/kratos-config";
 import { kratosConfigValidator } from "../../support/kratos-schema";
@@ -19,19 +19,21 @@ const OPTIONS: KratosConfigOptions = {
     adminBaseUrl: "http://kratos-admin.bank-demo-integrate.svc.cluster.local:4434/",
     fromAddress: "no-reply@dcm.example.com",
     fromName: "Demo Bank backoffice",
+    version: "v26.2.0",
 };
 const SECRETS = {
     dsn: "postgres://kratos:pw@db.dcm.example.com:5432/kratos_demo?sslmode=verify-full",
     secretsDefault: "d".repeat(48),
     secretsCookie: "c".repeat(48),
     secretsCipher: "k".repeat(32),
+    secretsPagination: "p".repeat(48),
     smtpConnectionUri: "smtps://mailer:pw@smtp.dcm.example.com:465/",
 };
 
 describe("kratos.yml", () => {
     const validate = kratosConfigValidator();
 
-    it("is valid for Kratos v1.3.1 as Kratos assembles it (file plus environment), in production and dev mode", () => {
+    it("is valid for the pinned Kratos release as Kratos assembles it (file plus environment), in production and dev mode", () => {
         const file = YAML.parse(kratosYaml(OPTIONS));
         assert.ok(validate(effectiveConfig(file, SECRETS)), JSON.stringify(validate.errors));
         const dev = effectiveConfig(file, { ...SECRETS, dsn: DEV_MODE_DSN, smtpConnectionUri: DEV_MODE_SMTP_URI });
@@ -42,6 +44,7 @@ describe("kratos.yml", () => {
         const file = kratosConfig(OPTIONS);
         assert.equal(validate(effectiveConfig(file, { ...SECRETS, secretsCipher: "k".repeat(31) })), false, "cipher secret of 31 characters");
         assert.equal(validate({ ...effectiveConfig(file, SECRETS), dsn: undefined }), false, "no DSN at all");
+        assert.equal(validate(effectiveConfig(file, { ...SECRETS, secretsPagination: "p".repeat(15) })), false, "pagination secret of 15 characters");
         const typo = effectiveConfig(file, SECRETS) as any;
         typo.selfservice.flows.registration.enabeld = false;
         assert.equal(validate(typo), false, "an unknown key");
@@ -86,7 +89,14 @@ describe("kratos.yml", () => {
         assert.ok(flows.settings.ui_url);
     });
 
-    it("offers TOTP and WebAuthn as second factors, and demands the highest enrolled one for sessions and settings", () => {
+    it("sets the config version to the release it is written for, and a pagination secret from the environment", () => {
+        assert.equal((kratosConfig(OPTIONS) as any).version, "v26.2.0");
+        assert.equal((kratosConfig({ ...OPTIONS, version: "v26.3.0" }) as any).version, "v26.3.0");
+        // Unset, v26.2.0 encrypts page tokens with an all-zero key (GO-2026-4801): the environment always sets it.
+        assert.deepEqual((effectiveConfig(kratosConfig(OPTIONS), SECRETS) as any).secrets.pagination, [SECRETS.secretsPagination]);
+    });
+
+    it("offers TOTP and WebAuthn as second factors, demands the enrolled one for sessions, and lets settings enrol the first", () => {
         for (const host of ["backoffice-demo-integrate.dcm.example.com", "backoffice-dnipro-integrate.dcm.example.com"]) {
             const file = kratosConfig({ ...OPTIONS, backofficeHost: host }) as any;
             const { totp, webauthn } = file.selfservice.methods;
@@ -96,13 +106,28 @@ describe("kratos.yml", () => {
             assert.equal(webauthn.config.passwordless, false, "a passkey is a second factor here, not a password replacement");
             assert.equal(webauthn.config.rp.id, host, "passkeys bound to this bank's backoffice host only");
             assert.deepEqual(webauthn.config.rp.origins, [`https://${host}`]);
+            // Once a factor is enrolled, whoami refuses a password alone; Kratos has no stricter value (below).
             assert.equal(file.session.whoami.required_aal, "highest_available");
+            // Settings at aal2 would lock out an employee with no factor yet: they must be able to enrol one.
             assert.equal(file.selfservice.flows.settings.required_aal, "highest_available");
         }
         // The schema knows these keys: a misspelt one would be refused (see above), so these are real settings.
         const broken = effectiveConfig(kratosConfig(OPTIONS), SECRETS) as any;
         broken.session.whoami.required_aal = "aal3";
         assert.equal(validate(broken), false, "an AAL Kratos does not know");
+        // Why the frontend checks the level itself: Kratos refuses whoami at aal2 (test/real/kratos.test.ts: real Kratos too).
+        broken.session.whoami.required_aal = "aal2";
+        assert.equal(validate(broken), false, "whoami at aal2");
+    });
+
+    it("the frontend accepts a whoami answer only for an active employee session with a second factor", () => {
+        const session = (aal: string, extra: Record<string, unknown> = {}) => ({ active: true, authenticator_assurance_level: aal, identity: { schema_id: "employee" }, ...extra });
+        assert.equal(backofficeSessionAccepted(200, session("aal2")), true);
+        assert.equal(backofficeSessionAccepted(200, session("aal1")), false, "a password alone");
+        assert.equal(backofficeSessionAccepted(403, session("aal2")), false, "a refused session");
+        assert.equal(backofficeSessionAccepted(200, session("aal2", { active: false })), false, "an inactive session");
+        assert.equal(backofficeSessionAccepted(200, session("aal2", { identity: { schema_id: "customer" } })), false, "another schema");
+        for (const body of [undefined, null, "aal2", {}]) assert.equal(backofficeSessionAccepted(200, body), false);
     });
 });
 

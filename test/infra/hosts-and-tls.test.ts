@@ -166,7 +166,7 @@ describe("the bank's hosts, workloads and TLS", () => {
         }
     });
 
-    it("generates Kratos secrets of the right lengths, as Pulumi secrets, with the DSN from secret config", () => {
+    it("generates Kratos secrets of the right lengths, the pagination key included, as Pulumi secrets, with the DSN from secret config", () => {
         for (const r of [demo, dnipro]) {
             const secret = one(r, "kubernetes:core/v1:Secret", "kratos-secrets");
             assert.ok(isSecretValue(secret.outputs.stringData));
@@ -174,8 +174,13 @@ describe("the bank's hosts, workloads and TLS", () => {
             assert.equal(data.secretsCipher.length, 32);
             assert.ok(data.secretsCookie.length >= 32);
             assert.ok(data.secretsDefault.length >= 32);
-            assert.equal(new Set([data.secretsCipher, data.secretsCookie, data.secretsDefault]).size, 3);
-            for (const v of [data.secretsCipher, data.secretsCookie, data.secretsDefault]) assert.doesNotMatch(v, /,/, "Kratos splits at commas");
+            // Kratos v26.2.0 falls back to an all-zero page-token key without it (GO-2026-4801).
+            assert.ok(data.secretsPagination.length >= 32);
+            const generated = [data.secretsCipher, data.secretsCookie, data.secretsDefault, data.secretsPagination];
+            assert.equal(new Set(generated).size, 4);
+            for (const v of generated) assert.doesNotMatch(v, /,/, "Kratos splits at commas");
+            const manifests = manifestsYaml(r.resources);
+            for (const v of generated) assert.ok(!manifests.includes(v), "a generated Kratos secret is in the rendered manifests");
         }
         const prod = unwrapSecrets(one(dnipro, "kubernetes:core/v1:Secret", "kratos-secrets").outputs.stringData) as Record<string, string>;
         assert.equal(prod.dsn, "offline-placeholder-for-kratosDsn");
@@ -186,7 +191,7 @@ describe("the bank's hosts, workloads and TLS", () => {
         assert.match(dev.dsn, /^sqlite:\/\//);
     });
 
-    it("mounts a kratos.yml that validates against Kratos v1.3.1's schema with the Secret's values, on the backoffice host", () => {
+    it("mounts a kratos.yml that validates against the pinned Kratos release's schema with the Secret's values, on the backoffice host", () => {
         const validate = kratosConfigValidator();
         for (const r of [demo, dnipro]) {
             const objects = plainObjects(r.resources);
@@ -203,10 +208,12 @@ describe("the bank's hosts, workloads and TLS", () => {
             const deployment = find(objects, "Deployment", "kratos");
             const spec = deployment.spec.template.spec;
             // Dev mode migrates the pod's own SQLite file in an init container; production has a migrations Job.
-            if (r === demo) assert.deepEqual(spec.initContainers[0].args.slice(0, 4), ["migrate", "sql", "-e", "--yes"]);
+            if (r === demo) assert.deepEqual(spec.initContainers[0].args.slice(0, 5), ["migrate", "sql", "up", "-e", "--yes"]);
             else assert.deepEqual(spec.initContainers, []);
             const env2 = new Set(spec.containers[0].env.map((e: any) => e.name));
-            for (const name of ["DSN", "SECRETS_COOKIE", "SECRETS_CIPHER", "COURIER_SMTP_CONNECTION_URI"]) assert.ok(env2.has(name), name);
+            for (const name of ["DSN", "SECRETS_COOKIE", "SECRETS_CIPHER", "SECRETS_PAGINATION", "COURIER_SMTP_CONNECTION_URI"]) assert.ok(env2.has(name), name);
+            assert.equal(file.version, "v26.2.0", "kratos.yml is written for the release the image runs");
+            assert.equal(spec.containers[0].image.split("@")[0], "oryd/kratos:v26.2.0");
             assert.ok(spec.containers[0].env.every((e: any) => e.value === undefined), "every Kratos variable comes from the Secret");
         }
         const prod = plainObjects(dnipro.resources);

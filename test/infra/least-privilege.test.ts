@@ -216,7 +216,8 @@ describe("the rendered stacks", () => {
         const objects = plainObjects(production.resources);
         const job = find(objects, "Job", "kratos-migrations");
         const container = job.spec.template.spec.containers[0];
-        assert.deepEqual(container.args, ["migrate", "sql", "-e", "--yes"]);
+        // `migrate sql up`: the bare `migrate sql` is deprecated in v26.2.0.
+        assert.deepEqual(container.args, ["migrate", "sql", "up", "-e", "--yes"]);
         assert.deepEqual(container.env, [{ name: "DSN", valueFrom: { secretKeyRef: { name: "kratos-migrations", key: "dsn" } } }]);
         const secretRefs = (o: KubernetesObject) => JSON.stringify(podSpec(o)).match(/"secretKeyRef":\{"name":"[^"]+"/g) ?? [];
         for (const o of objects.filter((x) => podSpec(x) && x !== job)) {

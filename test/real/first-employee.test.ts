@@ -6,26 +6,24 @@
  * password. Then login needs the second factor, and the post-deploy checks run against it all.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KRATOS_RATE_LIMITS } from "../../components/integration-hosts";
+import { backofficeSessionAccepted } from "../../components/kratos-config";
 import { runChecks } from "../../scripts/lib/checks";
 import { missingComponents, realBinary } from "../../real/components";
-import { FakeSecretApi } from "../../support/fake-secret-api";
+import type { FakeSecretApi } from "../../support/fake-secret-api";
 import { testPki } from "../../support/tls-certs";
-import { Browser, nodeText, nodeValue } from "../../support/real/browser";
+import { Answer, Browser, nodeText, nodeValue } from "../../support/real/browser";
 import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, startKratos } from "../../support/real/kratos";
 import { ingressPaths, NginxSite, RunningNginx, startNginx, stubBackend } from "../../support/real/nginx";
-import { emulatePod, renderedObject } from "../../support/real/pod";
+import { BootstrapWorld, bootstrapWorld, enrolTotp, recover, runBootstrap, setPassword } from "../../support/real/officer";
 import { totp } from "../../support/real/totp";
 
 const missing = missingComponents([...KRATOS_COMPONENTS, "nginx"]);
 const skip = missing.length ? `${missing.join(", ")} not built: run \`npm run real:setup\`` : false;
-const TOKEN = `sa-token-${crypto.randomBytes(8).toString("hex")}`;
 const PASSWORD = `Officer-${crypto.randomBytes(12).toString("base64url")}`;
 const CHECKS = ["kratos-health", "kratos-login-flow", "kratos-admin-hidden"];
 /** DCM's API Service as Pulumi.yaml's dcmApiUpstream names it (the name its certificate must carry). */
@@ -38,6 +36,7 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
     let preFixProxy: RunningNginx;
     let api: FakeSecretApi;
     let ca: string;
+    let world: BootstrapWorld;
     let work: string;
     let namespace: string;
     let email: string;
@@ -45,37 +44,21 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
     let totpSecret = "";
     let proxyOptions: Parameters<typeof startNginx>[1];
 
-    /** Runs the rendered Job's container as the Job does; only the in-cluster addresses point here. */
-    async function bootstrap(): Promise<{ code: number | null; output: string }> {
-        const pod = emulatePod(stack.resources, "Job", "first-employee-bootstrap", { "metadata.namespace": namespace });
-        try {
-            const c = pod.container("bootstrap");
-            assert.equal(c.command[0], "node");
-            // Kratos admin by its Service's variables (the pod has no DNS), as the kubelet sets them: here the local Kratos.
-            assert.equal(c.env.KRATOS_ADMIN_SERVICE, "kratos-admin");
-            const admin = new URL(kratos.adminUrl);
-            const env = {
-                PATH: process.env.PATH ?? "",
-                ...c.env,
-                KRATOS_ADMIN_SERVICE_HOST: admin.hostname,
-                KRATOS_ADMIN_SERVICE_PORT: admin.port,
-                KUBERNETES_API_URL: api.url,
-                SERVICE_ACCOUNT_DIR: path.join(work, "sa"),
-                READY_ATTEMPTS: "5",
-                READY_DELAY_MS: "200",
-            };
-            return await new Promise((resolve, reject) => {
-                const child = spawn(process.execPath, [...c.command.slice(1), ...c.args], { env, stdio: ["ignore", "pipe", "pipe"] });
-                let output = "";
-                child.stdout.on("data", (d) => { output += d; });
-                child.stderr.on("data", (d) => { output += d; });
-                const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-                child.on("error", reject);
-                child.on("close", (code) => { clearTimeout(timer); resolve({ code, output }); });
-            });
-        } finally {
-            pod.cleanup();
-        }
+    const bootstrap = () => runBootstrap(stack, {
+        namespace, kratosAdminUrl: kratos.adminUrl, kubernetesApiUrl: api.url, serviceAccountDir: path.join(work, "sa"),
+    });
+
+    /** What the frontend asks before showing DCM's data: Kratos' whoami, judged by the frontend's rule. */
+    async function frontendAccepts(b: Browser): Promise<{ accepted: boolean; whoami: Answer }> {
+        const whoami = await b.request("/.ory/sessions/whoami");
+        return { accepted: backofficeSessionAccepted(whoami.status, whoami.json), whoami };
+    }
+    /** A session with no second factor: Kratos answers (no factor to ask for), at aal1, and the frontend refuses it. */
+    async function assertRefusedByFrontend(b: Browser, when: string): Promise<void> {
+        const { accepted, whoami } = await frontendAccepts(b);
+        assert.equal(whoami.status, 200, `${when}: ${whoami.text.slice(0, 300)}`);
+        assert.equal(whoami.json.authenticator_assurance_level, "aal1", when);
+        assert.equal(accepted, false, `the frontend would accept the session ${when}`);
     }
 
     async function identities(): Promise<any[]> {
@@ -91,23 +74,9 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
         // The Ingresses nginx emulates: the legacy routing mode (the Gateway API mode's objects are held to the same
         // properties in test/components/edge-routing.test.ts).
         stack = await renderStack("demo", { routing: "ingress-nginx" });
-        namespace = String(stack.outputs.namespaceName ?? renderedObject(stack.resources, "Job", "first-employee-bootstrap").metadata.namespace);
-        const job = emulatePod(stack.resources, "Job", "first-employee-bootstrap", { "metadata.namespace": namespace });
-        email = job.container("bootstrap").env.EMPLOYEE_EMAIL;
-        job.cleanup();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-first-employee-"));
         const hosts = [stack.backofficeHost, String(stack.outputs.apiHost)];
-        const pki = await testPki([...hosts, "localhost"], ["127.0.0.1"]);
-        ca = pki.ca;
-        fs.mkdirSync(path.join(work, "sa"));
-        fs.writeFileSync(path.join(work, "sa", "token"), TOKEN);
-        fs.writeFileSync(path.join(work, "sa", "ca.crt"), pki.ca);
-        fs.writeFileSync(path.join(work, "tls.crt"), pki.cert);
-        fs.writeFileSync(path.join(work, "tls.key"), pki.key);
-        const secretName = String(renderedObject(stack.resources, "Job", "first-employee-bootstrap").spec.template.spec.containers[0].env
-            .find((e: any) => e.name === "RECOVERY_SECRET_NAME").value);
-        api = new FakeSecretApi({ namespace, secretName, token: TOKEN });
-        await api.listen(pki);
+        world = await bootstrapWorld(stack, hosts);
+        ({ work, ca, namespace, email, api } = world);
         kratos = await startKratos(stack);
 
         const spa = await stubBackend("spa");
@@ -137,9 +106,8 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
         await proxy?.stop();
         await preFixProxy?.stop();
         await kratos?.stop();
-        await api?.close();
+        await world?.close();
         for (const s of stubs) await s.close();
-        if (work) fs.rmSync(work, { recursive: true, force: true });
     });
 
     it("first run: creates the employee and stores a recovery code and link valid at most 24 hours", async () => {
@@ -172,36 +140,59 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
 
     it("the officer recovers with the code, sets a password and enrols TOTP through Kratos' own flows, via the proxy", async () => {
         const officer = browser();
-        const flowId = new URL(api.data.recovery_link).searchParams.get("flow")!;
-        const recovery = await officer.request(`/.ory/self-service/recovery/flows?id=${flowId}`);
-        assert.equal(recovery.status, 200, recovery.text);
-        assert.equal(recovery.json.state, "sent_email");
-        const used = await officer.request(`/.ory/self-service/recovery?flow=${flowId}`, { json: { method: "code", code: api.data.recovery_code } });
-        // A browser flow answered as JSON: 422 "go to the settings UI" (or 200 with continue_with), and a session.
-        const settingsUrl: string = used.json?.redirect_browser_to ?? used.json?.continue_with?.find((c: any) => c.action === "show_settings_ui")?.flow?.url;
-        assert.ok(settingsUrl, `recovery answered ${used.status}: ${used.text.slice(0, 300)}`);
-        assert.ok(settingsUrl.startsWith(`https://${stack.backofficeHost}/settings?flow=`), settingsUrl);
-        assert.ok(officer.cookieNames().includes("ory_kratos_session"), "no session after recovery");
+        const settingsId = await recover(officer, stack.backofficeHost, api.data.recovery_link, api.data.recovery_code);
+        // The recovery code's session opens settings, and nothing the frontend accepts: no second factor yet.
+        await assertRefusedByFrontend(officer, "after recovery");
+        await setPassword(officer, settingsId, PASSWORD);
+        await assertRefusedByFrontend(officer, "with a password set and no second factor");
+        const enrolled = await enrolTotp(officer);
+        totpSecret = enrolled.secret;
+        assert.ok(enrolled.settingsFlow.ui.nodes.some((n: any) => n.group === "webauthn"), "Kratos offers a security key or passkey (selfservice.methods.webauthn)");
+        // Enrolling the factor raised this very session to AAL2: now the frontend accepts it.
+        const { accepted, whoami } = await frontendAccepts(officer);
+        assert.equal(whoami.json?.authenticator_assurance_level, "aal2", whoami.text.slice(0, 300));
+        assert.equal(accepted, true);
+    });
 
-        const settingsId = new URL(settingsUrl).searchParams.get("flow")!;
-        const settings = await officer.request(`/.ory/self-service/settings/flows?id=${settingsId}`);
-        assert.equal(settings.status, 200, settings.text);
-        const setPassword = await officer.request(`/.ory/self-service/settings?flow=${settingsId}`, {
-            json: { method: "password", password: PASSWORD, csrf_token: nodeValue(settings.json, "csrf_token") },
+    it("an employee who logs in with a password and has no second factor gets no session the frontend accepts, but can enrol TOTP, and then needs it", async () => {
+        const other = `no-factor.${crypto.randomBytes(4).toString("hex")}@demo-bank.example`;
+        const password = `Employee-${crypto.randomBytes(12).toString("base64url")}`;
+        const created = await fetch(`${kratos.adminUrl}/admin/identities`, {
+            method: "POST",
+            headers: { "content-type": "application/json", accept: "application/json" },
+            body: JSON.stringify({ schema_id: "employee", traits: { email: other }, state: "active", credentials: { password: { config: { password } } } }),
         });
-        assert.equal(setPassword.status, 200, setPassword.text.slice(0, 500));
-        assert.equal(setPassword.json.state, "success");
+        assert.equal(created.status, 201, await created.text());
+        const employee = browser();
+        const login = await employee.request("/.ory/self-service/login/browser");
+        assert.equal(login.status, 200, login.text.slice(0, 300));
+        const first = await employee.request(`/.ory/self-service/login?flow=${login.json.id}`, {
+            json: { method: "password", identifier: other, password, csrf_token: nodeValue(login.json, "csrf_token") },
+        });
+        // Kratos logs them in: they have no second factor it could ask for.
+        assert.equal(first.status, 200, first.text.slice(0, 500));
+        assert.equal(first.json.session.authenticator_assurance_level, "aal1");
+        await assertRefusedByFrontend(employee, "after a password-only login");
 
-        const again = await officer.request("/.ory/self-service/settings/browser");
-        assert.equal(again.status, 200, again.text.slice(0, 300));
-        totpSecret = nodeText(again.json, "totp_secret_key") ?? "";
-        assert.match(totpSecret, /^[A-Z2-7]{16,}$/, "Kratos offers TOTP enrolment (selfservice.methods.totp)");
-        assert.ok(again.json.ui.nodes.some((n: any) => n.group === "webauthn"), "Kratos offers a security key or passkey (selfservice.methods.webauthn)");
-        const enrol = await officer.request(`/.ory/self-service/settings?flow=${again.json.id}`, {
-            json: { method: "totp", totp_code: totp(totpSecret), csrf_token: nodeValue(again.json, "csrf_token") },
+        const settings = await employee.request("/.ory/self-service/settings/browser");
+        assert.equal(settings.status, 200, `settings refused the employee who has no factor to enrol yet: ${settings.text.slice(0, 300)}`);
+        const secret = nodeText(settings.json, "totp_secret_key") ?? "";
+        assert.match(secret, /^[A-Z2-7]{16,}$/);
+        const enrol = await employee.request(`/.ory/self-service/settings?flow=${settings.json.id}`, {
+            json: { method: "totp", totp_code: totp(secret), csrf_token: nodeValue(settings.json, "csrf_token") },
         });
         assert.equal(enrol.status, 200, enrol.text.slice(0, 500));
-        assert.equal(enrol.json.state, "success");
+        const { accepted, whoami } = await frontendAccepts(employee);
+        assert.equal(accepted, true, whoami.text.slice(0, 300));
+        assert.equal(whoami.json.identity.traits.email, other);
+        // From now on a password alone is refused by Kratos itself (whoami at highest_available).
+        const again = new Browser(stack.backofficeHost, proxy.port, ca);
+        const flow = await again.request("/.ory/self-service/login/browser");
+        const relogin = await again.request(`/.ory/self-service/login?flow=${flow.json.id}`, {
+            json: { method: "password", identifier: other, password, csrf_token: nodeValue(flow.json, "csrf_token") },
+        });
+        assert.equal(relogin.status, 422, relogin.text.slice(0, 500));
+        assert.equal((await again.request("/.ory/sessions/whoami")).status, 403);
     });
 
     it("next run: reports password-set and removes the recovery link and code from the Secret", async () => {
@@ -241,6 +232,7 @@ describe("the first employee, against real Kratos behind the backoffice proxy", 
         assert.equal(whoami.status, 200);
         assert.equal(whoami.json.authenticator_assurance_level, "aal2");
         assert.equal(whoami.json.identity.traits.email, email);
+        assert.equal(backofficeSessionAccepted(whoami.status, whoami.json), true);
     });
 
     it("kratos-health, kratos-login-flow and kratos-admin-hidden pass through the proxy, ui.action under https://<backoffice>/.ory", async () => {

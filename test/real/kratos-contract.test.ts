@@ -65,6 +65,8 @@ async function scenario(base: string, setPassword: (id: string) => Promise<void>
     await step("get", "GET", `/admin/identities/${id}`);
     await step("recovery code", "POST", "/admin/recovery/code", { identity_id: id, expires_in: "24h" });
     await step("recovery code, unknown identity", "POST", "/admin/recovery/code", { identity_id: crypto.randomUUID(), expires_in: "1h" });
+    await step("recovery code, expires_in not a duration", "POST", "/admin/recovery/code", { identity_id: id, expires_in: "one day" });
+    await step("recovery code, expires_in 0s", "POST", "/admin/recovery/code", { identity_id: id, expires_in: "0s" });
     await step("get unknown identity", "GET", `/admin/identities/${crypto.randomUUID()}`);
     await setPassword(id);
     await step("get with password credential, password set", "GET", `/admin/identities/${id}?include_credential=password`);
@@ -131,6 +133,8 @@ describe("the fake Kratos admin API against real Kratos", { skip }, () => {
             assert.match(code.recovery_code, /^\d{6}$/);
             const lifetime = Date.parse(code.expires_at) - Date.now();
             assert.ok(lifetime > 23.9 * 3600_000 && lifetime <= 24 * 3600_000, `expires_at ${code.expires_at}`);
+            assert.match(by(list, "recovery code, expires_in not a duration").error.reason, /^Unable to parse "expires_in" .* but did not: one day$/);
+            assert.equal(by(list, "recovery code, expires_in 0s").error.reason, 'Value from "expires_in" must result to a future time: 0s');
         }
     });
 });

@@ -7,9 +7,12 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { missingComponents, readComponents, realBinary, realComponentsAvailable } from "../../real/components";
 import * as semver from "semver";
-import { GO_WRAPPERS, GoBinary, goBinaries, installedPlugin, isSourceTree, lockedVersion, PULUMI_CLI_VERSION, stagingReplaces } from "../../real/recipes";
+import {
+    GO_WRAPPERS, GoBinary, goBinaries, installedPlugin, isSourceTree, KRATOS_PREVIOUS_VERSION, KRATOS_VERSION, lockedVersion, PULUMI_CLI_VERSION, stagingReplaces,
+} from "../../real/recipes";
 import { binaryPath, buildGo, newReport, writeIndex } from "../../real/setup";
 import { PROJECT_ROOT } from "../../domain/project";
+import { pinnedKratosTag } from "../../support/kratos-schema";
 
 
 describe("real:setup recipes", () => {
@@ -37,6 +40,21 @@ describe("real:setup recipes", () => {
             assert.match(tmpl, new RegExp(`require[\\s(]+${b.source.module.replace(/\./g, "\\.")} \\{\\{VERSION\\}\\}`), b.name);
             // The main package (or its command tree) is kept in the wrapper's graph by tools.go, so `go mod tidy` resolves its imports.
             assert.match(fs.readFileSync(path.join(GO_WRAPPERS, b.source.wrapper, "tools.go"), "utf8"), new RegExp(`_ "${b.pkg}(/[a-z]+)?"`), b.name);
+        }
+    });
+
+    it("builds the Kratos release Pulumi.yaml deploys from its upstream tarball, and the previous one only beside it, for the upgrade test", () => {
+        assert.equal(KRATOS_VERSION, pinnedKratosTag(), "test:real must run the Kratos the stack deploys");
+        const kratos = goBinaries().filter((b) => b.name.startsWith("kratos"));
+        assert.deepEqual(kratos.map((b) => [b.name, b.version]), [["kratos", KRATOS_VERSION], ["kratos-previous", KRATOS_PREVIOUS_VERSION]]);
+        const [current, previous] = kratos;
+        // v26.2.0's calendar tag has no /v26 module suffix: the proxy does not serve it.
+        assert.ok(isSourceTree(current.source) && current.source.origin.kind === "upstream" && current.source.origin.entry === `kratos-${KRATOS_VERSION}.tar.gz`);
+        assert.ok(!isSourceTree(previous.source) && previous.source.module === "github.com/ory/kratos" && previous.source.version === KRATOS_PREVIOUS_VERSION);
+        for (const b of kratos) {
+            assert.deepEqual(b.tags, ["sqlite"]);
+            assert.equal(b.cgo, true);
+            assert.equal(b.ldflagsX["github.com/ory/kratos/driver/config.Version"], b.version);
         }
     });
 });

@@ -64,6 +64,7 @@ const KRATOS_SECRETS: Record<string, { severity: "high" | "medium"; what: string
     "secret-cipher": { severity: "high", what: "Kratos' cipher secret", breaks: "every value Kratos encrypted with it (stored OIDC tokens and other encrypted identity data) can no longer be decrypted" },
     "secret-cookie": { severity: "medium", what: "Kratos' cookie secret", breaks: "every session cookie stops validating and every employee is logged out" },
     "secret-default": { severity: "medium", what: "Kratos' default secret", breaks: "recovery and verification links and codes already sent stop working" },
+    "secret-pagination": { severity: "medium", what: "Kratos' pagination secret", breaks: "page tokens of Kratos' admin lists already handed out stop working (no employee notices)" },
 };
 
 function kratosSecret(c: RawChange): { severity: "high" | "medium"; what: string; breaks: string } | undefined {

@@ -64,6 +64,14 @@ describe("a new bank is onboarding, a removed one a retirement", () => {
         assert.equal(flagsFor({ ...signer, op: "update", old: signer.props, new: signer.props, changedPaths: ["stringData.kid"] })[0]?.kind, "signing-key");
     });
 
+    it("names Kratos' pagination secret (Kratos v26.2.0) when it is regenerated, and what that breaks", () => {
+        const cookie = resourcesOf("demo.json", "demo").find((r) => r.name === "kratos-secret-cookie")!;
+        const pagination = { ...cookie, name: "kratos-secret-pagination", urn: cookie.urn.replace(/kratos-secret-cookie$/, "kratos-secret-pagination") };
+        const [flag] = flagsFor({ ...pagination, op: "replace", protectAfter: false, old: pagination.props, new: pagination.props, changedPaths: ["length"] });
+        assert.equal(flag?.kind, "kratos-secret");
+        assert.match(flag.message, /^Kratos' pagination secret is regenerated, so page tokens of Kratos' admin lists/);
+    });
+
     it("says each new bank once: one flag, an overview of its hosts and kids, no row per field, every resource counted", () => {
         for (const aliases of [["kharkiv"], ["kharkiv", "poltava", "sumy", "rivne"]]) {
             const report = newBanks(aliases);
