@@ -89,7 +89,8 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
 
     // The edge's proxy pods: by default where the routing mode's proxies run (a default taken from a broken
     // gatewayNamespace is reported there, once).
-    const ownIngressNamespace = str("ingressNamespace");
+    // Empty (Pulumi.yaml's default) means unset: the namespace follows routing.
+    const ownIngressNamespace = str("ingressNamespace") || undefined;
     const ingressNamespace = ownIngressNamespace ?? (str("routing") === "ingress-nginx" ? "ingress-nginx" : edge?.gateway.namespace);
     if (ownIngressNamespace !== undefined && !DNS_LABEL.test(ownIngressNamespace)) fail("ingressNamespace", DNS_LABEL_RULE);
     // No default: a permissive one (0.0.0.0/0) would let the pod holding the recovery link reach the internet.

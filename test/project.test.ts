@@ -11,6 +11,7 @@ import { listStacks, loadStackConfig } from "../scripts/lib/engine/stack-config"
 import { PROJECT } from "../support/configs";
 import { KRATOS_SCHEMAS_DIR, kratosConfigValidator, kratosSchemaFile, pinnedKratosTag } from "../support/kratos-schema";
 import { PROJECT_ROOT } from "../domain/project";
+import { DEFAULT_DCM_API_PATHS } from "../domain/routing";
 
 const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
 const installed = (name: string) => JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "node_modules", name, "package.json"), "utf8")).version as string;
@@ -23,6 +24,25 @@ describe("project layout for the Pulumi CLI", () => {
         assert.equal(doc.stackConfigDir, "stacks");
         assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "infra", "index.ts")));
         assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "infra", "tsconfig.json")), "ts-node looks for tsconfig.json in the main directory");
+    });
+
+    it("gives every config key it declares a default, or sets it in every stack file: the real CLI refuses a stack missing one", () => {
+        // `pulumi preview` fails "Stack 'demo' is missing configuration values ..." for a key Pulumi.yaml declares
+        // without a default that the stack file does not set; the offline render does not check this, so this does.
+        // (Keys with a namespace, e.g. kubernetes:..., are provider settings with a value here, not declarations.)
+        // (Keys with a namespace, e.g. kubernetes:..., are provider settings with a value here, not declarations.)
+        const doc = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8"));
+        const required = Object.entries(doc.config as Record<string, { default?: unknown }>).filter(([k]) => !k.includes(":")).filter(([, v]) => v === null || typeof v !== "object" || !("default" in v)).map(([k]) => k);
+        for (const stack of ["demo", "dnipro"]) {
+            const config = (YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "stacks", `Pulumi.${stack}.yaml`), "utf8")).config ?? {}) as Record<string, unknown>;
+            const missing = required.filter((k) => !(`${doc.name}:${k}` in config));
+            assert.deepEqual(missing, [], `stack ${stack} leaves Pulumi.yaml keys without a default unset`);
+        }
+    });
+
+    it("declares dcmApiPaths' default as the program's own default allow-list", () => {
+        const doc = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8"));
+        assert.deepEqual(doc.config.dcmApiPaths.default, [...DEFAULT_DCM_API_PATHS]);
     });
 
     it("has no package.json main or exports, which would override Pulumi.yaml's main", () => {

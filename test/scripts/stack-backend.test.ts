@@ -4,7 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { pulumiCliMissing, StackLockedError } from "../../scripts/lib/engine/stack-backend";
+import * as automation from "@pulumi/pulumi/automation";
+import { pulumiCliMissing, StackLockedError, translate } from "../../scripts/lib/engine/stack-backend";
 import { FakeStackBackend } from "../../scripts/lib/engine/fake-stack-backend";
 
 describe("fake stack backend", () => {
@@ -56,5 +57,24 @@ describe("pulumiCliMissing", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("the CLI backend's errors", () => {
+    // The Automation API's CommandError reads "code: -2 / stdout: / stderr: Command failed ... error: ...": its first
+    // line, all that the fleet's table and a ticket show, names nothing.
+    // A result as the Automation API's (internal) CommandResult prints itself.
+    const cliError = (stderr: string) => new (automation.CommandError as unknown as new (r: { toString(): string }) => Error)({ toString: () => `code: -2\n stdout: \n stderr: ${stderr}` });
+
+    it("say the CLI's own error line first, naming the stack", () => {
+        const e = translate("demo", cliError("Command failed with exit code 1: pulumi preview --stack demo\nerror: validating stack config: Stack 'demo' is missing configuration values 'trustedProxyCidrs'\n")) as Error;
+        assert.equal(e.message.split("\n")[0], "pulumi (stack demo): validating stack config: Stack 'demo' is missing configuration values 'trustedProxyCidrs'");
+    });
+
+    it("keep a CLI failure without an error line, and any other error, as they are", () => {
+        const bare = cliError("killed");
+        assert.equal(translate("demo", bare), bare);
+        const other = new Error("boom");
+        assert.equal(translate("demo", other), other);
     });
 });

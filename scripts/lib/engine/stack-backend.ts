@@ -121,9 +121,18 @@ function lineSink(onOutput?: (line: string) => void): ((chunk: string) => void) 
     };
 }
 
-/** The CLI's locked-stack error as ours; anything else unchanged. */
-function translate(stack: string, e: unknown): unknown {
-    return e instanceof automation.ConcurrentUpdateError ? new StackLockedError(stack, e.message.split("\n")[0]) : e;
+/**
+ * The CLI's locked-stack error as ours; a failed CLI command as the CLI's own `error:` line (the Automation API's
+ * message starts "code: -2", which names nothing: fleet tables and tickets show a message's first line);
+ * anything else unchanged.
+ */
+export function translate(stack: string, e: unknown): unknown {
+    if (e instanceof automation.ConcurrentUpdateError) return new StackLockedError(stack, e.message.split("\n")[0]);
+    if (e instanceof automation.CommandError) {
+        const said = e.message.split("\n").map((l) => l.trim()).find((l) => l.startsWith("error: "));
+        if (said) return Object.assign(new Error(`pulumi (stack ${stack}): ${said.slice("error: ".length)}\n${e.message}`), { cause: e });
+    }
+    return e;
 }
 
 /**
