@@ -165,7 +165,18 @@ export function validateEdge(raw: RawEdgeConfig, fail: (key: string, message: st
 function listOf(value: unknown): unknown[] | undefined {
     if (value === undefined || value === null || value === "") return [];
     if (Array.isArray(value)) return value;
-    if (typeof value === "string") return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    if (typeof value === "string") {
+        // A list as the CLI passes config (JSON: Pulumi.yaml's list defaults, `config set --path`), or comma-separated.
+        if (value.trimStart().startsWith("[")) {
+            try {
+                const parsed: unknown = JSON.parse(value);
+                return Array.isArray(parsed) ? parsed : undefined;
+            } catch {
+                return undefined;
+            }
+        }
+        return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    }
     return undefined;
 }
 

@@ -106,6 +106,18 @@ describe("config validation", () => {
         });
     }
 
+    it("reads the edge's lists as the CLI passes them (JSON text: Pulumi.yaml's list defaults) and as comma-separated text", () => {
+        const paths = ["/v1/customers", "/v1/transfers"];
+        for (const form of [JSON.stringify(paths), paths.join(", "), paths]) {
+            const result = validateStackConfig(validRaw("demo", { dcmApiPaths: form, trustedProxyCidrs: "[]" }), "demo");
+            assert.ok(result.ok, `${JSON.stringify(form)}: ${JSON.stringify(!result.ok && result.problems)}`);
+            assert.deepEqual(result.settings.platform.edge.dcmApi.paths, paths);
+            assert.deepEqual(result.settings.platform.edge.trustedProxyCidrs, []);
+        }
+        const broken = validateStackConfig(validRaw("demo", { dcmApiPaths: '["/v1/customers",' }), "demo");
+        assert.equal(broken.ok, false, "JSON text that does not parse is refused, not split on commas");
+    });
+
     it("accepts the longest alias that keeps every host label within 63 characters", () => {
         const alias = longAlias(42);
         assert.equal(`backoffice-${alias}-integrate`.length, 63);
