@@ -48,8 +48,10 @@ describe("onboarding on the operator engine: a 202 survives the receiver, for re
     before(async () => {
         cp = await startControlPlane();
         temp = tempProject(["demo"]);
-        // Dev mode from the mapping's defaults (no database here), as a demo bank's ticket would get it.
-        fs.writeFileSync(path.join(temp.dir, "jira-mapping.yaml"), fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n"));
+        // Dev mode from the mapping's defaults (no database here), as a demo bank's ticket would get it; the cluster's
+        // API server addresses as its DevOps add them to the mapping (the repository's guesses none: without them a
+        // job waits for DevOps and hands nothing over).
+        fs.writeFileSync(path.join(temp.dir, "jira-mapping.yaml"), fs.readFileSync(path.join(ROOT, "jira-mapping.yaml"), "utf8").replace("defaults:\n", "defaults:\n  kratosDevMode: \"true\"\n  apiServerCidr:\n    - 192.0.2.10/32\n"));
         assert.equal((await kubectl(cp, ["create", "namespace", "dcm-platform"])).code, 0);
         assert.equal((await kubectl(cp, ["apply", "--server-side", "-f", operatorCrdDir(realBinary("pulumi-kubernetes-operator"))])).code, 0);
         await waitForCrds(cp);
