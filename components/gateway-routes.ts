@@ -7,6 +7,8 @@
  * bank's stack, in the bank's namespace, without the stack writing into the platform's Gateway (which every bank
  * shares, and which one bank's `pulumi destroy` must never edit). cert-manager issues for a ListenerSet's
  * listeners since 1.20. The platform's Gateway admits them with `spec.allowedListeners`.
+ * With `gatewayListeners: bank-gateway` the same listeners sit on a Gateway of the bank's own instead (same name,
+ * same namespace), for implementations that have no ListenerSet (Traefik v3.7): the stack still writes nothing shared.
  */
 import type { EdgeSettings } from "../domain/routing";
 
@@ -15,7 +17,7 @@ export const GATEWAY_API_VERSION = `${GATEWAY_GROUP}/v1`;
 export const ENVOY_GATEWAY_API_VERSION = "gateway.envoyproxy.io/v1alpha1";
 /** Strict-Transport-Security on every HTTPS answer (ingress-nginx added this value by default; a Gateway adds nothing). */
 export const HSTS_VALUE = "max-age=31536000; includeSubDomains";
-/** Name of the bank's ListenerSet. */
+/** Name of the bank's ListenerSet (or of its own Gateway, gatewayListeners bank-gateway). */
 export const LISTENER_SET_NAME = "bank-hosts";
 
 /**
@@ -67,21 +69,27 @@ const http = (role: Role) => `${role}-http`;
 const hstsFilter = { type: "ResponseHeaderModifier", responseHeaderModifier: { set: [{ name: "Strict-Transport-Security", value: HSTS_VALUE }] } };
 const prefix = (value: string) => ({ path: { type: "PathPrefix", value } });
 
+/** The kind of the object holding the bank's listeners. */
+export const listenersKind = (edge: EdgeSettings): "ListenerSet" | "Gateway" => (edge.gateway.listeners === "bank-gateway" ? "Gateway" : "ListenerSet");
+
 /** Every Gateway API (and rate-limit policy) object of one bank, in apply order. */
 export function gatewayObjects(input: GatewayRoutesInput): PlainObject[] {
     const { namespace, labels, hosts, edge } = input;
     const meta = (name: string, ns: Name = namespace, annotations?: Record<string, string>) =>
         ({ name, namespace: ns, labels, ...(annotations ? { annotations } : {}) });
-    const parent = (role: Role, section: (r: Role) => string) => ({ group: GATEWAY_GROUP, kind: "ListenerSet", name: LISTENER_SET_NAME, sectionName: section(role) });
+    const listenerKind = listenersKind(edge);
+    const parent = (role: Role, section: (r: Role) => string) => ({ group: GATEWAY_GROUP, kind: listenerKind, name: LISTENER_SET_NAME, sectionName: section(role) });
     const service = (name: Name, port: number) => ({ group: "", kind: "Service", name, port });
     const roles: Role[] = ["backoffice", "api"];
 
     const listenerSet: PlainObject = {
-        apiVersion: GATEWAY_API_VERSION, kind: "ListenerSet",
+        apiVersion: GATEWAY_API_VERSION, kind: listenerKind,
         // cert-manager's gateway-shim makes one Certificate per Secret named by a listener, for that listener's hostname.
         metadata: meta(LISTENER_SET_NAME, namespace, input.clusterIssuer ? { "cert-manager.io/cluster-issuer": input.clusterIssuer } : undefined),
         spec: {
-            parentRef: { group: GATEWAY_GROUP, kind: "Gateway", name: edge.gateway.name, namespace: edge.gateway.namespace },
+            ...(listenerKind === "Gateway"
+                ? { gatewayClassName: edge.gateway.className }
+                : { parentRef: { group: GATEWAY_GROUP, kind: "Gateway", name: edge.gateway.name, namespace: edge.gateway.namespace } }),
             listeners: roles.flatMap((role) => [
                 {
                     name: https(role), hostname: hosts[role], port: 443, protocol: "HTTPS",
@@ -171,7 +179,7 @@ function envoyGatewayPolicies(input: GatewayRoutesInput): PlainObject[] {
         out.push({
             apiVersion: ENVOY_GATEWAY_API_VERSION, kind: "ClientTrafficPolicy", metadata: meta("client-address"),
             spec: {
-                targetRefs: [{ group: GATEWAY_GROUP, kind: "ListenerSet", name: LISTENER_SET_NAME }],
+                targetRefs: [{ group: GATEWAY_GROUP, kind: listenersKind(input.edge), name: LISTENER_SET_NAME }],
                 clientIPDetection: { xForwardedFor: { trustedCIDRs: input.edge.trustedProxyCidrs } },
             },
         });

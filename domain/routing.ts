@@ -12,6 +12,14 @@ export type Routing = "gateway-api" | "ingress-nginx";
 export const ROUTINGS: readonly Routing[] = ["gateway-api", "ingress-nginx"];
 
 /**
+ * How the bank's listeners attach: `listener-set` (default) a ListenerSet on the platform's shared Gateway;
+ * `bank-gateway` a Gateway of the bank's own in its namespace, for implementations without ListenerSet support
+ * (Traefik v3.7's Gateway provider has none). Same listeners, same routes; only their parent differs.
+ */
+export type GatewayListeners = "listener-set" | "bank-gateway";
+export const GATEWAY_LISTENERS: readonly GatewayListeners[] = ["listener-set", "bank-gateway"];
+
+/**
  * The implementation-specific policy that rate-limits `/.ory` in gateway-api mode (the Gateway API has none):
  * `none` leaves the edge without a rate limit, and the render and docs/security.md say so.
  */
@@ -51,8 +59,11 @@ export interface DcmApiService {
 export interface EdgeSettings {
     /** gateway-api (default) or ingress-nginx. */
     routing: Routing;
-    /** The platform's Gateway the bank's ListenerSet attaches to (gateway-api mode). */
-    gateway: { name: string; namespace: string };
+    /**
+     * The platform's Gateway the bank's ListenerSet attaches to (gateway-api mode), how the listeners attach and,
+     * for a bank Gateway, its GatewayClass.
+     */
+    gateway: { name: string; namespace: string; listeners: GatewayListeners; className: string };
     /** The rate-limit implementation on `/.ory` (gateway-api mode). */
     rateLimit: EdgeRateLimit;
     /** Proxy ranges whose X-Forwarded-For names the client; empty: the connection's peer is the client. */
@@ -66,6 +77,8 @@ export interface RawEdgeConfig {
     routing?: string;
     gatewayName?: string;
     gatewayNamespace?: string;
+    gatewayListeners?: string;
+    gatewayClassName?: string;
     edgeRateLimit?: string;
     trustedProxyCidrs?: unknown;
     dcmApiUpstream?: string;
@@ -117,10 +130,16 @@ export function validateEdge(raw: RawEdgeConfig, fail: (key: string, message: st
     };
     const routing = (raw.routing ?? "gateway-api") as Routing;
     if (!ROUTINGS.includes(routing)) bad("routing", `must be one of ${ROUTINGS.join(", ")}; got '${raw.routing}'`);
-    const gateway = { name: raw.gatewayName ?? "", namespace: raw.gatewayNamespace ?? "" };
+    const listeners = (raw.gatewayListeners || "listener-set") as GatewayListeners;
+    const gateway = { name: raw.gatewayName ?? "", namespace: raw.gatewayNamespace ?? "", listeners, className: raw.gatewayClassName ?? "" };
     if (routing === "gateway-api" || gateway.name || gateway.namespace) {
         if (!DNS_SUBDOMAIN.test(gateway.name)) bad("gatewayName", "must be the name of the platform's Gateway (a DNS subdomain)");
         if (!DNS_LABEL.test(gateway.namespace)) bad("gatewayNamespace", "must be the namespace of the platform's Gateway (a DNS label)");
+    }
+    if (!GATEWAY_LISTENERS.includes(listeners)) bad("gatewayListeners", `must be one of ${GATEWAY_LISTENERS.join(", ")}; got '${raw.gatewayListeners}'`);
+    else if (listeners === "bank-gateway" && routing !== "gateway-api") bad("gatewayListeners", "bank-gateway applies to routing gateway-api only");
+    else if (listeners === "bank-gateway" && (!DNS_SUBDOMAIN.test(gateway.className) || gateway.className.length > 253)) {
+        bad("gatewayClassName", "must name the GatewayClass of the bank's Gateway (a DNS subdomain) when gatewayListeners is bank-gateway");
     }
     const rateLimit = (raw.edgeRateLimit ?? "none") as EdgeRateLimit;
     if (!EDGE_RATE_LIMITS.includes(rateLimit)) bad("edgeRateLimit", `must be one of ${EDGE_RATE_LIMITS.join(", ")}; got '${raw.edgeRateLimit}'`);

@@ -81,7 +81,8 @@ export function validateStackConfig(raw: RawConfig, stackName: string): Validati
     };
     const dcmApiUpstream = required("dcmApiUpstream");
     const edge = validateEdge({
-        routing: str("routing"), gatewayName: str("gatewayName"), gatewayNamespace: str("gatewayNamespace"), edgeRateLimit: str("edgeRateLimit"),
+        routing: str("routing"), gatewayName: str("gatewayName"), gatewayNamespace: str("gatewayNamespace"),
+        gatewayListeners: str("gatewayListeners"), gatewayClassName: str("gatewayClassName"), edgeRateLimit: str("edgeRateLimit"),
         trustedProxyCidrs: raw.trustedProxyCidrs, dcmApiUpstream, dcmApiPaths: raw.dcmApiPaths, dcmApiCa: str("dcmApiCa"),
     }, (key, message) => {
         if (!(key === "dcmApiUpstream" && dcmApiUpstream === undefined)) fail(key, message);

@@ -3,15 +3,15 @@
 // listener only redirects to https; every route names the listener it attaches to; every rule on an HTTPS listener
 // sets HSTS (a Gateway adds none by itself, where ingress-nginx did by default).
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { filtersOf, HTTP_ROUTE_TYPE, LISTENER_SET_TYPE, listenerIndex, listenersOf, parentRefsOf, rulesOf, setsHsts } from "./lib/gateway";
+import { filtersOf, HTTP_ROUTE_TYPE, LISTENER_HOLDER_TYPES, listenerIndex, listenersOf, parentRefsOf, rulesOf, setsHsts } from "./lib/gateway";
 import { isObject, nameOf, namespaceOf } from "./lib/kubernetes";
 
 export const gatewayTls: StackValidationPolicy = {
     name: "gateway-tls",
-    description: "Every ListenerSet HTTPS listener has a host name and a certificate Secret; HTTP listeners only redirect to https; every HTTPS route rule sets Strict-Transport-Security.",
+    description: "Every HTTPS listener of a ListenerSet or Gateway has a host name and a certificate Secret; HTTP listeners only redirect to https; every HTTPS route rule sets Strict-Transport-Security.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
-        for (const set of args.resources.filter((r) => r.type === LISTENER_SET_TYPE)) {
+        for (const set of args.resources.filter((r) => LISTENER_HOLDER_TYPES.includes(r.type))) {
             listenersOf(set.props).forEach((l, i) => {
                 const name = `listeners[${i}] "${String(l.name)}"`;
                 if (l.protocol === "HTTPS") {
@@ -29,10 +29,10 @@ export const gatewayTls: StackValidationPolicy = {
         for (const route of args.resources.filter((r) => r.type === HTTP_ROUTE_TYPE)) {
             const ns = namespaceOf(route.props) ?? "";
             const attached = parentRefsOf(route.props).map((p, i) => {
-                if (p.kind === "ListenerSet" && typeof p.sectionName !== "string") {
-                    reportViolation(`parentRefs[${i}] names no sectionName: the route would attach to every listener of ListenerSet "${String(p.name)}", plain HTTP included.`, route.urn);
+                if ((p.kind === "ListenerSet" || p.kind === "Gateway" || p.kind === undefined) && typeof p.sectionName !== "string") {
+                    reportViolation(`parentRefs[${i}] names no sectionName: the route would attach to every listener of ${String(p.kind ?? "Gateway")} "${String(p.name)}", plain HTTP included.`, route.urn);
                 }
-                return listeners.get(`${typeof p.namespace === "string" ? p.namespace : ns}/${String(p.name)}/${String(p.sectionName)}`);
+                return listeners.get(`${typeof p.namespace === "string" ? p.namespace : ns}/${String(p.kind ?? "Gateway")}/${String(p.name)}/${String(p.sectionName)}`);
             });
             const onHttp = attached.some((l) => l?.protocol === "HTTP");
             const onHttps = attached.some((l) => l?.protocol === "HTTPS");

@@ -85,6 +85,8 @@ export interface SourceTree {
     tidy?: boolean;
     /** `go generate` of this package with VERSION set: upstream's step that writes the embedded schema. */
     generate?: { pkg: string; version: string };
+    /** Files written into the copy before the go.mod edits (path relative to the tree's root: text). */
+    files?: Record<string, string>;
 }
 
 /** Where a user's installed binary of the right version is, if any: used instead of building it. */
@@ -150,7 +152,57 @@ export function goBinaries(): GoBinary[] {
         },
         ...pulumiPlugins(),
         operatorBinary(),
+        traefikBinary(),
     ];
+}
+
+/** The Gateway API data plane of test/real/gateway-data-plane.test.ts: the newest Traefik the module proxy serves. */
+export const TRAEFIK_VERSION = "v3.7.13";
+
+/**
+ * Traefik's go.mod replaces github.com/traefik/traefik/dynamic/ext with ./pkg/config/dynamic/ext, a nested module
+ * that the module zip leaves out and the proxy does not serve. Its two files, verbatim from upstream
+ * (github.com/traefik/traefik at the release tag, pkg/config/dynamic/ext/), are written into the copy.
+ */
+export const TRAEFIK_EXT_FILES: Record<string, string> = {
+    "pkg/config/dynamic/ext/go.mod": "module github.com/traefik/traefik/dynamic/ext\n\ngo 1.24.0\n",
+    "pkg/config/dynamic/ext/ext.go": [
+        "package ext", "",
+        "// HTTP is a dynamic.HTTP extension.", "type HTTP struct{}", "",
+        "// Router is a dynamic.Router extension.", "type Router struct{}", "",
+        "// RouterIng is a RouterIng extension for ingress provider annotations.", "type RouterIng struct{}", "",
+        "// ToRouter converts RouterIng to a Router.", "func (r RouterIng) ToRouter() Router {", "\treturn Router{}", "}", "",
+    ].join("\n"),
+};
+
+/**
+ * Modules v3.7.13 requires at versions the proxy refuses ("This module version is not available"), each pinned to
+ * the nearest served one. All but go-http-auth (basic and digest auth middlewares) are ACME DNS-01 providers of
+ * lego, none of which the data-plane test uses; go-http-auth is Traefik v3.6.12's own pin of its fork.
+ */
+export const TRAEFIK_UNSERVED_PINS: Record<string, string> = {
+    "github.com/abbot/go-http-auth": "github.com/containous/go-http-auth@v0.4.1-0.20200324110947-a37a7636d23e",
+    "github.com/akamai/AkamaiOPEN-edgegrid-golang/v13": "github.com/akamai/AkamaiOPEN-edgegrid-golang/v13@v13.3.0",
+    "github.com/nrdcg/oci-go-sdk/common/v1065": "github.com/nrdcg/oci-go-sdk/common/v1065@v1065.120.0",
+    "github.com/nrdcg/oci-go-sdk/dns/v1065": "github.com/nrdcg/oci-go-sdk/dns/v1065@v1065.120.0",
+    "github.com/huaweicloud/huaweicloud-sdk-go-v3": "github.com/huaweicloud/huaweicloud-sdk-go-v3@v0.1.215",
+    "github.com/ucloud/ucloud-sdk-go": "github.com/ucloud/ucloud-sdk-go@v0.22.123",
+    "github.com/yandex-cloud/go-sdk/services/dns": "github.com/yandex-cloud/go-sdk/services/dns@v0.0.96",
+    "github.com/yandex-cloud/go-sdk/v2": "github.com/yandex-cloud/go-sdk/v2@v2.175.0",
+    "github.com/sacloud/sacloud-sdk-go": "github.com/sacloud/sacloud-sdk-go@v0.2.0",
+};
+
+/** Traefik from its module zip, built as upstream's Makefile does (static, the version set by -X). */
+export function traefikBinary(): GoBinary {
+    return {
+        name: "traefik", version: TRAEFIK_VERSION, cgo: false, pkg: "./cmd/traefik",
+        source: {
+            id: `traefik-${TRAEFIK_VERSION}`, origin: { kind: "module", module: "github.com/traefik/traefik/v3", version: TRAEFIK_VERSION },
+            files: TRAEFIK_EXT_FILES,
+            modEdits: Object.entries(TRAEFIK_UNSERVED_PINS).map(([from, to]) => `-replace=${from}=${to}`),
+        },
+        ldflagsX: { "github.com/traefik/traefik/v3/pkg/version.Version": TRAEFIK_VERSION }, versionArgs: ["version"],
+    };
 }
 
 /** The Pulumi Kubernetes Operator release the fleet's Stack objects are written for (issue 27). */

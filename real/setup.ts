@@ -124,6 +124,10 @@ async function prepareTree(tree: SourceTree, cache: string, upstreamDir: string 
     }
     // Module cache and upstream copies are read-only; go.mod edits and generated files need to write.
     await runChecked("chmod", ["-R", "u+w", work]);
+    for (const [file, text] of Object.entries(tree.files ?? {})) {
+        fs.mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
+        fs.writeFileSync(path.join(work, file), text);
+    }
     if (tree.modEdits?.length) await runChecked("go", ["mod", "edit", ...tree.modEdits], { cwd: work, env: goEnv(), logFile: log });
     if (tree.tidy) await runChecked("go", ["mod", "tidy"], { cwd: work, env: goEnv(), logFile: log });
     if (tree.generate) await runChecked("go", ["generate", tree.generate.pkg], { cwd: work, env: goEnv({ VERSION: tree.generate.version }), logFile: log });

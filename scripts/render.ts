@@ -108,10 +108,11 @@ export function hostRows(objects: KubernetesObject[]): string[][] {
             `Ingress/${o.metadata.name}`,
         ]);
     });
-    // Gateway API: a route's TLS is its parent listener's (a ListenerSet's HTTPS listener); an HTTP listener has none.
+    // Gateway API: a route's TLS is its parent listener's (an HTTPS listener of the ListenerSet, or of the bank's own
+    // Gateway); an HTTP listener has none.
     type Listener = { name: string; protocol?: string; tls?: { certificateRefs?: { name?: string }[] } };
     const listeners = new Map<string, Listener>();
-    for (const set of objects.filter((o) => o.kind === "ListenerSet")) {
+    for (const set of objects.filter((o) => o.kind === "ListenerSet" || o.kind === "Gateway")) {
         for (const l of ((set.spec as { listeners?: Listener[] }).listeners ?? [])) listeners.set(`${set.metadata.name}/${l.name}`, l);
     }
     const routeRows = objects.filter((o) => o.kind === "HTTPRoute").flatMap((o) => {

@@ -30,7 +30,8 @@ function segmentPrefix(prefix: string, path: string): boolean {
 
 function gatewayRoute(objects: readonly KubernetesObject[], scheme: "http" | "https", host: string, path: string): Outcome {
     const listeners = new Map<string, any>();
-    for (const set of objects.filter((o) => o.kind === "ListenerSet")) for (const l of (set.spec as any).listeners) listeners.set(`${set.metadata.name}/${l.name}`, l);
+    // A ListenerSet's listeners, or the bank's own Gateway's (gatewayListeners bank-gateway).
+    for (const set of objects.filter((o) => o.kind === "ListenerSet" || o.kind === "Gateway")) for (const l of (set.spec as any).listeners) listeners.set(`${set.kind}/${set.metadata.name}/${l.name}`, l);
     type Candidate = { rule: any; match: any; route: KubernetesObject; index: number };
     const candidates: Candidate[] = [];
     for (const r of objects.filter((o) => o.kind === "HTTPRoute")) {
@@ -38,7 +39,7 @@ function gatewayRoute(objects: readonly KubernetesObject[], scheme: "http" | "ht
         if (!(spec.hostnames ?? []).includes(host)) continue;
         // The route is attached to a listener of this scheme and host.
         const attached = (spec.parentRefs ?? []).some((p: any) => {
-            const l = listeners.get(`${p.name}/${p.sectionName}`);
+            const l = listeners.get(`${p.kind}/${p.name}/${p.sectionName}`);
             return l && l.hostname === host && (scheme === "https" ? l.protocol === "HTTPS" : l.protocol === "HTTP");
         });
         if (!attached) continue;

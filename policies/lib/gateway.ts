@@ -2,6 +2,10 @@
 import { isObject, nameOf, namespaceOf, Obj } from "./kubernetes";
 
 export const LISTENER_SET_TYPE = "kubernetes:gateway.networking.k8s.io/v1:ListenerSet";
+/** A bank's own Gateway (gatewayListeners bank-gateway): the same listeners as the ListenerSet, for implementations without one. */
+export const GATEWAY_TYPE = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
+/** The types that hold a bank's listeners. */
+export const LISTENER_HOLDER_TYPES: readonly string[] = [LISTENER_SET_TYPE, GATEWAY_TYPE];
 export const HTTP_ROUTE_TYPE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
 export const REFERENCE_GRANT_TYPE = "kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant";
 export const BACKEND_TLS_POLICY_TYPE = "kubernetes:gateway.networking.k8s.io/v1:BackendTLSPolicy";
@@ -65,11 +69,12 @@ export function setsHsts(rule: Obj): boolean {
             .some((h) => typeof h.name === "string" && h.name.toLowerCase() === HSTS_HEADER && /max-age=\d+/.test(String(h.value ?? ""))));
 }
 
-/** A listener by `<ListenerSet name>/<listener name>` in a namespace. */
+/** A listener by `<namespace>/<kind>/<ListenerSet or Gateway name>/<listener name>`. */
 export function listenerIndex(resources: { type: string; props: Obj }[]): Map<string, Obj> {
     const out = new Map<string, Obj>();
-    for (const r of resources.filter((x) => x.type === LISTENER_SET_TYPE)) {
-        for (const l of listenersOf(r.props)) out.set(`${namespaceOf(r.props) ?? ""}/${nameOf(r.props)}/${String(l.name)}`, l);
+    for (const r of resources.filter((x) => LISTENER_HOLDER_TYPES.includes(x.type))) {
+        const kind = r.type.split(":").pop();
+        for (const l of listenersOf(r.props)) out.set(`${namespaceOf(r.props) ?? ""}/${kind}/${nameOf(r.props)}/${String(l.name)}`, l);
     }
     return out;
 }

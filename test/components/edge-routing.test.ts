@@ -46,6 +46,7 @@ const PATHS = paths(1500);
 const MODES = [
     { name: "gateway-api (default)", overrides: {} },
     { name: "gateway-api, self-signed, Envoy Gateway rate limit behind a proxy", overrides: { tlsMode: "self-signed", edgeRateLimit: "envoy-gateway", trustedProxyCidrs: ["10.20.0.0/16"] } },
+    { name: "gateway-api, a Gateway per bank (no ListenerSet, e.g. Traefik v3.7)", overrides: { gatewayListeners: "bank-gateway", gatewayClassName: "traefik" } },
     { name: "ingress-nginx", overrides: { routing: "ingress-nginx" } },
 ];
 
@@ -76,7 +77,15 @@ for (const mode of MODES) {
             } else {
                 assert.deepEqual(ingresses.map((o) => o.metadata.name), [], "gateway-api mode creates no Ingress");
                 assert.ok(!objects.some((o) => o.kind === "Service" && (o.spec as any).type === "ExternalName"), "no ExternalName Service");
-                assert.deepEqual([...new Set(gateway.map((o) => o.kind))].sort(), ["BackendTLSPolicy", "HTTPRoute", "ListenerSet", "ReferenceGrant"]);
+                const ownGateway = (mode.overrides as { gatewayListeners?: string }).gatewayListeners === "bank-gateway";
+                assert.deepEqual([...new Set(gateway.map((o) => o.kind))].sort(), ["BackendTLSPolicy", "HTTPRoute", ownGateway ? "Gateway" : "ListenerSet", "ReferenceGrant"].sort());
+                // Every route's parents are the bank's own listeners, in its namespace: nothing shared is written.
+                const holder = gateway.find((o) => o.kind === (ownGateway ? "Gateway" : "ListenerSet"))!;
+                assert.equal(holder.metadata.namespace, "bank-demo-integrate");
+                if (ownGateway) assert.equal((holder.spec as any).gatewayClassName, "traefik");
+                for (const r of gateway.filter((o) => o.kind === "HTTPRoute")) {
+                    for (const p of (r.spec as any).parentRefs) assert.deepEqual([p.kind, p.name, p.namespace], [holder.kind, holder.metadata.name, undefined], r.metadata.name);
+                }
             }
         });
 

@@ -12,7 +12,7 @@ const args = (tls: IntegrationHostsArgs["tls"]): IntegrationHostsArgs => ({
     namespace: name("bank-demo-integrate"), namespaceName: "bank-demo-integrate", labels: {}, hosts: { backoffice: "backoffice-demo-integrate.dcm.example.com", api: "api-demo-integrate.dcm.example.com" },
     ingressClass: "nginx", tls, backends: { frontend: name("frontend"), kratosPublic: name("kratos-public"), kratosPublicPort: 4433, jwks: name("jwks-server") },
     edge: {
-        routing: "gateway-api", gateway: { name: "dcm-edge", namespace: "dcm-gateway" }, rateLimit: "none", trustedProxyCidrs: [],
+        routing: "gateway-api", gateway: { name: "dcm-edge", namespace: "dcm-gateway", listeners: "listener-set", className: "" }, rateLimit: "none", trustedProxyCidrs: [],
         dcmApi: { name: "dcm-api", namespace: "dcm-platform", port: 8443, hostname: "dcm-api.dcm-platform.svc.cluster.local", paths: [...DEFAULT_DCM_API_PATHS], ca: "dcm-api-ca" },
     },
 });

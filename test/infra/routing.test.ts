@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { DEFAULT_DCM_API_PATHS, edgeNotes, EdgeSettings } from "../../domain/routing";
 
 const edge = (over: Partial<EdgeSettings>): EdgeSettings => ({
-    routing: "gateway-api", gateway: { name: "dcm-edge", namespace: "dcm-gateway" }, rateLimit: "none", trustedProxyCidrs: [],
+    routing: "gateway-api", gateway: { name: "dcm-edge", namespace: "dcm-gateway", listeners: "listener-set", className: "" }, rateLimit: "none", trustedProxyCidrs: [],
     dcmApi: { name: "dcm-api", namespace: "dcm-platform", port: 8443, hostname: "dcm-api.dcm-platform.svc.cluster.local", paths: [...DEFAULT_DCM_API_PATHS], ca: "dcm-api-ca" },
     ...over,
 });

@@ -124,7 +124,7 @@ function gateway(): PolicyResource[] {
         tlsSecretNames: { backoffice: "backoffice-tls", api: "api-tls" }, clusterIssuer: "letsencrypt-prod",
         backends: { frontend: "frontend", kratosPublic: "kratos-public", kratosPublicPort: 80, jwks: "jwks-server" },
         edge: {
-            routing: "gateway-api", gateway: { name: "dcm-edge", namespace: "dcm-gateway" }, rateLimit: "envoy-gateway", trustedProxyCidrs: ["10.20.0.0/16"],
+            routing: "gateway-api", gateway: { name: "dcm-edge", namespace: "dcm-gateway", listeners: "listener-set", className: "" }, rateLimit: "envoy-gateway", trustedProxyCidrs: ["10.20.0.0/16"],
             dcmApi: { name: "dcm-api", namespace: SIGNER_NAMESPACE, port: 8443, hostname: "dcm-api.dcm-platform.svc.cluster.local", paths: [...DEFAULT_DCM_API_PATHS], ca: "dcm-api-ca" },
         },
         kratosPath: "/.ory", kratosHiddenPrefixes: ["admin", "identities"], jwksPath: "/.well-known/jwks.json", kratosRequestsPerSecond: 5,

@@ -20,6 +20,8 @@ const stacks = listStacks(project);
 const renders = new Map<string, OfflineOutcome>();
 /** The demo stack in the legacy routing mode (routing ingress-nginx); the stack files use the default gateway-api. */
 const LEGACY = "demo (routing ingress-nginx)";
+/** The demo stack with a Gateway of the bank's own instead of a ListenerSet (gatewayListeners bank-gateway). */
+const BANK_GATEWAY = "demo (gatewayListeners bank-gateway)";
 let badProgram: OfflineOutcome;
 let badDir: string;
 
@@ -56,14 +58,16 @@ const violationsOf = (outcome: OfflineOutcome, resources?: PolicyResource[]) => 
 before(async () => {
     badDir = writeBadProgram();
     // Every render in parallel: each is its own worker process. Transpile only: `npm test` type checks first.
-    const [bad, legacy, ...all] = await Promise.all([
+    const [bad, legacy, bankGateway, ...all] = await Promise.all([
         runOffline({ stack: "demo", programDir: badDir, secretCanary: CANARY, typecheck: false }),
         runOffline({ stack: "demo", overrides: { routing: "ingress-nginx" }, secretCanary: CANARY, typecheck: false }),
+        runOffline({ stack: "demo", overrides: { gatewayListeners: "bank-gateway", gatewayClassName: "traefik" }, secretCanary: CANARY, typecheck: false }),
         ...stacks.map((stack) => runOffline({ stack, secretCanary: CANARY, typecheck: false })),
     ]);
     badProgram = bad;
     stacks.forEach((s, i) => renders.set(s, all[i]));
     renders.set(LEGACY, legacy);
+    renders.set(BANK_GATEWAY, bankGateway);
 });
 
 after(() => {
@@ -73,7 +77,7 @@ after(() => {
 describe("every bank stack passes every mandatory policy", () => {
     // A guard on the test's input, not a test of the code: with no stack file the loop below would check nothing.
     it("test data: there are stacks to check", () => assert.ok(stacks.length >= 2, `stacks: ${stacks.join(", ")}`));
-    for (const stack of [...stacks, LEGACY]) {
+    for (const stack of [...stacks, LEGACY, BANK_GATEWAY]) {
         it(stack, (t) => {
             const violations = violationsOf(renders.get(stack)!);
             const mandatory = violations.filter((v) => v.severity === "mandatory");
@@ -127,6 +131,19 @@ describe("a bad variant of the program is caught", () => {
         assert.deepEqual([...new Set(vs.map((v) => v.policy))], ["gateway-tls"]);
         assert.deepEqual(vs.map((v) => v.message).filter((m) => /has no certificate/.test(m)).length, 2, "both hosts' HTTPS listeners");
         assert.deepEqual(vs.map((v) => v.message).filter((m) => /HTTPRoute "api" sets no Strict-Transport-Security/.test(m)).length, 2, "both rules of the api route");
+    });
+
+    it("the bank's own Gateway (bank-gateway): its HTTPS listeners stripped of their certificates, a route attached to the whole Gateway", () => {
+        const vs = mutated((rs) => {
+            const gateways = ofType(rs, "kubernetes:gateway.networking.k8s.io/v1:Gateway");
+            assert.equal(gateways.length, 1, "the render has the bank's Gateway");
+            for (const l of (gateways[0].props.spec as any).listeners) delete l.tls;
+            const api = ofType(rs, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").find((r) => (r.props.metadata as any).name === "api")!;
+            delete (api.props.spec as any).parentRefs[0].sectionName;
+        }, "mandatory", BANK_GATEWAY);
+        assert.deepEqual([...new Set(vs.map((v) => v.policy))], ["gateway-tls"]);
+        assert.equal(vs.filter((v) => /has no certificate/.test(v.message)).length, 2, "both hosts' HTTPS listeners");
+        assert.equal(vs.filter((v) => /names no sectionName: the route would attach to every listener of Gateway "bank-hosts"/.test(v.message)).length, 1);
     });
 
     it("every real Ingress stripped of TLS (routing ingress-nginx)", () => {

@@ -32,6 +32,9 @@ const SECRET = "kubernetes:core/v1:Secret";
 export const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 /** Gateway API objects that make public hosts (routing gateway-api): a ListenerSet's listeners and an HTTPRoute's hostnames. */
 export const LISTENER_SET = "kubernetes:gateway.networking.k8s.io/v1:ListenerSet";
+/** A bank's own Gateway (gatewayListeners bank-gateway): its listeners make public hosts as a ListenerSet's do. */
+export const GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
+const holdsListeners = (type: string) => type === LISTENER_SET || type === GATEWAY;
 export const HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
 const REFERENCE_GRANT = "kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant";
 const BACKEND_TLS_POLICY = "kubernetes:gateway.networking.k8s.io/v1:BackendTLSPolicy";
@@ -81,7 +84,7 @@ export const ingressHosts = (o: Record<string, any> | undefined): string[] => [
 /** The hosts an object of either routing mode serves (Ingress, ListenerSet, HTTPRoute); none for other types. */
 export const publicHosts = (type: string, o: Record<string, any> | undefined): string[] =>
     type === INGRESS ? ingressHosts(o)
-        : type === LISTENER_SET ? ((o?.spec?.listeners ?? []) as { hostname?: string }[]).map((l) => l?.hostname).filter((h): h is string => typeof h === "string")
+        : holdsListeners(type) ? ((o?.spec?.listeners ?? []) as { hostname?: string }[]).map((l) => l?.hostname).filter((h): h is string => typeof h === "string")
             : type === HTTP_ROUTE ? ((o?.spec?.hostnames ?? []) as unknown[]).filter((h): h is string => typeof h === "string") : [];
 const tlsSecrets = (o: Record<string, any> | undefined): string[] => ((o?.spec?.tls ?? []) as { secretName?: string }[]).map((t) => String(t?.secretName ?? ""));
 const listenerSecrets = (o: Record<string, any> | undefined): string[] => ((o?.spec?.listeners ?? []) as { tls?: { certificateRefs?: { name?: string }[] } }[])
@@ -89,7 +92,7 @@ const listenerSecrets = (o: Record<string, any> | undefined): string[] => ((o?.s
 
 /** An Ingress compared by value: its hosts, its TLS Secrets and the cert-manager annotations that issue its certificate. */
 function ingressChanges(c: RawChange): string[] {
-    if ((c.type !== INGRESS && c.type !== LISTENER_SET) || !c.old || !c.new) return [];
+    if ((c.type !== INGRESS && !holdsListeners(c.type)) || !c.old || !c.new) return [];
     const out: string[] = [];
     const [before, after] = [annotations(c.old), annotations(c.new)];
     for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => CERT_MANAGER_ANNOTATION.test(k)).sort()) {
@@ -113,7 +116,10 @@ function hostOrTls(c: RawChange): string[] {
     if (c.type === PRIVATE_KEY || c.type.startsWith("tls:index/")) return [`TLS material (${c.type.split(":").pop()}) is ${verb(c.op)}`];
     if (c.type.includes("cert-manager.io")) return [`certificate ${c.op === "create" ? "added" : verb(c.op)}`];
     if (c.type === INGRESS && (c.op === "create" || c.op === "delete")) return [`Ingress ${c.op === "create" ? "added: new public host(s)" : "removed: host(s) no longer served"}`];
-    if (c.type === LISTENER_SET && (c.op === "create" || c.op === "delete")) return [`ListenerSet ${c.op === "create" ? "added: new public host(s) on the platform's Gateway" : "removed: host(s) no longer served"}`];
+    if (holdsListeners(c.type) && (c.op === "create" || c.op === "delete")) {
+        const kind = c.type === GATEWAY ? "Gateway" : "ListenerSet";
+        return [`${kind} ${c.op === "create" ? `added: new public host(s) ${c.type === GATEWAY ? "on the bank's own Gateway" : "on the platform's Gateway"}` : "removed: host(s) no longer served"}`];
+    }
     if (c.type === HTTP_ROUTE) return [`HTTPRoute ${objectName(c) ?? ""} ${c.op === "create" ? "added: what a public host serves changes" : c.op === "delete" ? "removed: paths no longer served" : `${verb(c.op)}: what a public host serves changes (${c.changedPaths.slice(0, 5).join(", ") || "spec"})`}`];
     if (c.type === REFERENCE_GRANT) return [`ReferenceGrant ${objectName(c) ?? ""} ${verb(c.op)}: which routes may reach DCM's API changes`];
     if (c.type === BACKEND_TLS_POLICY) return [`BackendTLSPolicy ${objectName(c) ?? ""} ${verb(c.op)}${c.op === "delete" ? ": DCM's API may be reached without verifying its certificate" : ": how DCM's API certificate is verified changes"}`];

@@ -12,19 +12,22 @@ import { Masker } from "../../../scripts/lib/audit/masker";
 import { DEFAULT_DCM_API_PATHS } from "../../../domain/routing";
 
 const HOSTS = { backoffice: "backoffice-demo-integrate.dcm.example.com", api: "api-demo-integrate.dcm.example.com" };
-const objects = gatewayObjects({
+const input = {
     namespace: "bank-demo-integrate", namespaceName: "bank-demo-integrate", labels: {}, hosts: HOSTS,
     tlsSecretNames: { backoffice: "backoffice-tls", api: "api-tls" }, clusterIssuer: "letsencrypt-prod",
     backends: { frontend: "frontend", kratosPublic: "kratos-public", kratosPublicPort: 80, jwks: "jwks-server" },
     edge: {
-        routing: "gateway-api", gateway: { name: "dcm-edge", namespace: "dcm-gateway" }, rateLimit: "none", trustedProxyCidrs: [],
+        routing: "gateway-api", gateway: { name: "dcm-edge", namespace: "dcm-gateway", listeners: "listener-set", className: "" }, rateLimit: "none", trustedProxyCidrs: [],
         dcmApi: { name: "dcm-api", namespace: "dcm-platform", port: 8443, hostname: "dcm-api.dcm-platform.svc.cluster.local", paths: [...DEFAULT_DCM_API_PATHS], ca: "dcm-api-ca" },
     },
     kratosPath: "/.ory", kratosHiddenPrefixes: ["admin", "identities"], jwksPath: "/.well-known/jwks.json", kratosRequestsPerSecond: 5,
-});
+} satisfies Parameters<typeof gatewayObjects>[0];
+const objects = gatewayObjects(input);
+/** The same bank with a Gateway of its own (gatewayListeners bank-gateway). */
+const ownGateway = gatewayObjects({ ...input, edge: { ...input.edge, gateway: { ...input.edge.gateway, listeners: "bank-gateway", className: "traefik" } } });
 const typeOf = (kind: string) => `kubernetes:gateway.networking.k8s.io/v1:${kind}`;
-const change = (kind: string, name: string, op: "create" | "delete" | "update", mutate?: (o: any) => void) => {
-    const o = objects.find((x) => x.kind === kind && x.metadata.name === name)!;
+const change = (kind: string, name: string, op: "create" | "delete" | "update", mutate?: (o: any) => void, from = objects) => {
+    const o = from.find((x) => x.kind === kind && x.metadata.name === name)!;
     const changed = structuredClone(o) as any;
     mutate?.(changed);
     return flagsFor({ urn: `urn:pulumi:demo::dcm-integration::x$${typeOf(kind)}::${name}`, type: typeOf(kind), name, op, protect: false,
@@ -44,6 +47,15 @@ describe("audit flags for the Gateway API objects", () => {
         assert.match(change("HTTPRoute", "api", "update", (o) => { o.spec.rules[1].matches.push({ path: { type: "PathPrefix", value: "/" } }); })[0]?.message ?? "", /HTTPRoute api changed: what a public host serves changes/);
         assert.match(change("BackendTLSPolicy", "bank-demo-integrate-dcm-api", "delete")[0]?.message ?? "", /without verifying its certificate/);
         assert.match(change("ReferenceGrant", "bank-demo-integrate-dcm-api", "update")[0]?.message ?? "", /which routes may reach DCM's API/);
+    });
+
+    it("flags the bank's own Gateway (bank-gateway) as it flags a ListenerSet", () => {
+        assert.match(change("Gateway", "bank-hosts", "create", undefined, ownGateway)[0]?.message ?? "", /Gateway added: new public host\(s\) on the bank's own Gateway/);
+        assert.match(change("Gateway", "bank-hosts", "delete", undefined, ownGateway)[0]?.message ?? "", /Gateway removed/);
+        const moved = change("Gateway", "bank-hosts", "update", (o) => { o.spec.listeners[2].hostname = "api-evil-integrate.dcm.example.com"; }, ownGateway);
+        assert.deepEqual(moved.map((f) => f.kind), ["host-tls"]);
+        assert.match(moved[0].message, /hosts added api-evil-integrate\.dcm\.example\.com/);
+        assert.deepEqual(publicHosts(typeOf("Gateway"), ownGateway[0] as any).sort(), [HOSTS.api, HOSTS.api, HOSTS.backoffice, HOSTS.backoffice]);
     });
 
     it("names a new bank's hosts from its ListenerSet and HTTPRoutes", () => {
