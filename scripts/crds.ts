@@ -20,7 +20,9 @@ export const ENVOY_GATEWAY_VERSION = "v1.9.1";
 const SOURCES: { module: string; version: string; files: string[] }[] = [
     {
         module: "sigs.k8s.io/gateway-api", version: GATEWAY_API_VERSION,
-        files: ["httproutes", "listenersets", "referencegrants", "backendtlspolicies", "gateways"]
+        // gatewayclasses, grpcroutes and tlsroutes: the stack creates none, but a data plane watches them (Traefik's
+        // provider waits for their informers), so test:real installs them for test/real/gateway-data-plane.test.ts.
+        files: ["httproutes", "listenersets", "referencegrants", "backendtlspolicies", "gateways", "gatewayclasses", "grpcroutes", "tlsroutes"]
             .map((n) => `config/crd/standard/gateway.networking.k8s.io_${n}.yaml`),
     },
     {
@@ -33,7 +35,8 @@ const USAGE = `Usage: npm run crds
 
 Writes scripts/lib/engine/crds/<plural>.<group>.json: the CustomResourceDefinitions of the routing objects the stack
 creates, from the Go module proxy (go mod download): Gateway API ${GATEWAY_API_VERSION} standard channel
-(HTTPRoute, ListenerSet, ReferenceGrant, BackendTLSPolicy, Gateway) and Envoy Gateway ${ENVOY_GATEWAY_VERSION}
+(HTTPRoute, ListenerSet, ReferenceGrant, BackendTLSPolicy, Gateway; GatewayClass, GRPCRoute and TLSRoute, which a
+data plane watches) and Envoy Gateway ${ENVOY_GATEWAY_VERSION}
 (BackendTrafficPolicy, ClientTrafficPolicy), descriptions dropped. Run it after changing either version.
 Guide: docs/devops.md#routing-crds
 

@@ -15,6 +15,7 @@ import type { RecordedResource } from "../../scripts/lib/engine/offline-run";
 import { unwrapSecrets } from "../../domain/secret-values";
 import { render } from "../render";
 import { containers, emulatePod, EmulatedPod, renderedObject } from "./pod";
+import type { Netns } from "./netns";
 import { freePort, run, Running, start, waitUntil } from "./process";
 
 /** The components the Kratos tests need; they skip, naming them, when one is not built. */
@@ -89,6 +90,8 @@ export interface KratosOptions {
     migrateArgs?: (rendered: readonly string[]) => string[];
     /** Rendered environment variables left out (a setting a previous release does not know). */
     dropEnv?: string[];
+    /** Serve in this network namespace, on its address (the data-plane test's pod network), instead of 127.0.0.1. */
+    netns?: Netns;
 }
 
 export interface RunningKratos {
@@ -162,24 +165,26 @@ export async function startKratos(stack: RenderedStack, options: KratosOptions =
         const serve = pod.container("kratos");
         for (let attempt = 1; ; attempt++) {
             const [publicPort, adminPort] = [await freePort(), await freePort()];
-            server = start(binary, serve.args, {
+            const host = options.netns?.address ?? "127.0.0.1";
+            const [command, args] = options.netns ? options.netns.wrap(binary, serve.args) : [binary, serve.args];
+            server = start(command, args, {
                 env: {
                     ...env(serve.env),
-                    SERVE_PUBLIC_HOST: "127.0.0.1", SERVE_PUBLIC_PORT: String(publicPort),
-                    SERVE_ADMIN_HOST: "127.0.0.1", SERVE_ADMIN_PORT: String(adminPort),
+                    SERVE_PUBLIC_HOST: host, SERVE_PUBLIC_PORT: String(publicPort),
+                    SERVE_ADMIN_HOST: host, SERVE_ADMIN_PORT: String(adminPort),
                 },
             });
             const proc = server;
             try {
-                await waitUntil("Kratos", async () => (await get(`http://127.0.0.1:${adminPort}/admin/health/ready`)) === 200, proc, 60_000);
+                await waitUntil("Kratos", async () => (await get(`http://${host}:${adminPort}/admin/health/ready`)) === 200, proc, 60_000);
             } catch (e) {
                 await proc.stop();
                 if (attempt < 3 && /address already in use/i.test(proc.output())) continue;
                 throw e;
             }
             return {
-                publicUrl: `http://127.0.0.1:${publicPort}`,
-                adminUrl: `http://127.0.0.1:${adminPort}`,
+                publicUrl: `http://${host}:${publicPort}`,
+                adminUrl: `http://${host}:${adminPort}`,
                 publicPort,
                 adminPort,
                 output: () => log + proc.output(),

@@ -1,0 +1,291 @@
+/**
+ * The Gateway API edge served by a real data plane (issue 26): the demo stack rendered in gateway-api mode with
+ * a Gateway of the bank's own (gatewayListeners bank-gateway: Traefik v3.7 has no ListenerSet) and self-signed
+ * TLS, applied server-side to a real kube-apiserver; real Traefik watches it and serves real HTTPS to the stack's
+ * backends: real Kratos (the stack's own config), real nginx with the rendered JWKS server config, and small
+ * Node servers for the frontend and DCM's API (HTTPS, its CA in the ConfigMap the BackendTLSPolicy names).
+ *
+ * The backends live in a network namespace the test creates (the API server refuses loopback endpoint
+ * addresses), with EndpointSlices written by hand (no controller manager runs); Traefik runs on the host,
+ * listening on 127.0.0.1:443 and :80 (the listeners' ports). Every request stays on this machine.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import * as YAML from "yaml";
+import { HSTS_VALUE } from "../../components/gateway-routes";
+import { missingComponents, realBinary } from "../../real/components";
+import { runChecks } from "../../scripts/lib/checks";
+import { KubernetesObject, plainObjects } from "../../scripts/lib/engine/manifests";
+import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "../../support/real/apiserver";
+import { Answer, Browser } from "../../support/real/browser";
+import { KRATOS_COMPONENTS, renderStack, RenderedStack, RunningKratos, startKratos } from "../../support/real/kratos";
+import { createNetns, Netns } from "../../support/real/netns";
+import { Running, start, waitUntil } from "../../support/real/process";
+import { LISTENER_PORTS, RunningTraefik, startTraefik, takenListenerPorts, TRAEFIK_CONTROLLER } from "../../support/real/traefik";
+import { testPki } from "../../support/tls-certs";
+
+const missing = missingComponents([...CONTROL_PLANE_COMPONENTS, ...KRATOS_COMPONENTS, "nginx", "traefik"]);
+const skip = missing.length > 0 ? `${missing.join(", ")} not built: run \`npm run real:setup\``
+    : process.getuid?.() !== 0 ? "needs root: the backends run in a network namespace the test creates (ip netns)" : false;
+
+/** The checks of the edge and the pods behind it (plan step 5 and the backoffice's): all of them but the key keeper's and the scenario's. */
+const EDGE_CHECKS = ["https-backoffice", "https-api", "http-redirect-backoffice", "http-redirect-api", "hsts-backoffice", "hsts-api",
+    "frontend-html", "kratos-health", "kratos-login-flow", "kratos-admin-hidden", "jwks"];
+/** The backends' ports in the namespace (one address for all, as if one pod each on a shared IP). */
+const PORTS = { frontend: 3000, jwks: 8080, dcmApi: 8443 };
+const GATEWAY_CLASS = "traefik";
+
+/** A small server in the namespace: the frontend (HTML) or DCM's API (HTTPS, JSON echo). Logs each request it receives. */
+const STUB = `
+const fs = require("node:fs"), http = require("node:http"), https = require("node:https");
+const handler = (req, res) => {
+    console.log("REQUEST " + req.method + " " + req.url);
+    if (process.env.KIND === "frontend") {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        res.end("<!doctype html><html><head><title>Backoffice</title></head><body><div id=app></div></body></html>");
+    } else {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ dcmApi: true, path: req.url, host: req.headers.host }));
+    }
+};
+const server = process.env.CERT ? https.createServer({ cert: fs.readFileSync(process.env.CERT), key: fs.readFileSync(process.env.KEY) }, handler) : http.createServer(handler);
+server.listen(Number(process.env.PORT), process.env.HOST, () => console.log("LISTENING"));
+`;
+
+/** Plain HTTP to Traefik's port 80 with the host's name. */
+function plainGet(host: string, pathname: string): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+    return new Promise((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port: LISTENER_PORTS.http, path: pathname, headers: { host }, timeout: 10_000 }, (res) => {
+            res.resume();
+            resolve({ status: res.statusCode ?? 0, headers: res.headers });
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", reject);
+        req.end();
+    });
+}
+
+const hsts = (a: Answer) => a.headers["strict-transport-security"];
+
+describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
+    let work: string;
+    let netns: Netns;
+    let cp: ControlPlane;
+    let stack: RenderedStack;
+    let objects: KubernetesObject[];
+    let kratos: RunningKratos;
+    let traefik: RunningTraefik;
+    let ca: string;
+    let hosts: { backoffice: string; api: string };
+    const procs: Running[] = [];
+    let dcmApi: Running;
+    let frontend: Running;
+
+    const apply = async (name: string, docs: readonly unknown[]) => {
+        const file = path.join(work, `${name}.yaml`);
+        fs.writeFileSync(file, docs.map((o) => `---\n${YAML.stringify(o, { lineWidth: 0, version: "1.1" })}`).join(""), { mode: 0o600 });
+        const r = await kubectl(cp, ["apply", "--server-side", "--field-manager=dcm-real-test", "-f", file]);
+        assert.equal(r.code, 0, `kubectl apply ${name}:\n${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /Warning:/, r.stderr);
+    };
+    /** An EndpointSlice for a Service: its one endpoint the namespace's address, on `port` under the Service port's name. */
+    const endpoints = (namespace: string, service: string, portName: string, port: number) => ({
+        apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice",
+        metadata: { name: `${service}-test`, namespace, labels: { "kubernetes.io/service-name": service, "endpointslice.kubernetes.io/managed-by": "dcm-real-test" } },
+        addressType: "IPv4",
+        endpoints: [{ addresses: [netns.address], conditions: { ready: true, serving: true, terminating: false } }],
+        ports: [{ name: portName, port, protocol: "TCP" }],
+    });
+    const stub = async (kind: "frontend" | "dcm-api", port: number, tls?: { cert: string; key: string }) => {
+        const env: Record<string, string> = { PATH: process.env.PATH ?? "", KIND: kind, PORT: String(port), HOST: netns.address };
+        if (tls) {
+            fs.writeFileSync(path.join(work, `${kind}.crt`), tls.cert);
+            fs.writeFileSync(path.join(work, `${kind}.key`), tls.key, { mode: 0o600 });
+            Object.assign(env, { CERT: path.join(work, `${kind}.crt`), KEY: path.join(work, `${kind}.key`) });
+        }
+        const [command, args] = netns.wrap(process.execPath, [path.join(work, "stub.js")]);
+        const p = start(command, args, { env });
+        procs.push(p);
+        await waitUntil(kind, async () => p.output().includes("LISTENING"), p, 20_000);
+        return p;
+    };
+    /** Real nginx with the rendered JWKS server's config and document, listening on the namespace's address. */
+    const jwksServer = async () => {
+        const byName = (n: string) => objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === n) as unknown as { data: Record<string, string> };
+        const dir = path.join(work, "jwks");
+        fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+        fs.chmodSync(work, 0o755);
+        fs.writeFileSync(path.join(dir, "jwks.json"), byName("jwks").data["jwks.json"], { mode: 0o644 });
+        const server = byName("jwks-server-nginx").data["default.conf"]
+            .replace(/listen (\d+);/, `listen ${netns.address}:$1;`)
+            .replace("/usr/share/jwks/jwks.json", path.join(dir, "jwks.json"));
+        assert.match(server, new RegExp(`listen ${netns.address.replaceAll(".", "\\.")}:${PORTS.jwks};`), "the rendered JWKS server listens on its Service's target port");
+        const temp = (n: string) => `${n}_temp_path ${path.join(dir, n)};`;
+        const conf = `daemon off;\nworker_processes 1;\npid ${path.join(dir, "nginx.pid")};\nerror_log stderr;\nevents {}\nhttp {\n  access_log off;\n  ${["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map(temp).join("\n  ")}\n${server}\n}\n`;
+        fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
+        const [command, args] = netns.wrap(realBinary("nginx"), ["-c", path.join(dir, "nginx.conf"), "-p", dir, "-e", "stderr"]);
+        const p = start(command, args);
+        procs.push(p);
+        await waitUntil("jwks nginx", () => fetch(`http://${netns.address}:${PORTS.jwks}/healthz`).then((r) => r.ok), p, 20_000);
+    };
+
+    before(async () => {
+        const taken = await takenListenerPorts();
+        assert.deepEqual(taken, [], `127.0.0.1:${taken.join(", :")} is taken: Traefik needs the listeners' ports`);
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-data-plane-"));
+        fs.writeFileSync(path.join(work, "stub.js"), STUB);
+        netns = await createNetns();
+        cp = await startControlPlane();
+        stack = await renderStack("demo", { tlsMode: "self-signed", gatewayListeners: "bank-gateway", gatewayClassName: GATEWAY_CLASS });
+        objects = plainObjects(stack.resources);
+        ca = String(stack.outputs.tlsCaCertificatePem);
+        hosts = { backoffice: stack.backofficeHost, api: String(stack.outputs.apiHost) };
+        assert.equal(objects.filter((o) => o.kind === "Gateway").length, 1, "the bank's own Gateway");
+        assert.deepEqual(objects.filter((o) => o.kind === "ListenerSet" || o.kind === "Ingress"), []);
+
+        // DCM's side: its namespace, its API's Service (the upstream's port), and the CA that verifies it.
+        const upstream = new URL("https://dcm-api.dcm-platform.svc.cluster.local:8443");
+        const dcmPki = await testPki([upstream.hostname]);
+        const platform = [...new Set(objects.map((o) => o.metadata.namespace).filter((n): n is string => Boolean(n) && !objects.some((o) => o.kind === "Namespace" && o.metadata.name === n)))];
+        for (const ns of platform) assert.equal((await kubectl(cp, ["create", "namespace", ns])).code, 0, ns);
+        const grant = objects.find((o) => o.kind === "ReferenceGrant")!;
+        const dcmNamespace = grant.metadata.namespace as string;
+        const dcmService = ((grant.spec as any).to[0].name) as string;
+        const caConfigMap = ((objects.find((o) => o.kind === "BackendTLSPolicy")!.spec as any).validation.caCertificateRefs[0].name) as string;
+        await apply("platform", [
+            { apiVersion: "gateway.networking.k8s.io/v1", kind: "GatewayClass", metadata: { name: GATEWAY_CLASS }, spec: { controllerName: TRAEFIK_CONTROLLER } },
+            { apiVersion: "v1", kind: "Service", metadata: { name: dcmService, namespace: dcmNamespace }, spec: { ports: [{ name: "https", port: PORTS.dcmApi, targetPort: PORTS.dcmApi }] } },
+            { apiVersion: "v1", kind: "ConfigMap", metadata: { name: caConfigMap, namespace: dcmNamespace }, data: { "ca.crt": dcmPki.ca } },
+        ]);
+        await apply("stack", objects);
+
+        // The pods' addresses, as the EndpointSlice controller would write them for the Services' ports.
+        const bankNs = stack.outputs.namespaceName as string;
+        kratos = await startKratos(stack, { netns });
+        const servicePort = (name: string) => ((objects.find((o) => o.kind === "Service" && o.metadata.name === name)!.spec as any).ports[0].name) as string;
+        await apply("endpoints", [
+            endpoints(bankNs, "frontend", servicePort("frontend"), PORTS.frontend),
+            endpoints(bankNs, "jwks-server", servicePort("jwks-server"), PORTS.jwks),
+            endpoints(bankNs, "kratos-public", servicePort("kratos-public"), kratos.publicPort),
+            endpoints(bankNs, "kratos-admin", servicePort("kratos-admin"), kratos.adminPort),
+            endpoints(dcmNamespace, dcmService, "https", PORTS.dcmApi),
+        ]);
+        frontend = await stub("frontend", PORTS.frontend);
+        dcmApi = await stub("dcm-api", PORTS.dcmApi, { cert: dcmPki.cert, key: dcmPki.key });
+        await jwksServer();
+
+        traefik = await startTraefik(cp.kubeconfig);
+        // Traefik has the routes once the frontend answers through it.
+        await waitUntil("Traefik serving the bank's routes", async () => (await new Browser(hosts.backoffice, LISTENER_PORTS.https, ca).request("/")).status === 200, undefined, 60_000)
+            .catch((e: Error) => { throw new Error(`${e.message}\n${traefik.output().slice(-6000)}`); });
+    });
+
+    after(async () => {
+        await traefik?.stop();
+        await kratos?.stop();
+        for (const p of procs) await p.stop();
+        await cp?.stop();
+        await netns?.remove();
+        if (work) fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    const backoffice = () => new Browser(hosts.backoffice, LISTENER_PORTS.https, ca);
+    const api = () => new Browser(hosts.api, LISTENER_PORTS.https, ca);
+
+    it("the API server accepted every route: Traefik reports the Gateway programmed and each HTTPRoute accepted with resolved refs", async () => {
+        const got = await kubectl(cp, ["get", "gateway,httproute", "-n", String(stack.outputs.namespaceName), "-o", "json"]);
+        const items = JSON.parse(got.stdout).items as any[];
+        const gateway = items.find((i) => i.kind === "Gateway");
+        assert.equal(gateway.status.conditions.find((c: any) => c.type === "Programmed")?.status, "True", JSON.stringify(gateway.status));
+        for (const route of items.filter((i) => i.kind === "HTTPRoute")) {
+            const conditions = route.status.parents.flatMap((p: any) => p.conditions);
+            for (const type of ["Accepted", "ResolvedRefs"]) {
+                assert.ok(conditions.filter((c: any) => c.type === type).every((c: any) => c.status === "True") && conditions.some((c: any) => c.type === type), `${route.metadata.name}: ${JSON.stringify(conditions)}`);
+            }
+        }
+    });
+
+    it("strips /.ory before Kratos: Kratos' own health and login flow answer through the backoffice host", async () => {
+        const health = await backoffice().request("/.ory/health/alive");
+        assert.equal(health.status, 200, health.text);
+        assert.equal(health.json.status, "ok");
+        const flow = await backoffice().request("/.ory/self-service/login/api");
+        assert.equal(flow.status, 200, flow.text);
+        assert.ok(String(flow.json.ui.action).startsWith(`https://${hosts.backoffice}/.ory/self-service/login?flow=`), flow.json.ui.action);
+    });
+
+    it("answers Kratos' admin-redirecting paths at the edge: never Kratos, never the admin address", async () => {
+        const adminHost = new URL(stack.adminBaseUrl).host;
+        const before = kratos.output().length;
+        for (const p of ["/.ory/admin/identities", "/.ory/admin", "/.ory/admin/health/ready", "/.ory/identities", "/.ory/identities/7/credentials"]) {
+            const res = await backoffice().request(p);
+            assert.deepEqual([res.status, res.headers.location], [302, "/"], `${p}: the edge's redirect to the home page (${res.status} ${String(res.headers.location)})`);
+            assert.equal(hsts(res), HSTS_VALUE, p);
+            assert.ok(!JSON.stringify(res.headers).includes(adminHost) && !res.text.includes(adminHost), `${p} revealed ${adminHost}`);
+        }
+        // Kratos logs every request it handles (its request log names the path): none of these reached it.
+        const log = kratos.output().slice(before);
+        assert.doesNotMatch(log, /"path":"\/(admin|identities)/, "a hidden path reached Kratos");
+    });
+
+    it("sets HSTS on every HTTPS answer of the routes: frontend, Kratos, JWKS, DCM's API", async () => {
+        const answers = [
+            await backoffice().request("/", { headers: { accept: "text/html" } }),
+            await backoffice().request("/some/spa/route", { headers: { accept: "text/html" } }),
+            await backoffice().request("/.ory/health/ready"),
+            await backoffice().request("/.ory/no-such-kratos-path"),
+            await api().request("/.well-known/jwks.json"),
+            await api().request("/v1/transfers/42"),
+        ];
+        for (const a of answers) assert.equal(hsts(a), HSTS_VALUE, `${a.status} ${a.text.slice(0, 100)}`);
+        assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 404, 200, 200]);
+    });
+
+    it("redirects plain HTTP to HTTPS on both hosts, same host and path, 301", async () => {
+        for (const host of Object.values(hosts)) {
+            for (const p of ["/", "/.ory/self-service/login/browser", "/.well-known/jwks.json?x=1"]) {
+                const res = await plainGet(host, p);
+                assert.deepEqual([res.status, res.headers.location], [301, `https://${host}${p}`], `http://${host}${p}`);
+            }
+        }
+    });
+
+    it("serves the rendered JWKS on the api host", async () => {
+        const res = await api().request("/.well-known/jwks.json");
+        assert.equal(res.status, 200);
+        const rendered = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "jwks") as unknown as { data: Record<string, string> };
+        assert.deepEqual(res.json, JSON.parse(rendered.data["jwks.json"]));
+        assert.ok(Array.isArray(res.json.keys) && res.json.keys.length > 0);
+    });
+
+    it("forwards only the allow-list to DCM's API, over TLS verified against the CA the BackendTLSPolicy names", async () => {
+        const seen = () => dcmApi.output().split("\n").filter((l) => l.startsWith("REQUEST ")).map((l) => l.split(" ")[2]);
+        const allowed = await api().request("/v1/customers/7?q=1");
+        assert.equal(allowed.status, 200, allowed.text);
+        assert.equal(allowed.json.path, "/v1/customers/7?q=1", "the path reaches DCM's API unchanged");
+        assert.equal(allowed.json.host, "dcm-api.dcm-platform.svc.cluster.local", "the Host DCM's API sees is its own name (URLRewrite hostname)");
+        const count = seen().length;
+        for (const p of ["/", "/v1", "/v1/accounts", "/v1/transfersx", "/V1/transfers", "/admin", "/.well-known/other"]) {
+            const res = await api().request(p);
+            assert.equal(res.status, 404, `${p} answered ${res.status}: ${res.text.slice(0, 200)}`);
+            assert.ok(!res.text.includes("dcmApi"), `${p} reached DCM's API`);
+        }
+        assert.equal(seen().length, count, `DCM's API saw paths outside the allow-list: ${seen().slice(count).join(", ")}`);
+    });
+
+    it("the post-deploy edge checks pass against it", async () => {
+        const resolve = Object.values(hosts).flatMap((h) => [`${h}:443:127.0.0.1`, `${h}:80:127.0.0.1`]);
+        const report = await runChecks({ stack: stack.stack, outputs: stack.outputs, resolve, caPem: [ca], only: EDGE_CHECKS, deadlineMs: 20_000, timeoutMs: 5000 });
+        assert.deepEqual(report.results.map((r) => [r.id, r.status, r.reason ?? ""]), EDGE_CHECKS.map((id) => [id, "pass", ""]));
+    });
+
+    it("the frontend stub saw only the frontend's requests (no /.ory path leaked past the Kratos route)", () => {
+        const paths = frontend.output().split("\n").filter((l) => l.startsWith("REQUEST ")).map((l) => l.split(" ")[2]);
+        assert.ok(paths.length > 0);
+        assert.deepEqual(paths.filter((p) => p.startsWith("/.ory")), []);
+    });
+});
