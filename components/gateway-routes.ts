@@ -122,7 +122,9 @@ export function gatewayObjects(input: GatewayRoutesInput): PlainObject[] {
             // the backoffice's home page. Case-sensitive: /.ory/ADMIN reaches Kratos as /ADMIN, which Kratos answers
             // without the admin address (test/real/kratos.test.ts; docs/security.md).
             matches: input.kratosHiddenPrefixes.map((p) => prefix(`${input.kratosPath}/${p}`)),
-            filters: [{ type: "RequestRedirect", requestRedirect: { path: { type: "ReplaceFullPath", replaceFullPath: "/" }, statusCode: 302 } }, hstsFilter],
+            // HSTS first: Traefik chains filters in order and its redirect answers at once, so a header filter after
+            // it never runs (real Traefik v3.7.13 sent this redirect without HSTS; test/real/gateway-data-plane.test.ts).
+            filters: [hstsFilter, { type: "RequestRedirect", requestRedirect: { path: { type: "ReplaceFullPath", replaceFullPath: "/" }, statusCode: 302 } }],
         },
     ]);
     const api = route("api", [parent("api", https)], [hosts.api], [

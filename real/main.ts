@@ -16,7 +16,9 @@ Builds the real components into \${DCM_REAL_CACHE:-$HOME/.cache/dcm-integration}
 writes components.json there (nothing built is committed):
   from Go modules (go build, niced, two at once): kube-apiserver and kubectl (k8s.io/kubernetes),
     kratos-previous (github.com/ory/kratos v1.3.1, sqlite, cgo; the upgrade test's), pulumi (github.com/pulumi/pulumi/pkg/v3),
-    pulumi-resource-kubernetes (github.com/pulumi/pulumi-kubernetes/provider/v4, go generate first)
+    pulumi-resource-kubernetes (github.com/pulumi/pulumi-kubernetes/provider/v4, go generate first),
+    traefik (github.com/traefik/traefik/v3 v3.7.13, the Gateway API data plane; upstream's nested ext module
+    written in, modules the proxy refuses pinned to served versions)
   from upstream source the module proxy does not serve (--upstream): pulumi-language-nodejs,
     pulumi-resource-random, pulumi-resource-tls, kratos (v26.2.0: a calendar tag, sqlite, cgo), and
     pulumi-kubernetes-operator (v2.9.0's manager, ./operator/cmd, with its CRDs kept beside it)

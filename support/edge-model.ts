@@ -1,7 +1,7 @@
 /**
  * What the edge does with one request, read from the rendered objects of either routing mode, as the specs
  * say: the Gateway API's HTTPRoute matching (Exact before PathPrefix, longest prefix first, case-sensitive,
- * segment-wise prefixes, ReplacePrefixMatch, RequestRedirect, ResponseHeaderModifier) and ingress-nginx's
+ * segment-wise prefixes, ReplacePrefixMatch, RequestRedirect answering before any later filter, ResponseHeaderModifier) and ingress-nginx's
  * (longest path first; with use-regex on a host every path a case-insensitive regex; rewrite-target; the
  * controller's force-ssl-redirect and its default HSTS header). test/real runs the same objects in real
  * proxies; this model lets property tests ask thousands of paths in milliseconds.
@@ -73,7 +73,10 @@ function gatewayRoute(objects: readonly KubernetesObject[], scheme: "http" | "ht
         if (f.type === "RequestRedirect") {
             const r = f.requestRedirect;
             const target = r.path?.type === "ReplaceFullPath" ? r.path.replaceFullPath : path;
-            redirect = { kind: "redirect", status: r.statusCode ?? 302, location: `${r.scheme ?? scheme}://${r.hostname ?? host}${target}`, headers, via };
+            // The redirect answers at once: a filter after it never runs (as in real Traefik, which chains filters in
+            // order; the spec leaves the order open, so the strictest reading is modelled).
+            redirect = { kind: "redirect", status: r.statusCode ?? 302, location: `${r.scheme ?? scheme}://${r.hostname ?? host}${target}`, headers: { ...headers }, via };
+            break;
         }
     }
     if (redirect) return redirect;
