@@ -2,8 +2,9 @@
  * The Gateway API edge served by a real data plane (issue 26): the demo stack rendered in gateway-api mode with
  * a Gateway of the bank's own (gatewayListeners bank-gateway: Traefik v3.7 has no ListenerSet) and self-signed
  * TLS, applied server-side to a real kube-apiserver; real Traefik watches it and serves real HTTPS to the stack's
- * backends: real Kratos (the stack's own config), real nginx with the rendered JWKS server config, and small
- * Node servers for the frontend and DCM's API (HTTPS, its CA in the ConfigMap the BackendTLSPolicy names).
+ * backends: real Kratos (the stack's own config), real nginx with the rendered JWKS server config, a small Node
+ * server for the frontend and the checks' fake of DCM's API (HTTPS, its CA in the ConfigMap the BackendTLSPolicy
+ * names). The bank's key keeper is the reference one, on loopback, fetching the JWKS through Traefik.
  *
  * The backends live in a network namespace the test creates (the API server refuses loopback endpoint
  * addresses), with EndpointSlices written by hand (no controller manager runs); Traefik runs on the host,
@@ -12,11 +13,15 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
 import { HSTS_VALUE } from "../../components/gateway-routes";
+import { PROJECT_ROOT } from "../../domain/project";
+import { createKeyKeeperServer } from "../../reference/key-keeper/server";
+import { createTokenVerifier } from "../../reference/key-keeper/verifier";
 import { missingComponents, realBinary } from "../../real/components";
 import { runChecks } from "../../scripts/lib/checks";
 import { KubernetesObject, plainObjects } from "../../scripts/lib/engine/manifests";
@@ -32,29 +37,25 @@ const missing = missingComponents([...CONTROL_PLANE_COMPONENTS, ...KRATOS_COMPON
 const skip = missing.length > 0 ? `${missing.join(", ")} not built: run \`npm run real:setup\``
     : process.getuid?.() !== 0 ? "needs root: the backends run in a network namespace the test creates (ip netns)" : false;
 
-/** The checks of the edge and the pods behind it (plan step 5 and the backoffice's): all of them but the key keeper's and the scenario's. */
+/** The checks of the edge and the pods behind it (plan step 5 and the backoffice's); the run also has the key keeper's and the scenario's. */
 const EDGE_CHECKS = ["https-backoffice", "https-api", "http-redirect-backoffice", "http-redirect-api", "hsts-backoffice", "hsts-api",
     "frontend-html", "kratos-health", "kratos-login-flow", "kratos-admin-hidden", "jwks"];
+/** The bank's key keeper, as the demo stack's keyKeeperUrl names it. */
+const KEY_KEEPER_HOST = "keykeeper.demo-bank.example";
 /** The backends' ports in the namespace (one address for all, as if one pod each on a shared IP). */
 const PORTS = { frontend: 3000, jwks: 8080, dcmApi: 8443 };
 const GATEWAY_CLASS = "traefik";
 
-/** A small server in the namespace: the frontend (HTML) or DCM's API (HTTPS, JSON echo). Logs each request it receives. */
-const STUB = `
-const fs = require("node:fs"), http = require("node:http"), https = require("node:https");
-const handler = (req, res) => {
+/** The frontend in the namespace: the single-page app's HTML for every path. Logs each request it receives. */
+const FRONTEND = `
+require("node:http").createServer((req, res) => {
     console.log("REQUEST " + req.method + " " + req.url);
-    if (process.env.KIND === "frontend") {
-        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-        res.end("<!doctype html><html><head><title>Backoffice</title></head><body><div id=app></div></body></html>");
-    } else {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ dcmApi: true, path: req.url, host: req.headers.host }));
-    }
-};
-const server = process.env.CERT ? https.createServer({ cert: fs.readFileSync(process.env.CERT), key: fs.readFileSync(process.env.KEY) }, handler) : http.createServer(handler);
-server.listen(Number(process.env.PORT), process.env.HOST, () => console.log("LISTENING"));
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.end("<!doctype html><html><head><title>Backoffice</title></head><body><div id=app></div></body></html>");
+}).listen(Number(process.env.PORT), process.env.HOST, () => console.log("LISTENING"));
 `;
+/** The paths (and Host) a backend's log says it received. */
+const received = (p: Running) => p.output().split("\n").filter((l) => l.startsWith("REQUEST ")).map((l) => l.split(" ").slice(2).join(" "));
 
 /** Plain HTTP to Traefik's port 80 with the host's name. */
 function plainGet(host: string, pathname: string): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
@@ -84,6 +85,9 @@ describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
     const procs: Running[] = [];
     let dcmApi: Running;
     let frontend: Running;
+    let users: { username: string; secret: string }[];
+    let keyKeeper: http.Server;
+    let keyKeeperCa: string;
 
     const apply = async (name: string, docs: readonly unknown[]) => {
         const file = path.join(work, `${name}.yaml`);
@@ -100,15 +104,12 @@ describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
         endpoints: [{ addresses: [netns.address], conditions: { ready: true, serving: true, terminating: false } }],
         ports: [{ name: portName, port, protocol: "TCP" }],
     });
-    const stub = async (kind: "frontend" | "dcm-api", port: number, tls?: { cert: string; key: string }) => {
-        const env: Record<string, string> = { PATH: process.env.PATH ?? "", KIND: kind, PORT: String(port), HOST: netns.address };
-        if (tls) {
-            fs.writeFileSync(path.join(work, `${kind}.crt`), tls.cert);
-            fs.writeFileSync(path.join(work, `${kind}.key`), tls.key, { mode: 0o600 });
-            Object.assign(env, { CERT: path.join(work, `${kind}.crt`), KEY: path.join(work, `${kind}.key`) });
-        }
-        const [command, args] = netns.wrap(process.execPath, [path.join(work, "stub.js")]);
-        const p = start(command, args, { env });
+    /** A Node server in the namespace: the frontend, or DCM's API (support/real/dcm-api-server.ts). */
+    const stub = async (kind: "frontend" | "dcm-api", port: number, extra: Record<string, string> = {}) => {
+        const env: Record<string, string> = { PATH: process.env.PATH ?? "", PORT: String(port), HOST: netns.address, ...extra };
+        const script = kind === "frontend" ? ["-e", FRONTEND] : ["--require", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "support", "real", "dcm-api-server.ts")];
+        const [command, args] = netns.wrap(process.execPath, script);
+        const p = start(command, args, { env, cwd: PROJECT_ROOT });
         procs.push(p);
         await waitUntil(kind, async () => p.output().includes("LISTENING"), p, 20_000);
         return p;
@@ -137,7 +138,6 @@ describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
         const taken = await takenListenerPorts();
         assert.deepEqual(taken, [], `127.0.0.1:${taken.join(", :")} is taken: Traefik needs the listeners' ports`);
         work = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-data-plane-"));
-        fs.writeFileSync(path.join(work, "stub.js"), STUB);
         netns = await createNetns();
         cp = await startControlPlane();
         stack = await renderStack("demo", { tlsMode: "self-signed", gatewayListeners: "bank-gateway", gatewayClassName: GATEWAY_CLASS });
@@ -175,16 +175,40 @@ describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
             endpoints(dcmNamespace, dcmService, "https", PORTS.dcmApi),
         ]);
         frontend = await stub("frontend", PORTS.frontend);
-        dcmApi = await stub("dcm-api", PORTS.dcmApi, { cert: dcmPki.cert, key: dcmPki.key });
+        // DCM's API knows the bank's two users (the stack's key keeper outputs).
+        const usernames = stack.outputs.keyKeeperUsernames as { identification: string; processing: string };
+        const passwords = stack.outputs.keyKeeperPasswords as { identification: string; processing: string };
+        users = (["identification", "processing"] as const).map((r) => ({ username: usernames[r], secret: passwords[r] }));
+        const file = (name: string, text: string) => {
+            fs.writeFileSync(path.join(work, name), text, { mode: 0o600 });
+            return path.join(work, name);
+        };
+        dcmApi = await stub("dcm-api", PORTS.dcmApi, {
+            CERT: file("dcm-api.crt", dcmPki.cert), KEY: file("dcm-api.key", dcmPki.key), USERS: file("users.json", JSON.stringify(users)), ALIAS: String(stack.outputs.alias),
+        });
         await jwksServer();
 
         traefik = await startTraefik(cp.kubeconfig);
+
+        // The bank's key keeper (the reference one) on loopback: it verifies DCM's tokens against the JWKS it
+        // fetches from the api host, through Traefik.
+        const keyKeeperPki = await testPki([KEY_KEEPER_HOST]);
+        keyKeeperCa = keyKeeperPki.ca;
+        const keyKeeperUrl = new URL(String(stack.outputs.keyKeeperUrl));
+        assert.equal(keyKeeperUrl.host, KEY_KEEPER_HOST);
+        const verify = await createTokenVerifier({
+            url: `${keyKeeperUrl.href.replace(/\/+$/, "")}/key`, audience: String(stack.outputs.alias), algorithms: [String(stack.outputs.signingAlgorithm)],
+            jwksUrl: String(stack.outputs.jwksUrl), jwksCa: [ca], jwksConnectTo: { host: "127.0.0.1", port: LISTENER_PORTS.https },
+        });
+        keyKeeper = createKeyKeeperServer({ verify, users, basePath: keyKeeperUrl.pathname, tls: { cert: keyKeeperPki.cert, key: keyKeeperPki.key } });
+        await new Promise<void>((r) => keyKeeper.listen(0, "127.0.0.1", r));
         // Traefik has the routes once the frontend answers through it.
         await waitUntil("Traefik serving the bank's routes", async () => (await new Browser(hosts.backoffice, LISTENER_PORTS.https, ca).request("/")).status === 200, undefined, 60_000)
             .catch((e: Error) => { throw new Error(`${e.message}\n${traefik.output().slice(-6000)}`); });
     });
 
     after(async () => {
+        if (keyKeeper?.listening) await new Promise<void>((r) => { keyKeeper.close(() => r()); keyKeeper.closeAllConnections(); });
         await traefik?.stop();
         await kratos?.stop();
         for (const p of procs) await p.stop();
@@ -229,9 +253,11 @@ describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
             assert.equal(hsts(res), HSTS_VALUE, p);
             assert.ok(!JSON.stringify(res.headers).includes(adminHost) && !res.text.includes(adminHost), `${p} revealed ${adminHost}`);
         }
-        // Kratos logs every request it handles (its request log names the path): none of these reached it.
-        const log = kratos.output().slice(before);
-        assert.doesNotMatch(log, /"path":"\/(admin|identities)/, "a hidden path reached Kratos");
+        // Kratos logs every request it handles, naming the path (shown by the one that does reach it): none of the hidden ones did.
+        assert.equal((await backoffice().request("/.ory/sessions/whoami")).status, 401);
+        await waitUntil("Kratos' request log", async () => kratos.output().slice(before).includes("/sessions/whoami"), undefined, 5000)
+            .catch((e: Error) => { throw new Error(`${e.message}: ${kratos.output().slice(-1500)}`); });
+        assert.doesNotMatch(kratos.output().slice(before), /\/(admin|identities)/, "a hidden path reached Kratos");
     });
 
     it("sets HSTS on every HTTPS answer of the routes: frontend, Kratos, JWKS, DCM's API", async () => {
@@ -244,7 +270,8 @@ describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
             await api().request("/v1/transfers/42"),
         ];
         for (const a of answers) assert.equal(hsts(a), HSTS_VALUE, `${a.status} ${a.text.slice(0, 100)}`);
-        assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 404, 200, 200]);
+        // The last: DCM's API itself refusing a request without the bank's credentials.
+        assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 404, 200, 401]);
     });
 
     it("redirects plain HTTP to HTTPS on both hosts, same host and path, 301", async () => {
@@ -265,29 +292,37 @@ describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
     });
 
     it("forwards only the allow-list to DCM's API, over TLS verified against the CA the BackendTLSPolicy names", async () => {
-        const seen = () => dcmApi.output().split("\n").filter((l) => l.startsWith("REQUEST ")).map((l) => l.split(" ")[2]);
         const allowed = await api().request("/v1/customers/7?q=1");
-        assert.equal(allowed.status, 200, allowed.text);
-        assert.equal(allowed.json.path, "/v1/customers/7?q=1", "the path reaches DCM's API unchanged");
-        assert.equal(allowed.json.host, "dcm-api.dcm-platform.svc.cluster.local", "the Host DCM's API sees is its own name (URLRewrite hostname)");
-        const count = seen().length;
+        assert.equal(allowed.status, 401, `DCM's API answers (no credentials given): ${allowed.text}`);
+        // The path unchanged, and the Host DCM's API sees its own name (the URLRewrite hostname filter).
+        assert.equal(received(dcmApi).at(-1), "/v1/customers/7?q=1 host=dcm-api.dcm-platform.svc.cluster.local");
+        const count = received(dcmApi).length;
         for (const p of ["/", "/v1", "/v1/accounts", "/v1/transfersx", "/V1/transfers", "/admin", "/.well-known/other"]) {
             const res = await api().request(p);
             assert.equal(res.status, 404, `${p} answered ${res.status}: ${res.text.slice(0, 200)}`);
             assert.ok(!res.text.includes("dcmApi"), `${p} reached DCM's API`);
         }
-        assert.equal(seen().length, count, `DCM's API saw paths outside the allow-list: ${seen().slice(count).join(", ")}`);
+        assert.deepEqual(received(dcmApi).slice(count), [], "DCM's API saw paths outside the allow-list");
     });
 
-    it("the post-deploy edge checks pass against it", async () => {
-        const resolve = Object.values(hosts).flatMap((h) => [`${h}:443:127.0.0.1`, `${h}:80:127.0.0.1`]);
-        const report = await runChecks({ stack: stack.stack, outputs: stack.outputs, resolve, caPem: [ca], only: EDGE_CHECKS, deadlineMs: 20_000, timeoutMs: 5000 });
-        const byId = (rows: string[][]) => rows.sort((a, b) => a[0].localeCompare(b[0]));
-        assert.deepEqual(byId(report.results.map((r) => [r.id, r.status, r.reason ?? ""])), byId(EDGE_CHECKS.map((id) => [id, "pass", ""])));
+    it("every post-deploy check passes against it: the edge's, the key keeper's (JWKS through Traefik) and the scenario's (DCM's API through the allow-list)", async (t) => {
+        const resolve = [
+            ...Object.values(hosts).flatMap((h) => [`${h}:443:127.0.0.1`, `${h}:80:127.0.0.1`]),
+            `${KEY_KEEPER_HOST}:443:127.0.0.1:${(keyKeeper.address() as AddressInfo).port}`,
+        ];
+        const report = await runChecks({ stack: stack.stack, outputs: stack.outputs, resolve, caPem: [ca, keyKeeperCa], deadlineMs: 60_000, timeoutMs: 8000 });
+        const failed = report.results.filter((r) => r.status !== "pass").map((r) => `${r.id}: ${r.status} ${r.reason ?? ""}`);
+        assert.deepEqual(failed, []);
+        const ran = report.results.map((r) => r.id);
+        for (const id of EDGE_CHECKS) assert.ok(ran.includes(id), `${id} did not run`);
+        assert.ok(ran.some((id) => id.startsWith("key-keeper-")) && ran.some((id) => id.startsWith("scenario-")), ran.join(", "));
+        t.diagnostic(`${ran.length} checks passed: ${ran.join(", ")}`);
+        // The scenario reached DCM's API through the edge.
+        assert.ok(received(dcmApi).some((p) => p.startsWith("/v1/transfers")), received(dcmApi).join(", "));
     });
 
     it("the frontend stub saw only the frontend's requests (no /.ory path leaked past the Kratos route)", () => {
-        const paths = frontend.output().split("\n").filter((l) => l.startsWith("REQUEST ")).map((l) => l.split(" ")[2]);
+        const paths = received(frontend);
         assert.ok(paths.length > 0);
         assert.deepEqual(paths.filter((p) => p.startsWith("/.ory")), []);
     });
