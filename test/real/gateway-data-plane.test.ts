@@ -88,6 +88,8 @@ describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
     let users: { username: string; secret: string }[];
     let keyKeeper: http.Server;
     let keyKeeperCa: string;
+    /** DCM's namespace, the CA ConfigMap's name and the CA that signed DCM's API certificate. */
+    let dcm: { dcmNamespace: string; caConfigMap: string; ca: string };
 
     const apply = async (name: string, docs: readonly unknown[]) => {
         const file = path.join(work, `${name}.yaml`);
@@ -156,6 +158,7 @@ describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
         const dcmNamespace = grant.metadata.namespace as string;
         const dcmService = ((grant.spec as any).to[0].name) as string;
         const caConfigMap = ((objects.find((o) => o.kind === "BackendTLSPolicy")!.spec as any).validation.caCertificateRefs[0].name) as string;
+        dcm = { dcmNamespace, caConfigMap, ca: dcmPki.ca };
         await apply("platform", [
             { apiVersion: "gateway.networking.k8s.io/v1", kind: "GatewayClass", metadata: { name: GATEWAY_CLASS }, spec: { controllerName: TRAEFIK_CONTROLLER } },
             { apiVersion: "v1", kind: "Service", metadata: { name: dcmService, namespace: dcmNamespace }, spec: { ports: [{ name: "https", port: PORTS.dcmApi, targetPort: PORTS.dcmApi }] } },
@@ -325,5 +328,42 @@ describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
         const paths = received(frontend);
         assert.ok(paths.length > 0);
         assert.deepEqual(paths.filter((p) => p.startsWith("/.ory")), []);
+    });
+
+    // The last two change DCM's side, so they run after everything above.
+    it("verifies DCM's API: with another CA in the BackendTLSPolicy's ConfigMap, Traefik refuses the upstream and DCM's API gets nothing", async () => {
+        const { dcmNamespace, caConfigMap } = dcm;
+        const other = await testPki(["dcm-api.dcm-platform.svc.cluster.local"]);
+        await apply("other-ca", [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: caConfigMap, namespace: dcmNamespace }, data: { "ca.crt": other.ca } }]);
+        let last: Answer | undefined;
+        // Until Traefik reloads, requests still go out verified against the old CA.
+        await waitUntil("Traefik refusing DCM's certificate", async () => (last = await api().request("/v1/transfers")).status >= 500, undefined, 30_000)
+            .catch((e: Error) => { throw new Error(`${e.message}: last ${last?.status} ${last?.text.slice(0, 200)}`); });
+        const count = received(dcmApi).length;
+        for (let i = 0; i < 5; i++) assert.ok((await api().request("/v1/transfers")).status >= 500);
+        assert.deepEqual(received(dcmApi).slice(count), [], "a request reached DCM's API over an unverified connection");
+        await apply("dcm-ca", [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: caConfigMap, namespace: dcmNamespace }, data: { "ca.crt": dcm.ca } }]);
+        await waitUntil("Traefik trusting DCM's CA again", async () => (await api().request("/v1/transfers")).status === 401, undefined, 30_000);
+    });
+
+    it("honours the ReferenceGrant: without it the api route's DCM rule is refused (RefNotPermitted) and DCM's API gets nothing", async (t) => {
+        const grant = objects.find((o) => o.kind === "ReferenceGrant")!;
+        const deleted = await kubectl(cp, ["delete", "referencegrant", grant.metadata.name, "-n", dcm.dcmNamespace]);
+        assert.equal(deleted.code, 0, deleted.stderr);
+        const reason = async () => {
+            const got = JSON.parse((await kubectl(cp, ["get", "httproute", "api", "-n", String(stack.outputs.namespaceName), "-o", "json"])).stdout);
+            return (got.status?.parents ?? []).flatMap((p: any) => p.conditions).find((c: any) => c.type === "ResolvedRefs")?.reason as string | undefined;
+        };
+        await waitUntil("Traefik reporting RefNotPermitted", async () => (await reason()) === "RefNotPermitted", undefined, 30_000);
+        // The status comes first; the routing follows on Traefik's next reload (until then DCM's API answers 401).
+        let last: Answer | undefined;
+        await waitUntil("Traefik no longer forwarding to DCM's API", async () => (last = await api().request("/v1/transfers")).status !== 401, undefined, 30_000);
+        assert.ok(last!.status >= 400, `${last!.status}: ${last!.text.slice(0, 200)}`);
+        const count = received(dcmApi).length;
+        for (let i = 0; i < 5; i++) assert.ok((await api().request("/v1/transfers")).status >= 400);
+        assert.deepEqual(received(dcmApi).slice(count), [], "DCM's API was reached without the grant");
+        t.diagnostic(`without the grant: ${last!.status} ${last!.text.trim().slice(0, 60)}`);
+        // The JWKS rule of the same route still serves.
+        assert.equal((await api().request("/.well-known/jwks.json")).status, 200);
     });
 });
