@@ -87,6 +87,14 @@ describe("audit report from a preview", () => {
         }
     });
 
+    it("says why a key pair or password is replaced, from its old and new inputs (the CLI gives their replacements no field diff)", () => {
+        const row = (bankName: string, name: string) => inBank(both, bankName, name).fields.map((f) => [f.path, f.kind, f.old, f.new, f.replace]);
+        assert.deepEqual(row("demo", "jwt-signing-key-a-keypair"), [["ecdsaCurve", "update", '"P256"', '"P384"', true]]);
+        assert.deepEqual(row("demo", "key-keeper-identification"), [["length", "update", "48", "64", true]]);
+        assert.deepEqual(row("dnipro", "kratos-secret-cipher"), [["special", "update", "false", "true", true]]);
+        assert.match(toMarkdown(both), /\| ecdsaCurve \| update \(forces replacement\) \| "P256" \| "P384" \|/);
+    });
+
     it("flags protection removed from the signing key or a key-keeper password as critical, also on a `same` step", () => {
         const processing = byName(both, "key-keeper-processing");
         assert.equal(processing.op, "same");
