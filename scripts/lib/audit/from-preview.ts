@@ -217,7 +217,7 @@ function secretValuesMoved(type: string, fields: RawFieldChange[]): RawFieldChan
  */
 function withSources(g: Grouped, fields: RawFieldChange[], groups: ReadonlyMap<string, Grouped>): RawFieldChange[] {
     const deps = { ...g.oldState?.propertyDependencies, ...g.newState?.propertyDependencies };
-    const hidden = (v: unknown) => v === MASK || v === UNKNOWN_VALUE || (isSecretValue(v) && hidden(v[SECRET_KEY]));
+    const hidden = (v: unknown): boolean => v === MASK || v === UNKNOWN_VALUE || (isSecretValue(v) && hidden(v[SECRET_KEY]));
     return fields.map((f) => {
         if (!hidden(f.old) && !hidden(f.new)) return f;
         const top = String(parsePathSafe(f.path)[0]);

@@ -17,7 +17,8 @@ export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** Deeper property values are refused: Kubernetes objects are far shallower, and recursion stays bounded. */
 export const MAX_DEPTH = 64;
 /** A terminal control sequence (colour, underline): `pulumi preview --json` keeps those the program printed. */
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[ -\/]*[@-~]/g;
+// eslint-disable-next-line no-control-regex -- the escape character (ESC, 0x1b) is what it matches
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
 export const STEP_OPS = [
     "same", "create", "update", "delete", "replace", "create-replacement", "delete-replaced", "read", "read-replacement",
