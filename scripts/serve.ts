@@ -13,6 +13,7 @@ import { killJobs, runJobInChild, RunnerSpec } from "./lib/onboarding/job-runner
 import { OnboardingResult, precheck, type PreparedOnboarding } from "./lib/onboarding/pipeline";
 import { JobQueue } from "./lib/onboarding/queue";
 import { createReceiver, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_BODY, EXPIRES_HEADER, JOB_READ_CONTEXT, MAX_JOB_READ_S, SIGNATURE_HEADER, TOKEN_HEADER } from "./lib/onboarding/server";
+import { placeholderDigestProblem } from "../domain/images";
 import { readProject } from "./lib/engine/stack-config";
 import { prepareTrialProject } from "./lib/onboarding/trial";
 import { PROJECT_ROOT } from "../domain/project";
@@ -133,6 +134,12 @@ export async function main(argv: string[]): Promise<number> {
             return 2;
         }
         commit = head.commit;
+        // A Stack applied with a workspace image no registry serves never runs: refuse before accepting anything.
+        const problem = placeholderDigestProblem(project.defaults.operatorWorkspaceImage);
+        if (problem) {
+            process.stderr.write(`operatorWorkspaceImage: ${problem}. Set it in Pulumi.yaml before serving with --engine operator.\n`);
+            return 2;
+        }
     }
     if (o.offline && o["backend-module"]) {
         process.stderr.write("--offline and --backend-module exclude each other\n");

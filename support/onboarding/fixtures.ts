@@ -17,10 +17,19 @@ export interface TempProject {
     cleanup(): void;
 }
 
-export function tempProject(stacks: string[] = ["demo", "dnipro"]): TempProject {
+/**
+ * A workspace image pinned by a digest other than Pulumi.yaml's placeholder, for tests that apply operator Stacks
+ * where no pod ever runs (no kubelet, so nothing is pulled): `--apply` refuses the placeholder.
+ */
+export const TEST_WORKSPACE_IMAGE = `pulumi/pulumi-nodejs:3.259.0-nonroot@sha256:${"5".repeat(64)}`;
+
+/** A copy of the project in a temporary directory: the named stack files, and `platform` as Pulumi.yaml defaults. */
+export function tempProject(stacks: string[] = ["demo", "dnipro"], platform: Record<string, string> = {}): TempProject {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-onboard-test-"));
     const doc = YAML.parseDocument(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8"));
     doc.set("main", `${path.relative(dir, path.join(PROJECT_ROOT, "infra"))}/`);
+    // Platform settings as DevOps set them in Pulumi.yaml (its defaults).
+    for (const [key, value] of Object.entries(platform)) doc.setIn(["config", key, "default"], value);
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), doc.toString());
     fs.mkdirSync(path.join(dir, "stacks"));
     for (const s of stacks) fs.copyFileSync(path.join(PROJECT_ROOT, "stacks", `Pulumi.${s}.yaml`), path.join(dir, "stacks", `Pulumi.${s}.yaml`));

@@ -31,7 +31,12 @@ export interface RealDeployment {
     pulumi(stack: string, args: string[], options?: { cwd?: string; timeoutMs?: number }): Promise<string>;
     /** `pulumi stack init <stack>` and the skipAwait setting, in `cwd` (the temp project unless given). */
     initStack(stack: string, cwd?: string): Promise<void>;
-    /** Stops and removes everything; safe after a failed start. */
+    /**
+     * Points this process' KUBECONFIG at the control plane until `stop()` restores it: the Automation API (fleet,
+     * drift) starts the CLI with this process' environment, not the sandbox's.
+     */
+    exportKubeconfig(): void;
+    /** Stops and removes everything, and restores KUBECONFIG; safe after a failed start. */
     stop(): Promise<void>;
 }
 
@@ -40,7 +45,10 @@ export async function startDeployment(stacks: string[], passphrase = "test-passp
     const cp = await startControlPlane();
     let sandbox: PulumiSandbox | undefined;
     let temp: TempProject | undefined;
+    let restoreKubeconfig: (() => void) | undefined;
     const stop = async () => {
+        restoreKubeconfig?.();
+        restoreKubeconfig = undefined;
         sandbox?.cleanup();
         temp?.cleanup();
         await cp.stop();
@@ -58,6 +66,15 @@ export async function startDeployment(stacks: string[], passphrase = "test-passp
             s.pulumi([...args, "-s", stack, "--non-interactive"], options.cwd ?? t.dir, kube, options.timeoutMs ?? UP_TIMEOUT);
         return {
             cp, sandbox, temp, kube, pulumi, stop,
+            exportKubeconfig() {
+                if (restoreKubeconfig) return;
+                const saved = process.env.KUBECONFIG;
+                process.env.KUBECONFIG = cp.kubeconfig;
+                restoreKubeconfig = () => {
+                    if (saved === undefined) delete process.env.KUBECONFIG;
+                    else process.env.KUBECONFIG = saved;
+                };
+            },
             async initStack(stack, cwd = t.dir) {
                 await s.pulumi(["stack", "init", stack], cwd);
                 await pulumi(stack, ["config", "set", "skipAwait", "true"], { cwd });

@@ -20,6 +20,13 @@ describe("default images", () => {
         assert.ok(major >= 24 && major % 2 === 0, `bootstrapImage tag ${tag}: an even (LTS) Node.js major of 24 or later`);
     });
 
+    it("the JWKS server runs nginx's stable line (an even minor, 1.30 or later), not the stale 1.27.3", () => {
+        const { repository, tag } = parseImageReference(image("jwksServerImage"));
+        assert.equal(repository, "nginxinc/nginx-unprivileged", "the JWKS server must run as nginx's unprivileged uid (restricted Pod Security Standard)");
+        const [major, minor] = (/^(\d+)\.(\d+)\./.exec(tag ?? "") ?? []).slice(1).map(Number);
+        assert.ok(major === 1 && minor >= 30 && minor % 2 === 0, `jwksServerImage tag ${tag}: nginx stable 1.30 or later`);
+    });
+
     it("every image default is pinned by tag and digest, and docs/devops.md shows the same tag and digest", () => {
         const devops = fs.readFileSync(path.join(ROOT, "docs", "devops.md"), "utf8");
         for (const key of ["kratosImage", "jwksServerImage", "bootstrapImage"]) {

@@ -254,7 +254,7 @@ export function compliantStack(): PolicyResource[] {
         pdb("kratos-pdb", "kratos"),
         service("kratos-public", [{ name: "public", port: 80, targetPort: 4433 }]),
         service("kratos-admin", [{ name: "admin", port: 80, targetPort: 4434 }]),
-        deployment("jwks-server", "jwks-server", 2, podSpec([container("nginx", "nginxinc/nginx-unprivileged:1.27.3-alpine@sha256:9e7238f579a54582263a960d1b0094b4a3ecce641342eda3f8e2ff82b1703d2b", 8080)], {
+        deployment("jwks-server", "jwks-server", 2, podSpec([container("nginx", "nginxinc/nginx-unprivileged:1.30.5-alpine@sha256:4714e0b1b2577eaa1a6131d07c958b67f0eb68e6d0521e90c6e5287db8cf0bc5", 8080)], {
             volumes: [{ name: "jwks", configMap: { name: "jwks" } }],
         })),
         service("jwks-server", [{ name: "http", port: 80, targetPort: 8080 }]),

@@ -17,7 +17,6 @@ const BANKS = ["demo", "kyiv"];
 describe("fleet -- drift over two deployed banks, for real", { skip: deploymentAvailable ? false : DEPLOYMENT_SKIP, timeout: 3 * UP_TIMEOUT }, () => {
     let real: RealDeployment;
     let workspaces: string;
-    let savedKubeconfig: string | undefined;
     const run = async (extra: string[] = []) => {
         let out = "";
         let err = "";
@@ -36,12 +35,9 @@ describe("fleet -- drift over two deployed banks, for real", { skip: deploymentA
         for (const bank of BANKS) await real.initStack(bank);
         for (const bank of BANKS) await real.pulumi(bank, ["up", "--yes", "--skip-preview"]);
         workspaces = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-drift-ws-"));
-        savedKubeconfig = process.env.KUBECONFIG;
-        process.env.KUBECONFIG = real.cp.kubeconfig;
+        real.exportKubeconfig();
     });
     after(async () => {
-        if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
-        else process.env.KUBECONFIG = savedKubeconfig;
         if (workspaces) fs.rmSync(workspaces, { recursive: true, force: true });
         await real?.stop();
     });

@@ -24,7 +24,6 @@ const DNIPRO_SECRETS: Record<string, string> = {
 describe("the fleet over two banks, for real", { skip: deploymentAvailable ? false : DEPLOYMENT_SKIP }, () => {
     let real: RealDeployment;
     let workspaces: string;
-    let savedKubeconfig: string | undefined;
     /** Runs the fleet command in this process, capturing what it prints. */
     const run = async (action: string) => {
         let out = "";
@@ -43,13 +42,9 @@ describe("the fleet over two banks, for real", { skip: deploymentAvailable ? fal
         for (const bank of BANKS) await real.initStack(bank);
         for (const [key, value] of Object.entries(DNIPRO_SECRETS)) await real.sandbox.setSecret(key, value, real.temp.dir, "dnipro");
         workspaces = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-fleet-ws-"));
-        // The Automation API starts the CLI with this process' environment: the sandbox set its own, this is the cluster.
-        savedKubeconfig = process.env.KUBECONFIG;
-        process.env.KUBECONFIG = real.cp.kubeconfig;
+        real.exportKubeconfig();
     });
     after(async () => {
-        if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
-        else process.env.KUBECONFIG = savedKubeconfig;
         if (workspaces) fs.rmSync(workspaces, { recursive: true, force: true });
         await real?.stop();
     });

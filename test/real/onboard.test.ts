@@ -25,7 +25,6 @@ describe("onboarding a bank from its Jira task with the real Pulumi CLI", { skip
     let real: RealDeployment;
     let jira: FakeJira;
     let mapping: string;
-    let savedKubeconfig: string | undefined;
     const output: string[] = [];
 
     before(async () => {
@@ -39,12 +38,9 @@ describe("onboarding a bank from its Jira task with the real Pulumi CLI", { skip
         const doc = YAML.parseDocument(fs.readFileSync(projectFile, "utf8"));
         doc.setIn(["config", "skipAwait"], { type: "string", default: "true", description: "The test's API server has no nodes." });
         fs.writeFileSync(projectFile, doc.toString());
-        savedKubeconfig = process.env.KUBECONFIG;
-        process.env.KUBECONFIG = real.cp.kubeconfig;
+        real.exportKubeconfig();
     });
     after(async () => {
-        if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
-        else process.env.KUBECONFIG = savedKubeconfig;
         await jira?.close();
         await real?.stop();
     });

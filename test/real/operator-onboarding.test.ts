@@ -13,7 +13,7 @@ import { main as fleet } from "../../scripts/fleet";
 import { ONBOARDING } from "../../scripts/lib/engine/operator-onboarding";
 import { missingComponents, realBinary } from "../../real/components";
 import { operatorCrdDir } from "../../real/recipes";
-import { automationBody, tempProject, TempProject } from "../../support/onboarding/fixtures";
+import { automationBody, TEST_WORKSPACE_IMAGE, tempProject, TempProject } from "../../support/onboarding/fixtures";
 import { PROJECT_ROOT as ROOT } from "../../domain/project";
 import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "../../support/real/apiserver";
 import { waitForCrds } from "../../support/real/operator";
@@ -47,7 +47,7 @@ describe("onboarding on the operator engine: a 202 survives the receiver, for re
 
     before(async () => {
         cp = await startControlPlane();
-        temp = tempProject(["demo"]);
+        temp = tempProject(["demo"], { operatorWorkspaceImage: TEST_WORKSPACE_IMAGE });
         // Dev mode from the mapping's defaults (no database here), as a demo bank's ticket would get it; the cluster's
         // API server addresses as its DevOps add them to the mapping (the repository's guesses none: without them a
         // job waits for DevOps and hands nothing over).

@@ -17,6 +17,7 @@ import { operatorCrdDir } from "../../real/recipes";
 import { missingComponents, realBinary } from "../../real/components";
 import { listStacks } from "../../scripts/lib/engine/stack-config";
 import { PROJECT } from "../../support/configs";
+import { TEST_WORKSPACE_IMAGE, tempProject, TempProject } from "../../support/onboarding/fixtures";
 import { CONTROL_PLANE_COMPONENTS, ControlPlane, kubectl, startControlPlane } from "../../support/real/apiserver";
 import { RunningOperator, startOperator, waitForCrds } from "../../support/real/operator";
 import { waitUntil } from "../../support/real/process";
@@ -31,6 +32,7 @@ const BANKS = listStacks(PROJECT);
 describe("the fleet on the Pulumi Kubernetes Operator, for real", { skip: missing.length ? `needs ${missing.join(", ")}: run \`npm run real:setup\`` : false }, () => {
     let cp: ControlPlane;
     let operator: RunningOperator | undefined;
+    let project: TempProject | undefined;
     const k = async (args: string[], stdin?: string) => {
         const r = await kubectl(cp, args, stdin);
         assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
@@ -41,13 +43,15 @@ describe("the fleet on the Pulumi Kubernetes Operator, for real", { skip: missin
     const applyFleet = async (commit: string) => {
         let out = "";
         let err = "";
-        const code = await fleet(["operator", "--apply", "--commit", commit, "--kubectl", cp.kubectl], {
+        const code = await fleet(["operator", "--apply", "--project", project!.dir, "--commit", commit, "--kubectl", cp.kubectl], {
             env: { ...process.env, KUBECONFIG: cp.kubeconfig }, out: (t) => { out += t; }, err: (t) => { err += t; }, tty: false,
         });
         return { code, out, err };
     };
 
     before(async () => {
+        // Every bank, with a workspace image pinned as DevOps pin it (`--apply` refuses Pulumi.yaml's placeholder digest).
+        project = tempProject(BANKS, { operatorWorkspaceImage: TEST_WORKSPACE_IMAGE });
         cp = await startControlPlane();
         // DCM's platform namespace exists before any bank (docs/devops.md): the signer's Secrets and Roles go there.
         await k(["create", "namespace", "dcm-platform"]);
@@ -57,6 +61,7 @@ describe("the fleet on the Pulumi Kubernetes Operator, for real", { skip: missin
     after(async () => {
         await operator?.stop();
         await cp?.stop();
+        project?.cleanup();
     });
 
     it("admits every bank's rendered objects by server-side apply (fleet -- operator --apply)", async () => {

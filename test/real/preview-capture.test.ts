@@ -53,11 +53,7 @@ function audited(file: string, text: string) {
     };
 }
 
-// TODO (issue 24): the committed fixtures are still the offline-built ones (build.ts) until `npm run fixtures:capture`
-// has run with the real components and its output is committed; until then this suite reports, not fails.
-const PENDING = fs.existsSync(path.join(FIXTURE_DIR, "build.ts")) ? "the committed fixtures are still built by build.ts: run npm run fixtures:capture and commit them" : false;
-
-describe("the preview fixtures are the real CLI's output", { skip: deploymentAvailable ? false : DEPLOYMENT_SKIP, todo: PENDING }, () => {
+describe("the preview fixtures are the real CLI's output", { skip: deploymentAvailable ? false : DEPLOYMENT_SKIP }, () => {
     let out: string;
     let captured: Captured[];
 

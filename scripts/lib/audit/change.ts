@@ -43,6 +43,7 @@ export function buildChange(input: ChangeInput, masker: Masker, policy?: PolicyC
         };
         const out: FieldChange = { path: masker.scrub(f.path), kind: f.kind, old: side(f.old), new: side(f.new) };
         if (secret) out.secret = true;
+        if (f.from?.length) out.from = f.from.map((x) => masker.scrub(x));
         // Masked by its name or its look, not by any marking: said as such, so the program gets to mark it.
         if ((secret && !marked) || byShape) out.maskedByShape = true;
         if (replace.has(f.path) || [...replace].some((r) => f.path.startsWith(`${r}.`) || f.path.startsWith(`${r}[`))) out.replace = true;
@@ -85,6 +86,7 @@ function keySetFields(input: ChangeInput, masker: Masker): Map<string, FieldChan
         const kind = before === undefined ? "add" : after === undefined ? "delete" : "update";
         const scrubbed = (keys: JwkSummary[]) => keys.map((k) => Object.fromEntries(Object.entries(k).map(([m, v]) => [m, masker.scrub(v)])) as unknown as JwkSummary);
         const diff = diffKeySets(scrubbed(oldKeys ?? []), scrubbed(newKeys ?? []));
+        const from = [...new Set(under.flatMap((f) => f.from ?? []))].map((x) => masker.scrub(x));
         // A side that is no key set (a value Pulumi knows only after apply) is shown as such.
         const show = (v: unknown, keys: JwkSummary[] | undefined) => (v === undefined ? undefined : keys ? scrubbed(keys).map(describeKey).join("; ") || "no keys" : displayValue(masker.mask(input.urn, input.type, path, v)));
         out.set(path, {
@@ -92,6 +94,7 @@ function keySetFields(input: ChangeInput, masker: Masker): Map<string, FieldChan
             old: show(before, oldKeys),
             new: after === undefined ? undefined : newKeys ? describeKeySetDiff(diff) : show(after, newKeys),
             ...(oldKeys || newKeys ? { keySet: diff } : {}),
+            ...(from.length ? { from } : {}),
         });
     }
     return out;

@@ -7,6 +7,8 @@ export interface RawFieldChange {
     kind: "add" | "delete" | "update";
     old?: unknown;
     new?: unknown;
+    /** What the value is made from that this change also changes, e.g. `replaced key-keeper-identification`. */
+    from?: string[];
 }
 
 function plain(v: unknown): unknown {
@@ -41,6 +43,8 @@ export function leaves(value: unknown, kind: "add" | "delete", path = "", into: 
     const v = plain(value);
     if (isObject(v) && Object.keys(v).length > 0) for (const [k, x] of Object.entries(v)) leaves(x, kind, childPath(path, k), into);
     else if (Array.isArray(v) && v.length > 0) v.forEach((x, i) => leaves(x, kind, childPath(path, i), into));
+    // A resource with no properties at all (a component's empty inputs) has no field to show.
+    else if (path === "" && (isObject(v) || Array.isArray(v))) return into;
     else if (v !== undefined) into.push(kind === "add" ? { path, kind, new: v } : { path, kind, old: v });
     return into;
 }

@@ -7,7 +7,7 @@ import { Masker } from "./masker";
 import type { AuditReport, Diagnostic, Op, PreviewFailure, ResourceChange } from "./model";
 import { parsePath, type Segment } from "./paths";
 import { checkPolicies } from "./policy";
-import type { PreviewDocument, PreviewStep, ResourceState, StepOp } from "./preview";
+import { UNKNOWN_VALUE, type PreviewDocument, type PreviewStep, type ResourceState, type StepOp } from "./preview";
 import { assembleReport } from "./report";
 import { isSecretName } from "./shapes";
 import { PROJECT_ROOT } from "../../../domain/project";
@@ -69,7 +69,7 @@ export function auditPreviews(docs: PreviewDocument[], options: PreviewAuditOpti
     const changes: ResourceChange[] = [];
     for (const g of groups.values()) {
         banks.add(g.bank);
-        changes.push(buildChange(changeInput(g), masker, options.policies === false ? undefined : (c) => {
+        changes.push(buildChange(changeInput(g, groups), masker, options.policies === false ? undefined : (c) => {
             const n = g.newState;
             return n ? checkPolicies({ urn: c.urn, type: c.type, name: c.name, props: c.new ?? {}, protect: n.protect, parent: n.parent }, c.bank) : [];
         }));
@@ -191,7 +191,46 @@ function oldValueAt(old: ResourceState | undefined, segments: readonly Segment[]
     return valueAt(old?.outputs, segments) ?? valueAt(old?.inputs, segments);
 }
 
-function changeInput(g: Grouped): ChangeInput {
+const SECRET = "kubernetes:core/v1:Secret";
+const DONE: Partial<Record<Op, string>> = { replace: "replaced", update: "updated", create: "created", delete: "deleted" };
+
+/**
+ * A Secret's values moving between the provider's two forms is one change of its values, not a deletion: the
+ * Kubernetes provider turns known `stringData` into `data` when it checks inputs, so where the new values are not
+ * known yet (made from a key or password this change replaces) the real preview reports `data` deleted and
+ * `stringData` added, each blinded whole.
+ */
+function secretValuesMoved(type: string, fields: RawFieldChange[]): RawFieldChange[] {
+    if (type !== SECRET) return fields;
+    const gone = fields.find((f) => f.kind === "delete" && (f.path === "data" || f.path === "stringData"));
+    const came = gone && fields.find((f) => f.kind === "add" && (f.path === "data" || f.path === "stringData") && f.path !== gone.path);
+    if (!gone || !came) return fields;
+    return fields.flatMap((f) => (f === gone ? [] : f === came ? [{ path: came.path, kind: "update" as const, old: gone.old, new: came.new }] : [f]));
+}
+
+/**
+ * Each field whose value the preview cannot show (blinded whole as a secret, or known only after apply) gets its
+ * `from`: the resources its top-level property is made from (the new state's propertyDependencies, else the old's)
+ * that this preview changes too, as `replaced <name>`. A Secret's values are blinded whole in a real preview, so this
+ * is what says which key or password makes them change. A value the report shows needs no cause, and
+ * propertyDependencies are per top-level property: a plain env var would be blamed on every Secret its pod spec names.
+ */
+function withSources(g: Grouped, fields: RawFieldChange[], groups: ReadonlyMap<string, Grouped>): RawFieldChange[] {
+    const deps = { ...g.oldState?.propertyDependencies, ...g.newState?.propertyDependencies };
+    const hidden = (v: unknown): boolean => v === MASK || v === UNKNOWN_VALUE || (isSecretValue(v) && hidden(v[SECRET_KEY]));
+    return fields.map((f) => {
+        if (!hidden(f.old) && !hidden(f.new)) return f;
+        const top = String(parsePathSafe(f.path)[0]);
+        const from = [...new Set(deps[top] ?? [])].flatMap((urn) => {
+            const dep = urn === g.urn ? undefined : groups.get(urn);
+            const done = dep && DONE[opOf(dep)];
+            return done ? [`${done} ${dep.name}`] : [];
+        });
+        return from.length ? { ...f, from } : f;
+    });
+}
+
+function changeInput(g: Grouped, groups: ReadonlyMap<string, Grouped>): ChangeInput {
     const op = opOf(g);
     const oldProps = merged(g.oldState);
     const newProps = merged(g.newState);
@@ -215,6 +254,7 @@ function changeInput(g: Grouped): ChangeInput {
             const top = (p: string) => parsePathSafe(p)[0];
             fields = diffReasons.length ? all.filter((f) => diffReasons.includes(String(top(f.path))) || diffReasons.includes(f.path)) : all;
         }
+        fields = withSources(g, secretValuesMoved(g.type, fields), groups);
     }
     const protectBefore = g.oldState?.protect;
     const protectAfter = g.newState?.protect;

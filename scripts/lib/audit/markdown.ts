@@ -148,7 +148,7 @@ export function protection(c: ResourceChange): string {
 }
 
 export function fieldKind(f: FieldChange): string {
-    return `${f.kind}${f.keySet ? " (key set)" : ""}${f.replace ? " (forces replacement)" : ""}${f.secret ? " (secret)" : ""}${f.maskedByShape ? " (masked by shape)" : ""}`;
+    return `${f.kind}${f.keySet ? " (key set)" : ""}${f.replace ? " (forces replacement)" : ""}${f.secret ? " (secret)" : ""}${f.maskedByShape ? " (masked by shape)" : ""}${f.from?.length ? ` (from ${f.from.join(", ")})` : ""}`;
 }
 
 function field(f: FieldChange): string {

@@ -40,6 +40,12 @@ export interface FieldChange {
      * old keys and `new` says the same as this, in words.
      */
     keySet?: KeySetDiff;
+    /**
+     * The resources the value is made from that this same change replaces, updates, creates or deletes (Pulumi's
+     * propertyDependencies), e.g. `replaced key-keeper-identification`: why a value changes where the preview
+     * blinds it whole (a Secret's `stringData`) or knows it only after apply.
+     */
+    from?: string[];
 }
 
 /** A policy violation beside the change it concerns; the message is masked. */

@@ -16,6 +16,9 @@ export const PULUMI_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** Deeper property values are refused: Kubernetes objects are far shallower, and recursion stays bounded. */
 export const MAX_DEPTH = 64;
+/** A terminal control sequence (colour, underline): `pulumi preview --json` keeps those the program printed. */
+// eslint-disable-next-line no-control-regex -- the escape character (ESC, 0x1b) is what it matches
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
 export const STEP_OPS = [
     "same", "create", "update", "delete", "replace", "create-replacement", "delete-replaced", "read", "read-replacement",
@@ -35,6 +38,11 @@ export interface ResourceState {
     inputs: Record<string, unknown>;
     outputs: Record<string, unknown>;
     additionalSecretOutputs: string[];
+    /**
+     * Per input property, the URNs of the resources its value came from (the state's propertyDependencies): where a
+     * secret value is blinded whole, what it was made from is all a preview can say about why it changes.
+     */
+    propertyDependencies: Record<string, string[]>;
 }
 
 export interface PropertyDiff {
@@ -139,7 +147,8 @@ export function parsePreview(input: string | Buffer, file: string, digest?: stri
             diagnostics.push({
                 urn: typeof d.urn === "string" && d.urn ? d.urn : undefined,
                 severity: typeof d.severity === "string" ? d.severity : "info",
-                message: `${typeof d.prefix === "string" ? d.prefix : ""}${(d.message as string | undefined) ?? ""}`,
+                // The language host colours what it prints (Node's inspect of an error): terminal escapes are no text.
+                message: `${typeof d.prefix === "string" ? d.prefix : ""}${(d.message as string | undefined) ?? ""}`.replace(ANSI_ESCAPE, ""),
             });
         });
     }
@@ -226,6 +235,16 @@ function parseState(v: unknown, where: string, fail: Problem): ResourceState | u
     if (aso !== undefined && aso !== null && (!Array.isArray(aso) || aso.some((x) => typeof x !== "string"))) {
         bad(`${where}.additionalSecretOutputs`, "must be an array of property names", aso);
     }
+    const deps = v.propertyDependencies;
+    const propertyDependencies: Record<string, string[]> = {};
+    if (deps !== undefined && deps !== null) {
+        if (!isObject(deps)) bad(`${where}.propertyDependencies`, "must be an object of URN arrays", deps);
+        else for (const [k, urns] of Object.entries(deps)) {
+            if (urns === null) continue;
+            if (!Array.isArray(urns) || urns.some((x) => typeof x !== "string")) bad(`${where}.propertyDependencies[${JSON.stringify(k)}]`, "must be an array of URNs", urns);
+            else propertyDependencies[k] = urns as string[];
+        }
+    }
     const props: Record<string, Record<string, unknown>> = {};
     for (const k of ["inputs", "outputs"]) {
         const value = v[k];
@@ -250,6 +269,7 @@ function parseState(v: unknown, where: string, fail: Problem): ResourceState | u
         inputs: props.inputs,
         outputs: props.outputs,
         additionalSecretOutputs: (aso as string[] | undefined) ?? [],
+        propertyDependencies,
     };
 }
 

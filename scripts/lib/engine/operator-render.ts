@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { formatProblems, OperatorSettings, RawConfig, SECRET_PRESENT, StackSettings } from "../../../domain/config";
+import { placeholderDigestProblem } from "../../../domain/images";
 import { validateStackConfig } from "../../../infra/validation";
 import { KubernetesObject, kubernetesObjects } from "./manifests";
 import { runOffline } from "./offline-run";
@@ -44,12 +45,25 @@ export interface OperatorFleet {
     platform: KubernetesObject[];
     banks: OperatorBank[];
     operator: OperatorSettings;
+    /** Banks whose workspace image cannot be pulled (a placeholder digest): `--apply` refuses while there is one. */
+    unpullable: string[];
+}
+
+/**
+ * Why the operator's workspace pods could not start with this image, or undefined. Pulumi.yaml ships a placeholder
+ * digest (no registry was reachable where the default was written): a Stack applied with it gets a workspace whose
+ * pull fails, and every update of that bank waits for nobody.
+ */
+export function workspaceImageProblem(settings: OperatorSettings): string | undefined {
+    const problem = placeholderDigestProblem(settings.workspaceImage);
+    return problem && `operatorWorkspaceImage: ${problem}`;
 }
 
 /** Renders every bank's objects; throws one error listing every bank's problems (and policy violations) at once. */
 export async function renderOperatorFleet(project: ProjectFile, aliases: readonly string[], source: ProgramSource, opts: { concurrency?: number; progress?: (line: string) => void } = {}): Promise<OperatorFleet> {
     const problems: string[] = [];
     const banks: OperatorBank[] = [];
+    const unpullable: string[] = [];
     let operator: OperatorSettings | undefined;
     const queue = [...aliases];
     const worker = async () => {
@@ -65,6 +79,7 @@ export async function renderOperatorFleet(project: ProjectFile, aliases: readonl
                 problems.push(`${alias}: operatorNamespace '${s.settings.platform.operator.namespace}' differs from the fleet's '${operator.namespace}': one operator namespace per fleet`);
                 continue;
             }
+            if (workspaceImageProblem(s.settings.platform.operator)) unpullable.push(alias);
             opts.progress?.(`${alias}: rendering`);
             const outcome = await runOffline({ stack: alias, projectDir: project.dir, typecheck: false });
             if (!outcome.ok) {
@@ -77,7 +92,7 @@ export async function renderOperatorFleet(project: ProjectFile, aliases: readonl
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, aliases.length)) }, worker));
     if (problems.length > 0 || !operator) throw new Error(problems.join("\n") || "no bank to render");
     banks.sort((a, b) => a.alias.localeCompare(b.alias));
-    const fleet = { platform: [operatorNamespaceObject(operator), ...admissionPolicyObjects(operator)], banks, operator };
+    const fleet = { platform: [operatorNamespaceObject(operator), ...admissionPolicyObjects(operator)], banks, operator, unpullable: unpullable.sort() };
     const violations = operatorPolicyViolations(allObjects(fleet));
     if (violations.length > 0) throw new Error(formatViolations(violations));
     return fleet;

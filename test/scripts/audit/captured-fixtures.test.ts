@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { main, SECRET_CANARY_PREFIX } from "../../fixtures/preview/capture";
+import { main, missedChanges, SECRET_CANARY_PREFIX } from "../../fixtures/preview/capture";
 import { SCENARIOS } from "../../fixtures/preview/scenarios";
-import { FIXTURES } from "./helpers";
+import { fixture, FIXTURES } from "./helpers";
 
 async function runMain(argv: string[]) {
     let out = "";
@@ -32,6 +32,13 @@ describe("captured preview fixtures", () => {
         // dnipro's secrets are in its config only as Pulumi blinds them.
         const dnipro = JSON.parse(fs.readFileSync(path.join(FIXTURES, "dnipro.json"), "utf8")) as { config: Record<string, string> };
         for (const key of ["kratosDsn", "kratosSmtpUri"]) assert.equal(dnipro.config[`dcm-integration:${key}`], "[secret]", key);
+    });
+
+    it("shows a step of every resource its scenario changes: no scenario change fell on a resource the program lacks", () => {
+        for (const s of Object.values(SCENARIOS)) assert.deepEqual(missedChanges(s, fixture(s.file).steps), [], s.file);
+        const demo = SCENARIOS.demo;
+        const renamed = { ...demo, after: { ...demo.after, program: { ...demo.after.program, "hosts-api-dcm": () => undefined } } };
+        assert.deepEqual(missedChanges(renamed, fixture(demo.file).steps), ["hosts-api-dcm"], "an Ingress gone with routing gateway-api");
     });
 
     it("prints usage for --help (exit 0) and refuses an unknown scenario or argument before starting anything (exit 2)", async () => {

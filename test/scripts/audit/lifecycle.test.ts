@@ -22,12 +22,19 @@ import { fixture, reportOf } from "./helpers";
 /** The kinds that say an existing key or credential stops working: never true of a creation. */
 const REPLACEMENT_KINDS = ["signing-key", "key-keeper-secrets", "kratos-secret", "secret-regenerated", "unprotected"];
 
-/** Every resource of a bank's new state in the fixtures (real URNs, types and values), as plain properties. */
+/**
+ * Every resource a fixture shows, as the bank had it deployed (its old state; the new one for a creation): real URNs,
+ * types and values, as plain properties. The old state, since a real preview knows a replaced key's kid and the
+ * stack's outputs only after apply.
+ */
 function resourcesOf(name: string, bank: string) {
-    return fixture(name).steps.filter((s) => s.newState).map((s) => ({
-        urn: s.urn.replace(/^urn:pulumi:[^:]+::/, `urn:pulumi:${bank}::`), type: s.type, name: s.name, protect: Boolean(s.newState!.protect),
-        props: unwrapSecrets({ ...s.newState!.outputs, ...s.newState!.inputs }) as Record<string, unknown>,
-    }));
+    return fixture(name).steps.filter((s) => s.oldState ?? s.newState).map((s) => {
+        const state = (s.oldState ?? s.newState)!;
+        return {
+            urn: s.urn.replace(/^urn:pulumi:[^:]+::/, `urn:pulumi:${bank}::`), type: s.type, name: s.name, protect: Boolean(state.protect),
+            props: unwrapSecrets({ ...state.outputs, ...state.inputs }) as Record<string, unknown>,
+        };
+    });
 }
 
 /** A report of new banks: every resource of each created, as --render-diff compares a bank with no old stack. */

@@ -21,14 +21,20 @@ describe("preview parsing", () => {
             assert.ok(d.steps.every((s) => s.bank === bank));
             // The engine leaves the root stack's type out of its children's URNs.
             assert.ok(d.steps.slice(1).every((s) => !s.urn.includes("pulumi:pulumi:Stack")), "no root stack inside a child's URN");
+            // The real CLI names why a random or tls resource is replaced, and gives no detailed diff of it.
             const key = d.steps.find((s) => s.op === "replace");
-            assert.ok(key && key.replaceReasons.length > 0 && key.detailedDiff);
+            assert.ok(key && key.replaceReasons.length > 0, "a replacement names its reasons");
+            assert.deepEqual(Object.keys(key.detailedDiff ?? {}), [], "no detailed diff: the audit reads the old and new inputs");
             assert.ok(d.changeSummary && (d.changeSummary.same ?? 0) > d.steps.filter((s) => s.op === "same").length, "same resources are counted, not shown");
             const raw = fs.readFileSync(path.join(FIXTURES, name), "utf8");
             assert.ok(raw.includes('"[secret]"'), "secrets are blinded as Pulumi's JSON writer blinds them");
         }
         const demo = fixture("demo.json");
         assert.ok(JSON.stringify(demo.steps).includes(UNKNOWN_VALUE), "a preview holds values known after apply");
+        // What a Secret's values are made from: all the preview says of values it blinds whole.
+        const users = demo.steps.find((s) => s.name === "key-keeper-users")!;
+        assert.equal(users.newState?.inputs.stringData, "[secret]", "a Secret's values are blinded whole, not per key");
+        assert.deepEqual(users.newState?.propertyDependencies.stringData.map((u) => u.split("::").pop()).sort(), ["key-keeper-identification", "key-keeper-processing"]);
         const ops = new Set(fixture("dnipro.json").steps.map((s) => s.op));
         for (const op of ["same", "create", "update", "delete", "create-replacement", "replace", "delete-replaced"]) assert.ok(ops.has(op as never), `dnipro.json has ${op}`);
     });
@@ -73,14 +79,24 @@ describe("preview parsing", () => {
         assert.throws(() => parsePreview(doc({ resources: [] }), "p.json"), /none of `steps`, `changeSummary` or `diagnostics`/);
     });
 
-    it("reads a failed preview (diagnostics only, or the root step and an error) as failed, naming its bank", () => {
+    it("reads a failed preview (the root step and an error with no URN, or diagnostics only) as failed, naming its bank", () => {
+        // A program that stops before its first resource: the CLI still shows the root stack's `same` step and counts it.
         const program = fixture("demo-failed-program.json");
         assert.equal(program.failed, true);
         assert.equal(program.bank, "demo");
-        assert.equal(program.steps.length, 0);
-        assert.equal(program.changeSummary, undefined);
+        assert.deepEqual(program.steps.map((s) => [s.op, s.urn]), [["same", rootUrn("demo")]]);
+        assert.deepEqual(program.changeSummary, { same: 1 });
+        const error = program.diagnostics.find((d) => d.severity === "error")!;
+        assert.equal(error.urn, undefined, "the program's error names no resource");
+        assert.match(error.message, /keyKeeperUrl must use https; got 'http'/);
         const afterRoot = fixture("demo-failed-after-root.json");
         assert.equal(afterRoot.failed, true);
+        // The language host colours the exception it prints; the JSON keeps the escapes, the audit drops them.
+        assert.ok(fs.readFileSync(path.join(FIXTURES, "demo-failed-after-root.json"), "utf8").includes("\\u001b["), "the captured file holds terminal escapes");
+        assert.ok(afterRoot.diagnostics.every((d) => !d.message.includes("\u001b")), "no terminal escape in a message read");
+        assert.match(afterRoot.diagnostics[0].message, /the program fails at kratos-config/);
+        const diagnosticsOnly = parsePreview(doc({ diagnostics: [{ urn: rootUrn("kyiv"), message: "error: boom\n", severity: "error" }] }), "d.json");
+        assert.deepEqual([diagnosticsOnly.failed, diagnosticsOnly.bank, diagnosticsOnly.steps.length], [true, "kyiv", 0]);
         assert.equal(fixture("demo.json").failed, false, "warnings are no failure");
         const byConfig = parsePreview(doc({ config: { "dcm-integration:alias": "kyiv" }, diagnostics: [{ message: "error: boom\n", severity: "error" }] }), "k.json");
         assert.equal(byConfig.bank, "kyiv", "with no URN anywhere, the config's alias names the bank");
@@ -110,6 +126,15 @@ describe("preview parsing", () => {
             assert.match(e.message, /changeSummary\["explode"\] must be a step operation/);
             return true;
         });
+    });
+
+    it("reads propertyDependencies as URN lists per property, and names a malformed one", () => {
+        const state = (deps: unknown) => ({ urn: "u", type: "kubernetes:core/v1:Secret", propertyDependencies: deps });
+        const ok = parsePreview(doc({ steps: [step({ newState: state({ stringData: ["urn:a", "urn:b"], kind: [], metadata: null }) })] }), "p.json");
+        assert.deepEqual(ok.steps[0].newState?.propertyDependencies, { stringData: ["urn:a", "urn:b"], kind: [] });
+        assert.deepEqual(parsePreview(doc({ steps: [step({ newState: state(undefined) })] }), "p.json").steps[0].newState?.propertyDependencies, {});
+        assert.throws(() => parsePreview(doc({ steps: [step({ newState: state({ data: "urn:a" }) }), step({ newState: state([]) })] }), "p.json"),
+            /steps\[0\]\.newState\.propertyDependencies\["data"\] must be an array of URNs, got a string[\s\S]*steps\[1\]\.newState\.propertyDependencies must be an object of URN arrays, got an array/);
     });
 
     it("refuses property values nested deeper than it reads, without overflowing its stack", () => {

@@ -18,6 +18,12 @@ const byName = (report: AuditReport, name: string): ResourceChange => {
     assert.ok(c, `a change of ${name}`);
     return c;
 };
+/** A resource's change in one bank's section (both banks change their ListenerSet, JWKS and Kratos secrets). */
+const inBank = (report: AuditReport, name: string, resource: string): ResourceChange => {
+    const c = bank(report, name).changes.find((x) => x.name === resource);
+    assert.ok(c, `a change of ${resource} in ${name}`);
+    return c;
+};
 const kinds = (c: ResourceChange) => c.flags.map((f) => f.kind);
 const texts = (report: AuditReport) => [toMarkdown(report), toHtml(report), toJson(report), toSarif(report)];
 
@@ -81,6 +87,14 @@ describe("audit report from a preview", () => {
         }
     });
 
+    it("says why a key pair or password is replaced, from its old and new inputs (the CLI gives their replacements no field diff)", () => {
+        const row = (bankName: string, name: string) => inBank(both, bankName, name).fields.map((f) => [f.path, f.kind, f.old, f.new, f.replace]);
+        assert.deepEqual(row("demo", "jwt-signing-key-a-keypair"), [["ecdsaCurve", "update", '"P256"', '"P384"', true]]);
+        assert.deepEqual(row("demo", "key-keeper-identification"), [["length", "update", "48", "64", true]]);
+        assert.deepEqual(row("dnipro", "kratos-secret-cipher"), [["special", "update", "false", "true", true]]);
+        assert.match(toMarkdown(both), /\| ecdsaCurve \| update \(forces replacement\) \| "P256" \| "P384" \|/);
+    });
+
     it("flags protection removed from the signing key or a key-keeper password as critical, also on a `same` step", () => {
         const processing = byName(both, "key-keeper-processing");
         assert.equal(processing.op, "same");
@@ -120,11 +134,15 @@ describe("audit report from a preview", () => {
     });
 
     it("flags a changed cert-manager issuer annotation and renamed hosts by value", () => {
-        const backoffice = byName(both, "hosts-backoffice");
-        assert.deepEqual(kinds(backoffice), ["host-tls"]);
-        assert.match(backoffice.flags[0].message, /cert-manager\.io\/cluster-issuer changes from "letsencrypt-staging" to "letsencrypt-prod"/);
-        const api = byName(both, "hosts-api-dcm");
+        // Routing gateway-api: the bank's hosts are its ListenerSet's listeners, annotated for cert-manager.
+        const issuer = inBank(both, "demo", "hosts-listenerset-bank-hosts");
+        assert.deepEqual(kinds(issuer), ["host-tls"]);
+        assert.match(issuer.flags[0].message, /cert-manager\.io\/cluster-issuer changes from "letsencrypt-staging" to "letsencrypt-prod"/);
+        const api = inBank(both, "dnipro", "hosts-listenerset-bank-hosts");
         assert.match(api.flags[0].message, /hosts added api-dnipro-integrate\.dcm\.example\.com removed dcm-api-dnipro-integrate\.dcm\.example\.com/);
+        for (const route of ["hosts-httproute-api", "hosts-httproute-http-redirect"]) {
+            assert.match(inBank(both, "dnipro", route).flags.map((f) => f.message).join(), /HTTPRoute .* changed: what a public host serves changes \(spec\.hostnames\[\d\]\)/, route);
+        }
     });
 
     it("flags image changes and widened access; folds replacement steps into one change", () => {
@@ -133,20 +151,31 @@ describe("audit report from a preview", () => {
         assert.equal(bank(both, "dnipro").changes.filter((c) => c.name === "kratos-secret-cipher").length, 1, "create-replacement + replace + delete-replaced = one change");
     });
 
-    it("shows a field inside a blinded value as the mask, never as an empty cell", () => {
+    it("shows a field inside a blinded value as the mask, never as an empty cell, and says what the value is made from", () => {
+        // The real preview blinds the signer's Secret values whole; the new private key makes them change.
         const signer = byName(both, "jwt-signer");
-        assert.ok(signer.fields.length >= 2);
-        for (const f of signer.fields) assert.deepEqual([f.path.startsWith("stringData"), f.old, f.new, f.secret], [true, "[secret]", "[secret]", true]);
-        assert.doesNotMatch(toMarkdown(both), /\| stringData[^|]*\| update \(secret\) \|\s*\|/);
+        assert.deepEqual(signer.fields.map((f) => [f.path, f.kind, f.old, f.new, f.secret, f.from]), [["stringData", "update", "[secret]", "[secret]", true, ["replaced jwt-signing-key-a-keypair"]]]);
+        assert.doesNotMatch(toMarkdown(both), /\| stringData[^|]*\| update \(secret\)[^|]*\|\s*\|/);
+        // A value known only after apply names its source too: the JWKS of the replaced key.
+        assert.deepEqual(inBank(both, "demo", "jwt-jwks").fields[0].from, ["replaced jwt-signing-key-a-keypair"]);
+        // A value the report shows needs no cause: a plain env value is not blamed on the Secrets its pod spec names.
+        assert.ok(byName(both, "kratos-courier").fields.every((f) => f.from === undefined));
     });
 
-    it("shows a Secret's stringData key update as [secret] on both sides: the old value comes from the old inputs", () => {
-        // As the Kubernetes provider records a live Secret: `data` (base64) in the outputs, `stringData` only in the inputs.
-        const users = byName(both, "key-keeper-users");
-        const field = users.fields.find((f) => f.path === 'stringData["identification.password"]');
-        assert.deepEqual([field?.kind, field?.old, field?.new, field?.secret], ["update", "[secret]", "[secret]", true]);
+    it("shows a Secret's values changing as one secret update, naming the password it is made from", () => {
+        // The real preview: the provider turned the old stringData into `data`, the new values are not known yet, so it
+        // reports `data` deleted and `stringData` added, each blinded whole. The audit shows one update of the values,
+        // never a deletion, and which of the passwords feeding them this change replaces.
         const step = fixture("demo.json").steps.find((s) => s.name === "key-keeper-users")!;
+        assert.deepEqual(Object.entries(step.detailedDiff ?? {}).map(([p, d]) => [p, d.kind]), [["data", "delete"], ["stringData", "add"]], "what the CLI reports");
         assert.ok(step.oldState?.outputs && !("stringData" in step.oldState.outputs) && "data" in step.oldState.outputs, "the fixture's live Secret has data, no stringData");
+        const users = inBank(both, "demo", "key-keeper-users");
+        assert.deepEqual(users.fields.map((f) => [f.path, f.kind, f.old, f.new, f.secret, f.from]),
+            [["stringData", "update", "[secret]", "[secret]", true, ["replaced key-keeper-identification"]]], "processing's password stays: not named");
+        assert.match(toMarkdown(both), /\| stringData \| update \(secret\) \(from replaced key-keeper-identification\) \| \\\[secret\\\] \| \\\[secret\\\] \|/);
+        assert.deepEqual(inBank(both, "dnipro", "kratos-secrets").fields.map((f) => [f.path, f.kind, f.from]), [["stringData", "update", ["replaced kratos-secret-cipher"]]]);
+        // Per key where a preview has it (a Secret whose values are known, as the provider can report them):
+        // the old value comes from the old inputs, since a live Secret's outputs hold `data`, never `stringData`.
         // The same with the values in plain text (nothing marked secret): never shown, nor their base64.
         const [oldValue, newValue] = ["CANARY-old-keeper-password", "CANARY-new-keeper-password"];
         const urn = urnOf("demo", "dcm:integration:KeyKeeperSecrets$kubernetes:core/v1:Secret", "key-keeper-users");
@@ -214,10 +243,16 @@ describe("audit report from a preview", () => {
             }
             assert.doesNotMatch(toMarkdown(report), /## Bank demo\n\nNo changes\./, "never a bare 'No changes' for a failed preview");
         }
+        // The program's own message (its error diagnostic has no URN), as Pulumi counted: the root stack only.
         const program = toMarkdown(reportOf("demo-failed-program.json"));
-        assert.match(program, /keyKeeperUrl: must be an https URL/);
-        assert.match(program, /\| Bank \| Flags \|\n\|---\|---\|\n\| demo \| failed \|/, "nothing counted: a well-formed table that says so");
-        assert.match(toMarkdown(reportOf("demo-failed-after-root.json")), /\| Bank \| same \| Flags \|\n\|---\|---:\|---\|\n\| demo \| 1 \| failed \|/);
+        assert.match(program.split("## Summary")[0], /keyKeeperUrl must use https; got 'http'/);
+        assert.match(program, /\| Bank \| same \| Flags \|\n\|---\|---:\|---\|\n\| demo \| 1 \| failed \|/);
+        const afterRoot = reportOf("demo-failed-after-root.json");
+        assert.match(afterRoot.failures[0].errors[0].message, /the program fails at kratos-config/);
+        for (const text of texts(afterRoot)) assert.ok(!text.includes("\u001b"), "no terminal escape in a report");
+        const same = fixture("demo-failed-after-root.json").changeSummary!.same!;
+        assert.ok(same > 1, "resources registered before the failure are counted");
+        assert.match(toMarkdown(afterRoot), new RegExp(`\\| Bank \\| same \\| Flags \\|\\n\\|---\\|---:\\|---\\|\\n\\| demo \\| ${same} \\| failed \\|`));
     });
 
     it("shows a failed render of --render-diff first too, as the program's failure", () => {

@@ -5,6 +5,7 @@
  * test/real/operator-onboarding.test.ts does the same against a real API server, with a receiver killed after its 202.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -96,5 +97,22 @@ describe("a Stack's progress, as its status says", () => {
         assert.match(text, /handed to the Pulumi Kubernetes Operator/);
         assert.match(text, /kubectl -n dcm-fleet get stack odesa/);
         assert.match(text, /commit 0123456789ab/);
+    });
+});
+
+describe("serve --engine operator and the workspace image", () => {
+    it("refuses to start (exit 2, nothing listening) while operatorWorkspaceImage has the placeholder digest", { timeout: 60_000 }, async () => {
+        const temp = tempProject([], { operatorWorkspaceImage: `pulumi/pulumi-nodejs:3.259.0-nonroot@sha256:${"0".repeat(64)}` });
+        try {
+            const r = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "serve.ts"),
+                "--engine", "operator", "--project", temp.dir, "--mapping", path.join(ROOT, "jira-mapping.yaml"), "--commit", "0123456789abcdef0123456789abcdef01234567", "--port", "0", "--host", "127.0.0.1"], {
+                cwd: ROOT, encoding: "utf8", timeout: 50_000, env: { PATH: process.env.PATH, HOME: process.env.HOME, ONBOARDING_TOKEN: TOKEN },
+            });
+            assert.equal(r.status, 2, r.stderr);
+            assert.match(r.stderr, /operatorWorkspaceImage: .*placeholder digest.*Set it in Pulumi\.yaml before serving with --engine operator/);
+            assert.doesNotMatch(r.stderr, /listening/);
+        } finally {
+            temp.cleanup();
+        }
     });
 });

@@ -16,7 +16,7 @@ import { KubernetesObject, kubernetesObjects } from "../../../scripts/lib/engine
 import { listStacks, readProject } from "../../../scripts/lib/engine/stack-config";
 import { PROJECT, validRaw } from "../../../support/configs";
 import { render } from "../../../support/render";
-import { tempProject } from "../../../support/onboarding/fixtures";
+import { TEST_WORKSPACE_IMAGE, tempProject } from "../../../support/onboarding/fixtures";
 
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const RBAC = "rbac.authorization.k8s.io/v1";
@@ -228,6 +228,34 @@ describe("our policy on the operator's objects", () => {
             assert.equal(fs.existsSync(outDir), false, "nothing written");
         } finally {
             temp.cleanup();
+        }
+    });
+
+    it("refuses --apply while operatorWorkspaceImage has the placeholder digest (exit 2, kubectl never run), warns without --apply", async () => {
+        for (const [image, pullable] of [[String(PROJECT.defaults.operatorWorkspaceImage), false], [TEST_WORKSPACE_IMAGE, true]] as const) {
+            const temp = tempProject(["demo"], { operatorWorkspaceImage: image });
+            try {
+                // A kubectl that only records that it ran.
+                const ran = path.join(temp.dir, "kubectl-ran");
+                const kubectl = path.join(temp.dir, "kubectl");
+                fs.writeFileSync(kubectl, `#!/bin/sh\ncat > /dev/null\ntouch '${ran}'\n`, { mode: 0o755 });
+                let err = "";
+                const code = await main(["operator", "--project", temp.dir, "--apply", "--kubectl", kubectl, "--commit", COMMIT], { out: () => undefined, err: (t) => { err += t; }, tty: false });
+                if (pullable) {
+                    assert.equal(code, 0, err);
+                    assert.ok(fs.existsSync(ran), "a pinned image is applied");
+                    assert.doesNotMatch(err, /operatorWorkspaceImage/);
+                    continue;
+                }
+                assert.equal(code, 2, err);
+                assert.match(err, /operatorWorkspaceImage: .*placeholder digest[\s\S]*banks: demo[\s\S]*Nothing applied/);
+                assert.equal(fs.existsSync(ran), false, "kubectl ran with the placeholder image");
+                err = "";
+                assert.equal(await main(["operator", "--project", temp.dir, "--commit", COMMIT], { out: () => undefined, err: (t) => { err += t; }, tty: false }), 0);
+                assert.match(err, /^WARNING: operatorWorkspaceImage: .*--apply refuses/m);
+            } finally {
+                temp.cleanup();
+            }
         }
     });
 
