@@ -15,6 +15,10 @@ import type { EdgeSettings } from "../domain/routing";
 export const GATEWAY_GROUP = "gateway.networking.k8s.io";
 export const GATEWAY_API_VERSION = `${GATEWAY_GROUP}/v1`;
 export const ENVOY_GATEWAY_API_VERSION = "gateway.envoyproxy.io/v1alpha1";
+/** Traefik's own API group (its Middleware CRD, Traefik v3). */
+export const TRAEFIK_GROUP = "traefik.io";
+/** Name of the rate-limit policy on `/.ory`, whichever implementation holds it. */
+export const KRATOS_RATE_LIMIT_NAME = "kratos-rate-limit";
 /** Strict-Transport-Security on every HTTPS answer (ingress-nginx added this value by default; a Gateway adds nothing). */
 export const HSTS_VALUE = "max-age=31536000; includeSubDomains";
 /** Name of the bank's ListenerSet (or of its own Gateway, gatewayListeners bank-gateway). */
@@ -58,8 +62,10 @@ export interface GatewayRoutesInput {
     kratosHiddenPrefixes: readonly string[];
     /** The JWKS document's path. */
     jwksPath: string;
-    /** Requests per second per client on `/.ory` (edgeRateLimit envoy-gateway). */
+    /** Requests per second per client on `/.ory` (edgeRateLimit envoy-gateway or traefik). */
     kratosRequestsPerSecond: number;
+    /** Requests a client may send at once above that rate (edgeRateLimit traefik; Envoy's local limit has no burst). */
+    kratosBurst: number;
 }
 
 type Role = "backoffice" | "api";
@@ -113,7 +119,12 @@ export function gatewayObjects(input: GatewayRoutesInput): PlainObject[] {
         {
             // Kratos serves at the root. One PathPrefix match: ReplacePrefixMatch is defined for exactly one.
             matches: [prefix(input.kratosPath)],
-            filters: [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }, hstsFilter],
+            // HSTS first (it then marks the rate limit's 429 too), the limit before anything reaches Kratos.
+            filters: [
+                hstsFilter,
+                ...(edge.rateLimit === "traefik" ? [{ type: "ExtensionRef", extensionRef: { group: TRAEFIK_GROUP, kind: "Middleware", name: KRATOS_RATE_LIMIT_NAME } }] : []),
+                { type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } },
+            ],
             backendRefs: [service(input.backends.kratosPublic, input.backends.kratosPublicPort)],
         },
         {
@@ -158,7 +169,27 @@ export function gatewayObjects(input: GatewayRoutesInput): PlainObject[] {
 
     const objects = [listenerSet, backoffice, kratos, api, redirect, grant, backendTls];
     if (edge.rateLimit === "envoy-gateway") objects.push(...envoyGatewayPolicies(input));
+    if (edge.rateLimit === "traefik") objects.push(traefikRateLimit(input));
     return objects;
+}
+
+/**
+ * Traefik: a per-client rate limit as a Middleware, which the /.ory rule names. With trusted proxy ranges the
+ * client is the rightmost X-Forwarded-For address outside them (what the trusted proxy appended); Traefik's
+ * entryPoints drop the header from any other peer (forwardedHeaders.trustedIPs, the platform's static config).
+ * Without ranges the connection's peer counts, and no header is read at all.
+ */
+function traefikRateLimit(input: GatewayRoutesInput): PlainObject {
+    const proxies = input.edge.trustedProxyCidrs;
+    return {
+        apiVersion: `${TRAEFIK_GROUP}/v1alpha1`, kind: "Middleware", metadata: { name: KRATOS_RATE_LIMIT_NAME, namespace: input.namespace, labels: input.labels },
+        spec: {
+            rateLimit: {
+                average: input.kratosRequestsPerSecond, period: "1s", burst: input.kratosBurst,
+                ...(proxies.length > 0 ? { sourceCriterion: { ipStrategy: { excludedIPs: proxies } } } : {}),
+            },
+        },
+    };
 }
 
 /** Envoy Gateway: a per-client local rate limit on the /.ory route, and the client address from trusted proxies only. */
@@ -170,7 +201,7 @@ function envoyGatewayPolicies(input: GatewayRoutesInput): PlainObject[] {
         limit: { requests: input.kratosRequestsPerSecond, unit: "Second" },
     });
     const out: PlainObject[] = [{
-        apiVersion: ENVOY_GATEWAY_API_VERSION, kind: "BackendTrafficPolicy", metadata: meta("kratos-rate-limit"),
+        apiVersion: ENVOY_GATEWAY_API_VERSION, kind: "BackendTrafficPolicy", metadata: meta(KRATOS_RATE_LIMIT_NAME),
         spec: {
             targetRefs: [{ group: GATEWAY_GROUP, kind: "HTTPRoute", name: "backoffice-kratos" }],
             rateLimit: { type: "Local", local: { rules: [perClient("0.0.0.0/0"), perClient("::/0")] } },

@@ -142,7 +142,7 @@ export class IntegrationHosts extends pulumi.ComponentResource {
                 tlsSecretNames: { backoffice: tlsSecrets.backoffice ?? this.tlsSecretNames.backoffice, api: tlsSecrets.api ?? this.tlsSecretNames.api },
                 clusterIssuer: mode === "cert-manager" ? args.tls.issuer : undefined,
                 backends: args.backends, edge: args.edge, kratosPath: KRATOS_PUBLIC_PATH, kratosHiddenPrefixes: KRATOS_ADMIN_REDIRECT_PREFIXES,
-                jwksPath: JWKS_PATH, kratosRequestsPerSecond: KRATOS_RATE_LIMITS.rps,
+                jwksPath: JWKS_PATH, kratosRequestsPerSecond: KRATOS_RATE_LIMITS.rps, kratosBurst: KRATOS_RATE_LIMITS.rps * KRATOS_RATE_LIMITS.burstMultiplier,
             });
             for (const o of objects) {
                 // Named by kind: two objects of a bank may share a name (the ReferenceGrant and BackendTLSPolicy).

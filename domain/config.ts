@@ -142,7 +142,7 @@ export const CONFIG_KEYS: Readonly<Record<string, { scope: KeyScope; doc: string
     gatewayNamespace: { scope: "platform", doc: "Namespace of the platform's Gateway (gateway-api)." },
     gatewayListeners: { scope: "platform", doc: "listener-set (default: a ListenerSet on the platform's Gateway) or bank-gateway (a Gateway per bank, for implementations without ListenerSet, e.g. Traefik v3.7)." },
     gatewayClassName: { scope: "platform", doc: "GatewayClass of the bank's own Gateway (gatewayListeners bank-gateway)." },
-    edgeRateLimit: { scope: "platform", doc: "Rate limit on /.ory in gateway-api mode: envoy-gateway (BackendTrafficPolicy) or none (the edge has no rate limit). Default none." },
+    edgeRateLimit: { scope: "platform", doc: "Rate limit on /.ory in gateway-api mode: envoy-gateway (BackendTrafficPolicy), traefik (a Middleware; needs gatewayListeners bank-gateway) or none (the edge has no rate limit). Default none." },
     trustedProxyCidrs: { scope: "platform", doc: "Source ranges of the proxy in front of the edge, whose X-Forwarded-For names the client (rate limits); empty when clients connect directly." },
     dcmApiPaths: { scope: "platform", doc: "Path prefixes of DCM's API the api host forwards (allow-list; default the paths of plan steps 12-16)." },
     dcmApiCa: { scope: "platform", doc: "Object in DCM's namespace whose ca.crt verifies DCM's API: ConfigMap (gateway-api) or Secret (ingress-nginx)." },

@@ -21,10 +21,13 @@ export const GATEWAY_LISTENERS: readonly GatewayListeners[] = ["listener-set", "
 
 /**
  * The implementation-specific policy that rate-limits `/.ory` in gateway-api mode (the Gateway API has none):
- * `none` leaves the edge without a rate limit, and the render and docs/security.md say so.
+ * `envoy-gateway` (a BackendTrafficPolicy), `traefik` (a Traefik Middleware the route names in an ExtensionRef
+ * filter), or `none`, which leaves the edge without a rate limit, and the render and docs/security.md say so.
  */
-export type EdgeRateLimit = "none" | "envoy-gateway";
-export const EDGE_RATE_LIMITS: readonly EdgeRateLimit[] = ["none", "envoy-gateway"];
+export type EdgeRateLimit = "none" | "envoy-gateway" | "traefik";
+/** The Traefik release the `traefik` rate limit's Middleware is written for, and the one test:real runs. */
+export const TRAEFIK_VERSION = "v3.7.13";
+export const EDGE_RATE_LIMITS: readonly EdgeRateLimit[] = ["none", "envoy-gateway", "traefik"];
 
 /**
  * The paths of DCM's API that the bank's systems call in plan steps 12-16 (scenarios/integration.yaml), each a
@@ -144,6 +147,8 @@ export function validateEdge(raw: RawEdgeConfig, fail: (key: string, message: st
     const rateLimit = (raw.edgeRateLimit ?? "none") as EdgeRateLimit;
     if (!EDGE_RATE_LIMITS.includes(rateLimit)) bad("edgeRateLimit", `must be one of ${EDGE_RATE_LIMITS.join(", ")}; got '${raw.edgeRateLimit}'`);
     else if (rateLimit !== "none" && routing !== "gateway-api") bad("edgeRateLimit", "applies to routing gateway-api only: in ingress-nginx mode the Ingress annotations limit /.ory");
+    // Traefik serves no ListenerSet: its Middleware would limit hosts it never serves.
+    else if (rateLimit === "traefik" && listeners !== "bank-gateway") bad("edgeRateLimit", "traefik needs gatewayListeners: bank-gateway (Traefik v3.7 serves no ListenerSet)");
 
     const trustedProxyCidrs = listOf(raw.trustedProxyCidrs);
     let proxies: string[] = [];
@@ -212,10 +217,15 @@ export function edgeNotes(edge: EdgeSettings): string[] {
             : "no trusted proxy ranges: the ingress-nginx controller must not set use-forwarded-headers (the connection's peer is the client the /.ory rate limit counts)");
     } else if (edge.rateLimit === "none") {
         notes.push("NO RATE LIMIT on /.ory: the Gateway API has none and edgeRateLimit is none; name an implementation (edgeRateLimit: envoy-gateway) or limit at the platform Gateway (docs/security.md)");
-    } else {
+    } else if (edge.rateLimit === "envoy-gateway") {
         notes.push(edge.trustedProxyCidrs.length > 0
             ? `rate limit on /.ory by Envoy Gateway per client address; X-Forwarded-For believed only from ${edge.trustedProxyCidrs.join(", ")}`
             : "rate limit on /.ory by Envoy Gateway per client address: the connection's peer (no trusted proxy ranges)");
+    } else {
+        notes.push("rate limit on /.ory by a Traefik Middleware: Traefik must run its kubernetesCRD provider beside the Gateway provider (the route names the Middleware in an ExtensionRef filter)");
+        notes.push(edge.trustedProxyCidrs.length > 0
+            ? `Traefik counts the rightmost X-Forwarded-For address outside ${edge.trustedProxyCidrs.join(", ")}; its entryPoints must set forwardedHeaders.trustedIPs to the same ranges (otherwise any client's X-Forwarded-For is kept, and rotating it resets the limit)`
+            : "Traefik counts the connection's peer (no trusted proxy ranges): its entryPoints must not trust forwarded headers (no forwardedHeaders.trustedIPs or insecure)");
     }
     return notes;
 }

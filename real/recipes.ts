@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../domain/project";
+import { TRAEFIK_VERSION } from "../domain/routing";
 
 /** Wrapper modules (go.mod templates and tools.go) live here, one directory per upstream module. */
 export const GO_WRAPPERS = path.join(PROJECT_ROOT, "real", "go");
@@ -155,9 +156,6 @@ export function goBinaries(): GoBinary[] {
         traefikBinary(),
     ];
 }
-
-/** The Gateway API data plane of test/real/gateway-data-plane.test.ts: the newest Traefik the module proxy serves. */
-export const TRAEFIK_VERSION = "v3.7.13";
 
 /**
  * Traefik's go.mod replaces github.com/traefik/traefik/dynamic/ext with ./pkg/config/dynamic/ext, a nested module

@@ -1,7 +1,7 @@
 /**
  * `npm run crds`: writes scripts/lib/engine/crds/*.json, the CustomResourceDefinitions of the routing objects the stack
- * creates, from the upstream Go modules (the Go module proxy serves them): the Gateway API's standard channel and
- * Envoy Gateway's policies. Descriptions are dropped (they are most of the bytes and change no admission rule);
+ * creates, from the upstream Go modules (the Go module proxy serves them): the Gateway API's standard channel,
+ * Envoy Gateway's policies and Traefik's CRDs. Descriptions are dropped (they are most of the bytes and change no admission rule);
  * every schema, CEL rule and version is kept. The unit tests validate rendered objects against them
  * (scripts/lib/engine/kubernetes-schema.ts) and test:real installs them into the real API server.
  */
@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { TRAEFIK_VERSION } from "../domain/routing";
 import { parseCommand, processIo, runCli } from "./lib/cli";
 
 
@@ -29,6 +30,12 @@ const SOURCES: { module: string; version: string; files: string[] }[] = [
         module: "github.com/envoyproxy/gateway", version: ENVOY_GATEWAY_VERSION,
         files: ["backendtrafficpolicies", "clienttrafficpolicies"].map((n) => `charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_${n}.yaml`),
     },
+    {
+        // Every CRD of Traefik's: the stack creates only Middlewares, but Traefik's kubernetesCRD provider (which
+        // resolves a route's ExtensionRef to a Middleware) waits for the informers of all of them.
+        module: "github.com/traefik/traefik/v3", version: TRAEFIK_VERSION,
+        files: ["docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml"],
+    },
 ];
 
 const USAGE = `Usage: npm run crds
@@ -36,8 +43,9 @@ const USAGE = `Usage: npm run crds
 Writes scripts/lib/engine/crds/<plural>.<group>.json: the CustomResourceDefinitions of the routing objects the stack
 creates, from the Go module proxy (go mod download): Gateway API ${GATEWAY_API_VERSION} standard channel
 (HTTPRoute, ListenerSet, ReferenceGrant, BackendTLSPolicy, Gateway; GatewayClass, GRPCRoute and TLSRoute, which a
-data plane watches) and Envoy Gateway ${ENVOY_GATEWAY_VERSION}
-(BackendTrafficPolicy, ClientTrafficPolicy), descriptions dropped. Run it after changing either version.
+data plane watches) Envoy Gateway ${ENVOY_GATEWAY_VERSION}
+(BackendTrafficPolicy, ClientTrafficPolicy) and Traefik ${TRAEFIK_VERSION} (Middleware and the others its
+kubernetesCRD provider watches), descriptions dropped. Run it after changing any of these versions.
 Guide: docs/devops.md#routing-crds
 
 Exit codes: 0 written; 1 a module could not be downloaded; 2 bad usage.`;
@@ -62,8 +70,11 @@ export async function main(argv: string[]): Promise<number> {
             process.stderr.write(`go mod download ${source.module}@${source.version} failed: ${info.Error ?? result.stderr}\n`);
             return 1;
         }
-        for (const file of source.files) {
-            const crd = YAML.parse(fs.readFileSync(path.join(info.Dir, file), "utf8")) as { metadata: { name: string; annotations?: Record<string, string> } };
+        // A file holds one CRD, or several as a YAML stream (Traefik's).
+        const crds = source.files.flatMap((file) => YAML.parseAllDocuments(fs.readFileSync(path.join(info.Dir!, file), "utf8"))
+            .map((d) => ({ file, crd: d.toJS() as { kind?: string; metadata: { name: string; annotations?: Record<string, string> } } }))
+            .filter(({ crd }) => crd?.kind === "CustomResourceDefinition"));
+        for (const { file, crd } of crds) {
             crd.metadata.annotations = { ...crd.metadata.annotations, "dcm/source": `${source.module}@${source.version} ${file} (${info.Sum}), descriptions dropped` };
             const target = path.join(out, `${crd.metadata.name}.json`);
             fs.writeFileSync(target, `${JSON.stringify(withoutDescriptions(crd))}\n`);

@@ -3,13 +3,15 @@
  * say: the Gateway API's HTTPRoute matching (Exact before PathPrefix, longest prefix first, case-sensitive,
  * segment-wise prefixes, ReplacePrefixMatch, RequestRedirect answering before any later filter, ResponseHeaderModifier) and ingress-nginx's
  * (longest path first; with use-regex on a host every path a case-insensitive regex; rewrite-target; the
- * controller's force-ssl-redirect and its default HSTS header). test/real runs the same objects in real
+ * controller's force-ssl-redirect and its default HSTS header). `rateLimited` says which per-client limit the request
+ * passes through on its way to a backend: ingress-nginx's limit-rps annotation, Envoy Gateway's BackendTrafficPolicy on
+ * the route, or a Traefik Middleware the rule names in an ExtensionRef filter. test/real runs the same objects in real
  * proxies; this model lets property tests ask thousands of paths in milliseconds.
  */
 import type { KubernetesObject } from "../scripts/lib/engine/manifests";
 
 export type Outcome =
-    | { kind: "backend"; service: string; namespace: string; port: number; path: string; headers: Record<string, string>; via: string; tls: boolean }
+    | { kind: "backend"; service: string; namespace: string; port: number; path: string; headers: Record<string, string>; via: string; tls: boolean; rateLimited?: string }
     | { kind: "redirect"; status: number; location: string; headers: Record<string, string>; via: string }
     | { kind: "not-found" };
 
@@ -59,11 +61,16 @@ function gatewayRoute(objects: readonly KubernetesObject[], scheme: "http" | "ht
     const hit = fits[0];
     if (!hit) return { kind: "not-found" };
     const headers: Record<string, string> = {};
+    let rateLimited = envoyRateLimit(objects, hit.route);
     let rewritten = path;
     let redirect: Outcome | undefined;
     const via = `HTTPRoute/${hit.route.metadata.name} rules[${hit.index}]`;
     for (const f of hit.rule.filters ?? []) {
         if (f.type === "ResponseHeaderModifier") for (const h of f.responseHeaderModifier.set ?? []) headers[h.name.toLowerCase()] = h.value;
+        if (f.type === "ExtensionRef" && f.extensionRef.group === "traefik.io" && f.extensionRef.kind === "Middleware") {
+            const m = objects.find((o) => o.kind === "Middleware" && o.metadata.name === f.extensionRef.name && o.metadata.namespace === hit.route.metadata.namespace);
+            if ((m?.spec as any)?.rateLimit) rateLimited = `Middleware/${m!.metadata.name}`;
+        }
         if (f.type === "URLRewrite" && f.urlRewrite.path?.type === "ReplacePrefixMatch") {
             const prefix = hit.match.path.value.replace(/\/$/, "");
             const rest = path.slice(prefix.length);
@@ -82,7 +89,17 @@ function gatewayRoute(objects: readonly KubernetesObject[], scheme: "http" | "ht
     if (redirect) return redirect;
     const ref = hit.rule.backendRefs?.[0];
     if (!ref) return { kind: "not-found" };
-    return { kind: "backend", service: ref.name, namespace: ref.namespace ?? hit.route.metadata.namespace ?? "", port: ref.port, path: rewritten, headers, via, tls: backendTls(objects, ref, hit.route) };
+    return {
+        kind: "backend", service: ref.name, namespace: ref.namespace ?? hit.route.metadata.namespace ?? "", port: ref.port, path: rewritten, headers, via,
+        tls: backendTls(objects, ref, hit.route), ...(rateLimited ? { rateLimited } : {}),
+    };
+}
+
+/** An Envoy Gateway BackendTrafficPolicy with a rate limit targeting the route (in its namespace), by name. */
+function envoyRateLimit(objects: readonly KubernetesObject[], route: KubernetesObject): string | undefined {
+    const policy = objects.find((o) => o.kind === "BackendTrafficPolicy" && o.metadata.namespace === route.metadata.namespace && (o.spec as any).rateLimit
+        && (o.spec as any).targetRefs.some((t: any) => t.kind === "HTTPRoute" && t.name === route.metadata.name));
+    return policy && `BackendTrafficPolicy/${policy.metadata.name}`;
 }
 
 /** A BackendTLSPolicy targets the backend's Service (in its namespace) with a CA and a hostname. */
@@ -123,5 +140,6 @@ function ingressRoute(objects: readonly KubernetesObject[], scheme: "http" | "ht
     return {
         kind: "backend", service, namespace, port: hit.p.backend.service.port.number, path: rewritten,
         headers: tlsCovered && scheme === "https" ? { "strict-transport-security": INGRESS_NGINX_HSTS } : {}, via, tls,
+        ...(a[`${NGINX}limit-rps`] ? { rateLimited: `${via} limit-rps` } : {}),
     };
 }

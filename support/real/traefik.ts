@@ -2,7 +2,8 @@
  * Real Traefik (built by `npm run real:setup`) as the Gateway API data plane: its Kubernetes Gateway provider
  * watches the test's API server (admin kubeconfig) and serves the bank's listeners. Traefik maps a Gateway
  * listener to the entryPoint listening on the listener's port, so the entryPoints are 127.0.0.1:443 (TLS from
- * the listeners' certificates) and 127.0.0.1:80, as the rendered listeners say.
+ * the listeners' certificates) and 127.0.0.1:80, as the rendered listeners say. Its kubernetesCRD provider runs
+ * beside it, as edgeRateLimit traefik requires: it resolves a route's ExtensionRef filter to the bank's Middleware.
  */
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -36,8 +37,14 @@ export async function takenListenerPorts(): Promise<number[]> {
     return taken;
 }
 
-/** Starts Traefik with the Kubernetes Gateway provider against the API server of `kubeconfig`. */
-export async function startTraefik(kubeconfig: string): Promise<RunningTraefik> {
+/** What the platform's Traefik is told about the proxies in front of it. */
+export interface TraefikOptions {
+    /** The entryPoints' forwardedHeaders.trustedIPs: X-Forwarded-For is kept only from these peers (none: from nobody). */
+    trustedIPs?: string[];
+}
+
+/** Starts Traefik with the Kubernetes Gateway and CRD providers against the API server of `kubeconfig`. */
+export async function startTraefik(kubeconfig: string, options: TraefikOptions = {}): Promise<RunningTraefik> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-traefik-"));
     const pingPort = await new Promise<number>((resolve) => {
         const s = net.createServer().listen(0, "127.0.0.1", () => {
@@ -45,15 +52,16 @@ export async function startTraefik(kubeconfig: string): Promise<RunningTraefik> 
             s.close(() => resolve(port));
         });
     });
+    const forwardedHeaders = options.trustedIPs?.length ? { forwardedHeaders: { trustedIPs: options.trustedIPs } } : {};
     const config = {
         entryPoints: {
-            web: { address: `127.0.0.1:${LISTENER_PORTS.http}` },
-            websecure: { address: `127.0.0.1:${LISTENER_PORTS.https}`, http: { tls: {} } },
+            web: { address: `127.0.0.1:${LISTENER_PORTS.http}`, ...forwardedHeaders },
+            websecure: { address: `127.0.0.1:${LISTENER_PORTS.https}`, http: { tls: {} }, ...forwardedHeaders },
             ping: { address: `127.0.0.1:${pingPort}` },
         },
         ping: { entryPoint: "ping" },
         // The provider's updates are applied at once (no 2 s throttle), so the test waits less.
-        providers: { kubernetesGateway: { throttleDuration: "0s" } },
+        providers: { kubernetesGateway: { throttleDuration: "0s" }, kubernetesCRD: { throttleDuration: "0s" } },
         log: { level: "DEBUG", format: "json" },
         global: { checkNewVersion: false, sendAnonymousUsage: false },
     };

@@ -47,6 +47,7 @@ const MODES = [
     { name: "gateway-api (default)", overrides: {} },
     { name: "gateway-api, self-signed, Envoy Gateway rate limit behind a proxy", overrides: { tlsMode: "self-signed", edgeRateLimit: "envoy-gateway", trustedProxyCidrs: ["10.20.0.0/16"] } },
     { name: "gateway-api, a Gateway per bank (no ListenerSet, e.g. Traefik v3.7)", overrides: { gatewayListeners: "bank-gateway", gatewayClassName: "traefik" } },
+    { name: "gateway-api, a Gateway per bank, Traefik rate limit behind a proxy", overrides: { gatewayListeners: "bank-gateway", gatewayClassName: "traefik", edgeRateLimit: "traefik", trustedProxyCidrs: ["10.20.0.0/16"] } },
     { name: "ingress-nginx", overrides: { routing: "ingress-nginx" } },
 ];
 
@@ -78,6 +79,8 @@ for (const mode of MODES) {
                 assert.deepEqual(ingresses.map((o) => o.metadata.name), [], "gateway-api mode creates no Ingress");
                 assert.ok(!objects.some((o) => o.kind === "Service" && (o.spec as any).type === "ExternalName"), "no ExternalName Service");
                 const ownGateway = (mode.overrides as { gatewayListeners?: string }).gatewayListeners === "bank-gateway";
+                const middlewares = objects.filter((o) => o.apiVersion.startsWith("traefik.io/"));
+                assert.deepEqual(middlewares.map((o) => o.kind), (mode.overrides as { edgeRateLimit?: string }).edgeRateLimit === "traefik" ? ["Middleware"] : []);
                 assert.deepEqual([...new Set(gateway.map((o) => o.kind))].sort(), ["BackendTLSPolicy", "HTTPRoute", ownGateway ? "Gateway" : "ListenerSet", "ReferenceGrant"].sort());
                 // Every route's parents are the bank's own listeners, in its namespace: nothing shared is written.
                 const holder = gateway.find((o) => o.kind === (ownGateway ? "Gateway" : "ListenerSet"))!;
@@ -131,6 +134,28 @@ for (const mode of MODES) {
             }
             const login = route(objects, "https", HOSTS.backoffice, "/.ory/self-service/login/browser");
             assert.deepEqual(login.kind === "backend" && [login.service, login.path], ["kratos-public", "/self-service/login/browser"]);
+        });
+
+        it("rate-limits every request that reaches Kratos public per client where the mode has a limit, and nothing else", () => {
+            const limit = (mode.overrides as { edgeRateLimit?: string; routing?: string });
+            const limited = limit.routing === "ingress-nginx" || (limit.edgeRateLimit ?? "none") !== "none";
+            let kratos = 0;
+            for (const host of Object.values(HOSTS)) {
+                for (const p of PATHS) {
+                    const o = route(objects, "https", host, p);
+                    if (o.kind !== "backend") continue;
+                    const toKratos = o.service === "kratos-public";
+                    if (toKratos) kratos++;
+                    assert.equal(Boolean(o.rateLimited), limited && toKratos, `https://${host}${p} (${o.via}): ${o.rateLimited ?? "no limit"}`);
+                }
+            }
+            assert.ok(kratos >= 20, `only ${kratos} generated paths reach Kratos`);
+            // Traefik's Middleware counts the client as the trusted proxies name it, and only them.
+            for (const m of objects.filter((o) => o.kind === "Middleware")) {
+                const criterion = (m.spec as any).rateLimit.sourceCriterion;
+                assert.deepEqual(criterion?.ipStrategy?.excludedIPs ?? [], (mode.overrides as { trustedProxyCidrs?: string[] }).trustedProxyCidrs ?? []);
+                assert.ok((m.spec as any).rateLimit.average > 0 && (m.spec as any).rateLimit.burst >= (m.spec as any).rateLimit.average);
+            }
         });
 
         it("forwards to DCM's API only the allow-list, over TLS verified against DCM's CA, with no catch-all", () => {

@@ -15,6 +15,7 @@ const edge = (over: Partial<EdgeSettings>): EdgeSettings => ({
 });
 const ALL = [
     edge({}), edge({ rateLimit: "envoy-gateway" }), edge({ rateLimit: "envoy-gateway", trustedProxyCidrs: ["10.20.0.0/16"] }),
+    edge({ rateLimit: "traefik" }), edge({ rateLimit: "traefik", trustedProxyCidrs: ["10.20.0.0/16", "2001:db8::/32"] }),
     edge({ routing: "ingress-nginx" }), edge({ routing: "ingress-nginx", trustedProxyCidrs: ["10.20.0.0/16", "2001:db8::/32"] }),
 ];
 
@@ -33,7 +34,16 @@ describe("what the render says about the edge", () => {
                 else assert.ok(note.includes(`proxy-real-ip-cidr: "${e.trustedProxyCidrs.join(",")}"`), note);
             }
         }
-        assert.ok(edgeNotes(ALL[4]).some((n) => n.includes("use-forwarded-headers")), "the legacy mode says what the controller needs");
+        assert.ok(edgeNotes(ALL.find((e) => e.routing === "ingress-nginx" && e.trustedProxyCidrs.length > 0)!).some((n) => n.includes("use-forwarded-headers")), "the legacy mode says what the controller needs");
+    });
+
+    it("tells Traefik's entryPoints to believe X-Forwarded-For from exactly the trusted proxy ranges, or from nobody", () => {
+        for (const e of ALL.filter((x) => x.rateLimit === "traefik")) {
+            const notes = edgeNotes(e).join("\n");
+            assert.match(notes, /kubernetesCRD provider/);
+            if (e.trustedProxyCidrs.length === 0) assert.match(notes, /must not trust forwarded headers/);
+            else assert.ok(notes.includes(`outside ${e.trustedProxyCidrs.join(", ")}`) && /forwardedHeaders\.trustedIPs to the same ranges/.test(notes), notes);
+        }
     });
 
     it("docs/devops.md never recommends use-forwarded-headers without proxy-real-ip-cidr", () => {

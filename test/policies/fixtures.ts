@@ -127,7 +127,7 @@ function gateway(): PolicyResource[] {
             routing: "gateway-api", gateway: { name: "dcm-edge", namespace: "dcm-gateway", listeners: "listener-set", className: "" }, rateLimit: "envoy-gateway", trustedProxyCidrs: ["10.20.0.0/16"],
             dcmApi: { name: "dcm-api", namespace: SIGNER_NAMESPACE, port: 8443, hostname: "dcm-api.dcm-platform.svc.cluster.local", paths: [...DEFAULT_DCM_API_PATHS], ca: "dcm-api-ca" },
         },
-        kratosPath: "/.ory", kratosHiddenPrefixes: ["admin", "identities"], jwksPath: "/.well-known/jwks.json", kratosRequestsPerSecond: 5,
+        kratosPath: "/.ory", kratosHiddenPrefixes: ["admin", "identities"], jwksPath: "/.well-known/jwks.json", kratosRequestsPerSecond: 5, kratosBurst: 20,
     });
     return objects.map((o) => {
         const name = o.metadata.namespace === SIGNER_NAMESPACE ? `gw-${o.kind.toLowerCase()}-dcm` : `gw-${o.kind.toLowerCase()}-${o.metadata.name}`;

@@ -33,6 +33,7 @@ const CASES: Case[] = [
     { name: "demo, tlsMode provided", stack: "demo", overrides: { tlsMode: "provided", tlsSecretName: "bank-tls" } },
     { name: "demo, Envoy Gateway rate limit behind trusted proxies", stack: "demo", overrides: { edgeRateLimit: "envoy-gateway", trustedProxyCidrs: ["10.20.0.0/16", "2001:db8::/32"] } },
     { name: "demo, a Gateway of the bank's own (gatewayListeners bank-gateway)", stack: "demo", overrides: { gatewayListeners: "bank-gateway", gatewayClassName: "traefik" } },
+    { name: "demo, Traefik rate limit behind trusted proxies", stack: "demo", overrides: { gatewayListeners: "bank-gateway", gatewayClassName: "traefik", edgeRateLimit: "traefik", trustedProxyCidrs: ["10.20.0.0/16", "2001:db8::/32"] } },
     { name: "demo, routing ingress-nginx", stack: "demo", overrides: { routing: "ingress-nginx" } },
 ];
 

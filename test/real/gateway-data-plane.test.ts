@@ -9,6 +9,9 @@
  * The backends live in a network namespace the test creates (the API server refuses loopback endpoint
  * addresses), with EndpointSlices written by hand (no controller manager runs); Traefik runs on the host,
  * listening on 127.0.0.1:443 and :80 (the listeners' ports). Every request stays on this machine.
+ *
+ * Last, the rate limit on /.ory as edgeRateLimit traefik renders it (a Middleware the route names): applied as a
+ * `pulumi up` of that change would, with Traefik restarted as the platform configures it for each proxy setting.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -18,7 +21,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
-import { HSTS_VALUE } from "../../components/gateway-routes";
+import { HSTS_VALUE, KRATOS_RATE_LIMIT_NAME } from "../../components/gateway-routes";
+import { KRATOS_RATE_LIMITS } from "../../components/integration-hosts";
 import { PROJECT_ROOT } from "../../domain/project";
 import { createKeyKeeperServer } from "../../reference/key-keeper/server";
 import { createTokenVerifier } from "../../reference/key-keeper/verifier";
@@ -223,6 +227,35 @@ describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
     const backoffice = () => new Browser(hosts.backoffice, LISTENER_PORTS.https, ca);
     const api = () => new Browser(hosts.api, LISTENER_PORTS.https, ca);
 
+    /**
+     * The stack re-rendered with edgeRateLimit traefik and these trusted proxy ranges, its Middleware and Kratos
+     * route applied (what `pulumi up` of that change does), and Traefik restarted with the same ranges as its
+     * entryPoints' trustedIPs, as docs/devops.md tells the platform: a fresh process, so every bucket is empty.
+     */
+    const rateLimited = async (trustedProxyCidrs: string[]) => {
+        const limited = plainObjects((await renderStack("demo", {
+            tlsMode: "self-signed", gatewayListeners: "bank-gateway", gatewayClassName: GATEWAY_CLASS, edgeRateLimit: "traefik", trustedProxyCidrs,
+        })).resources);
+        const changed = limited.filter((o) => (o.kind === "Middleware" && o.metadata.name === KRATOS_RATE_LIMIT_NAME) || (o.kind === "HTTPRoute" && o.metadata.name === "backoffice-kratos"));
+        assert.equal(changed.length, 2, "the Middleware and the route naming it");
+        await apply(`rate-limit-${trustedProxyCidrs.length}`, changed);
+        await traefik.stop();
+        traefik = await startTraefik(cp.kubeconfig, { trustedIPs: trustedProxyCidrs });
+        // Served once Kratos answers through the route (the Middleware resolved: an unknown one fails the router).
+        await waitUntil("Traefik serving /.ory through the Middleware", async () => (await backoffice().request("/.ory/health/alive")).status === 200, undefined, 60_000)
+            .catch((e: Error) => { throw new Error(`${e.message}\n${traefik.output().slice(-4000)}`); });
+        const spec = (changed.find((o) => o.kind === "Middleware")!.spec as { rateLimit: { average: number; burst: number } }).rateLimit;
+        assert.deepEqual([spec.average, spec.burst], [KRATOS_RATE_LIMITS.rps, KRATOS_RATE_LIMITS.rps * KRATOS_RATE_LIMITS.burstMultiplier]);
+        return spec;
+    };
+    /**
+     * Three times the burst at once, each with the headers `headers(i)` gives: together they take far less than the
+     * (3 - 1) x burst / rps seconds the bucket needs to refill that many, even on a loaded machine (sequential
+     * requests, each a new TLS connection, were slow enough to be refilled).
+     */
+    const burstOf = (pathname: string, headers: (i: number) => Record<string, string>) =>
+        Promise.all(Array.from({ length: KRATOS_RATE_LIMITS.rps * KRATOS_RATE_LIMITS.burstMultiplier * 3 }, (_, i) => backoffice().request(pathname, { headers: headers(i) }).then((a) => a.status)));
+
     it("the API server accepted every route: Traefik reports the Gateway programmed and each HTTPRoute accepted with resolved refs", async () => {
         const got = await kubectl(cp, ["get", "gateway,httproute", "-n", String(stack.outputs.namespaceName), "-o", "json"]);
         const items = JSON.parse(got.stdout).items as any[];
@@ -365,5 +398,39 @@ describe("the bank's Gateway API edge through real Traefik", { skip }, () => {
         t.diagnostic(`without the grant: ${last!.status} ${last!.text.trim().slice(0, 60)}`);
         // The JWKS rule of the same route still serves.
         assert.equal((await api().request("/.well-known/jwks.json")).status, 200);
+    });
+
+    it("limits /.ory per client with Traefik's Middleware (edgeRateLimit traefik): 429 with HSTS over the burst, the frontend never", async (t) => {
+        const limit = await rateLimited([]);
+        const statuses = await burstOf("/.ory/health/alive", () => ({}));
+        assert.ok(statuses.filter((s) => s === 200).length >= limit.burst, `fewer than the burst passed: ${statuses.join(",")}`);
+        assert.ok(statuses.includes(429), `no request was limited: ${statuses.join(",")}`);
+        const refused = await backoffice().request("/.ory/health/alive");
+        assert.deepEqual([refused.status, hsts(refused)], [429, HSTS_VALUE], "the limit's answer carries HSTS (the header filter comes first)");
+        const frontendStatuses = await burstOf("/", () => ({ accept: "text/html" }));
+        assert.deepEqual([...new Set(frontendStatuses)], [200], "the frontend is not limited");
+        t.diagnostic(`429s: ${statuses.filter((s) => s === 429).length} of ${statuses.length}`);
+    });
+
+    it("keeps that limit per real client: a rotated X-Forwarded-For does not reset it; only the trusted proxies' is believed", async (t) => {
+        // Every request claims another client in X-Forwarded-For; the connection's peer is always 127.0.0.1.
+        const rotating = (i: number) => ({ "x-forwarded-for": `198.51.100.${i + 1}` });
+        // The default (no trusted ranges): Traefik counts the peer and reads no header.
+        await rateLimited([]);
+        const none = await burstOf("/.ory/health/alive", rotating);
+        assert.ok(none.includes(429), `rotating X-Forwarded-For escaped the limit: ${none.join(",")}`);
+        // A proxy range that is not this client's address: Traefik drops its header, so it is still one client.
+        await rateLimited(["10.99.0.0/16"]);
+        const elsewhere = await burstOf("/.ory/health/alive", rotating);
+        assert.ok(elsewhere.includes(429), `a header from outside the trusted range was believed: ${elsewhere.join(",")}`);
+        // From a trusted range, the address the proxy appended (the rightmost outside the ranges) is the client:
+        // spoofed addresses to its left change nothing...
+        await rateLimited(["127.0.0.0/8"]);
+        const spoofedLeft = await burstOf("/.ory/health/alive", (i) => ({ "x-forwarded-for": `203.0.113.${i + 1}, 198.51.100.77` }));
+        assert.ok(spoofedLeft.includes(429), `addresses left of the proxy's escaped the limit: ${spoofedLeft.join(",")}`);
+        // ...and each client the proxy names is its own bucket (the contrast that shows the test can fail).
+        const trusted = await burstOf("/.ory/health/alive", rotating);
+        assert.ok(!trusted.includes(429), `a trusted proxy's clients share one bucket: ${trusted.join(",")}`);
+        t.diagnostic(`429s of ${none.length}: untrusted ${none.filter((s) => s === 429).length}, other range ${elsewhere.filter((s) => s === 429).length}, spoofed left of the proxy ${spoofedLeft.filter((s) => s === 429).length}, trusted ${trusted.filter((s) => s === 429).length}`);
     });
 });

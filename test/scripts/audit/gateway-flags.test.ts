@@ -20,7 +20,7 @@ const input = {
         routing: "gateway-api", gateway: { name: "dcm-edge", namespace: "dcm-gateway", listeners: "listener-set", className: "" }, rateLimit: "none", trustedProxyCidrs: [],
         dcmApi: { name: "dcm-api", namespace: "dcm-platform", port: 8443, hostname: "dcm-api.dcm-platform.svc.cluster.local", paths: [...DEFAULT_DCM_API_PATHS], ca: "dcm-api-ca" },
     },
-    kratosPath: "/.ory", kratosHiddenPrefixes: ["admin", "identities"], jwksPath: "/.well-known/jwks.json", kratosRequestsPerSecond: 5,
+    kratosPath: "/.ory", kratosHiddenPrefixes: ["admin", "identities"], jwksPath: "/.well-known/jwks.json", kratosRequestsPerSecond: 5, kratosBurst: 20,
 } satisfies Parameters<typeof gatewayObjects>[0];
 const objects = gatewayObjects(input);
 /** The same bank with a Gateway of its own (gatewayListeners bank-gateway). */
