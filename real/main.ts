@@ -25,9 +25,8 @@ writes components.json there (nothing built is committed):
   Debian packages (apt-get install when missing): etcd (etcd-server), postgres-bin (postgresql), nginx
 A component already in the cache for its version is not built again; the Pulumi CLI and its plugins are
 taken from a user's installation (pulumi on PATH, $PULUMI_HOME/plugins) when its version is the pinned one.
-A cold run took 28 minutes on two cores (the Pulumi CLI, the API server and the kubernetes provider are the longest),
-before Kratos v26.2.0 added a second Kratos build: kratos v26.2.0 took 1430 s and kratos-previous v1.3.1 1277 s,
-built side by side under another cold run's load; see docs/devops.md.
+A cold run of everything took 40 minutes on two cores (2380 s, empty Go caches; the kubernetes provider, 1124 s,
+is the longest, the API server and the Pulumi CLI next); see docs/devops.md.
 
   --only NAME[,NAME...]   only these components (e.g. --only kube-apiserver,kubectl,etcd)
   --upstream DIR          the folder of upstream source trees (default: ../shared/upstream beside the
