@@ -16,7 +16,7 @@ import { listStacks, ProjectFile, readProject } from "./lib/engine/stack-config"
 import { PROJECT_ROOT } from "../domain/project";
 import { resolveCommit } from "./lib/git-worktree";
 import { driftDetail, driftJson, driftJunit, DriftOutcome } from "./lib/engine/drift";
-import { allObjects, applyServerSide, renderOperatorFleet, workspaceImageProblem, writeOperatorFleet, yamlStream } from "./lib/engine/operator-render";
+import { allObjects, applyServerSide, renderOperatorFleet, writeOperatorFleet, yamlStream } from "./lib/engine/operator-render";
 
 const ACTIONS = ["preview", "up", "check", "render", "drift", "operator"] as const;
 type Action = (typeof ACTIONS)[number];
@@ -241,12 +241,13 @@ async function operatorCommand(
     }
     const objects = allObjects(fleet);
     if (fleet.unpullable.length > 0) {
-        const problem = workspaceImageProblem(fleet.operator) ?? "operatorWorkspaceImage has a placeholder digest";
+        const [{ problem }] = fleet.unpullable;
+        const banks = fleet.unpullable.map((u) => u.alias).join(", ");
         if (opts.apply) {
-            err(`${problem}\n(banks: ${fleet.unpullable.join(", ")}). Nothing applied: set operatorWorkspaceImage in Pulumi.yaml to the real digest first.\n`);
+            err(`${problem}\n(banks: ${banks}). Nothing applied: set operatorWorkspaceImage in Pulumi.yaml to the real digest first.\n`);
             return 2;
         }
-        err(`WARNING: ${problem} (banks: ${fleet.unpullable.join(", ")}); --apply refuses until it is set\n`);
+        err(`WARNING: ${problem} (banks: ${banks}); --apply refuses until it is set\n`);
     }
     if (opts.out !== undefined) {
         try {

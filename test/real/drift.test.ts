@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { main as fleet } from "../../scripts/fleet";
@@ -16,11 +15,10 @@ const BANKS = ["demo", "kyiv"];
 
 describe("fleet -- drift over two deployed banks, for real", { skip: deploymentAvailable ? false : DEPLOYMENT_SKIP, timeout: 3 * UP_TIMEOUT }, () => {
     let real: RealDeployment;
-    let workspaces: string;
     const run = async (extra: string[] = []) => {
         let out = "";
         let err = "";
-        const code = await fleet(["drift", "--project", real.temp.dir, "--workspaces", workspaces, "--concurrency", "2", ...extra], {
+        const code = await fleet(["drift", "--project", real.temp.dir, "--concurrency", "2", ...extra], {
             out: (t) => { out += t; }, err: (t) => { err += t; }, tty: false,
         });
         return { code, out, err };
@@ -34,11 +32,9 @@ describe("fleet -- drift over two deployed banks, for real", { skip: deploymentA
         fs.writeFileSync(path.join(real.temp.dir, "stacks", "Pulumi.kyiv.yaml"), demo.replace("dcm-integration:alias: demo", "dcm-integration:alias: kyiv"));
         for (const bank of BANKS) await real.initStack(bank);
         for (const bank of BANKS) await real.pulumi(bank, ["up", "--yes", "--skip-preview"]);
-        workspaces = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-drift-ws-"));
         real.exportKubeconfig();
     });
     after(async () => {
-        if (workspaces) fs.rmSync(workspaces, { recursive: true, force: true });
         await real?.stop();
     });
 

@@ -5,9 +5,6 @@
  */
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { main as fleet } from "../../scripts/fleet";
 import { kubectl } from "../../support/real/apiserver";
@@ -23,12 +20,11 @@ const DNIPRO_SECRETS: Record<string, string> = {
 
 describe("the fleet over two banks, for real", { skip: deploymentAvailable ? false : DEPLOYMENT_SKIP }, () => {
     let real: RealDeployment;
-    let workspaces: string;
     /** Runs the fleet command in this process, capturing what it prints. */
     const run = async (action: string) => {
         let out = "";
         let err = "";
-        const code = await fleet([action, "--project", real.temp.dir, "--workspaces", workspaces, "--concurrency", "2"], {
+        const code = await fleet([action, "--project", real.temp.dir, "--concurrency", "2"], {
             out: (t) => { out += t; }, err: (t) => { err += t; }, tty: false,
         });
         return { code, out, err };
@@ -41,11 +37,9 @@ describe("the fleet over two banks, for real", { skip: deploymentAvailable ? fal
         real = await startDeployment(BANKS);
         for (const bank of BANKS) await real.initStack(bank);
         for (const [key, value] of Object.entries(DNIPRO_SECRETS)) await real.sandbox.setSecret(key, value, real.temp.dir, "dnipro");
-        workspaces = fs.mkdtempSync(path.join(os.tmpdir(), "dcm-fleet-ws-"));
         real.exportKubeconfig();
     });
     after(async () => {
-        if (workspaces) fs.rmSync(workspaces, { recursive: true, force: true });
         await real?.stop();
     });
 

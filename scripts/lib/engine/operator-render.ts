@@ -45,8 +45,8 @@ export interface OperatorFleet {
     platform: KubernetesObject[];
     banks: OperatorBank[];
     operator: OperatorSettings;
-    /** Banks whose workspace image cannot be pulled (a placeholder digest): `--apply` refuses while there is one. */
-    unpullable: string[];
+    /** Why a bank's workspace image cannot be pulled (a placeholder digest), by bank: `--apply` refuses while there is one. */
+    unpullable: { alias: string; problem: string }[];
 }
 
 /**
@@ -63,7 +63,7 @@ export function workspaceImageProblem(settings: OperatorSettings): string | unde
 export async function renderOperatorFleet(project: ProjectFile, aliases: readonly string[], source: ProgramSource, opts: { concurrency?: number; progress?: (line: string) => void } = {}): Promise<OperatorFleet> {
     const problems: string[] = [];
     const banks: OperatorBank[] = [];
-    const unpullable: string[] = [];
+    const unpullable: OperatorFleet["unpullable"] = [];
     let operator: OperatorSettings | undefined;
     const queue = [...aliases];
     const worker = async () => {
@@ -79,7 +79,8 @@ export async function renderOperatorFleet(project: ProjectFile, aliases: readonl
                 problems.push(`${alias}: operatorNamespace '${s.settings.platform.operator.namespace}' differs from the fleet's '${operator.namespace}': one operator namespace per fleet`);
                 continue;
             }
-            if (workspaceImageProblem(s.settings.platform.operator)) unpullable.push(alias);
+            const imageProblem = workspaceImageProblem(s.settings.platform.operator);
+            if (imageProblem) unpullable.push({ alias, problem: imageProblem });
             opts.progress?.(`${alias}: rendering`);
             const outcome = await runOffline({ stack: alias, projectDir: project.dir, typecheck: false });
             if (!outcome.ok) {
@@ -92,7 +93,7 @@ export async function renderOperatorFleet(project: ProjectFile, aliases: readonl
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, aliases.length)) }, worker));
     if (problems.length > 0 || !operator) throw new Error(problems.join("\n") || "no bank to render");
     banks.sort((a, b) => a.alias.localeCompare(b.alias));
-    const fleet = { platform: [operatorNamespaceObject(operator), ...admissionPolicyObjects(operator)], banks, operator, unpullable: unpullable.sort() };
+    const fleet = { platform: [operatorNamespaceObject(operator), ...admissionPolicyObjects(operator)], banks, operator, unpullable: unpullable.sort((a, b) => a.alias.localeCompare(b.alias)) };
     const violations = operatorPolicyViolations(allObjects(fleet));
     if (violations.length > 0) throw new Error(formatViolations(violations));
     return fleet;
